@@ -1,0 +1,95 @@
+"""The requirement index: every requirement's id, level, area, title and capability."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from conformance._data import requirements_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["LEVELS", "Requirement", "index", "slug"]
+
+LEVELS = ("MUST", "SHOULD", "MAY")
+ID_PATTERN = re.compile(r"^[A-Z]+-\d{3}$")
+
+
+def slug(heading: str) -> str:
+    """The anchor a Markdown renderer gives a heading (GitHub's rules, ASCII subset)."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: str
+    area: str
+    title: str
+    capability: str
+    document: str
+
+    @property
+    def anchor(self) -> str:
+        return f"spec/{self.document}#{slug(f'{self.id}: {self.title}')}"
+
+    @property
+    def binding(self) -> bool:
+        """Whether a failure fails the run without ``--conformance-strict``."""
+        return self.level == "MUST"
+
+
+class IndexError_(ValueError):
+    """The index files are malformed (a bug in the kit's data)."""
+
+
+def _load_file(data: dict, source: str) -> Iterable[Requirement]:
+    try:
+        area, document = data["area"], data["document"]
+        entries = data["requirements"]
+    except (KeyError, TypeError) as exc:
+        msg = f"{source}: needs keys area, document, requirements ({exc})"
+        raise IndexError_(msg) from None
+    for entry in entries:
+        req = Requirement(
+            id=entry["id"],
+            level=entry["level"],
+            area=area,
+            title=entry["title"],
+            capability=entry.get("capability", area),
+            document=document,
+        )
+        if not ID_PATTERN.match(req.id) or not req.id.startswith(area.upper() + "-"):
+            msg = f"{source}: {req.id!r} is not of the form {area.upper()}-NNN"
+            raise IndexError_(msg)
+        if req.level not in LEVELS:
+            msg = f"{source}: {req.id} has level {req.level!r}; expected one of {LEVELS}"
+            raise IndexError_(msg)
+        if req.capability != area and not req.capability.startswith(area + "."):
+            msg = f"{source}: {req.id} capability {req.capability!r} must be {area!r} or {area}.<name>"
+            raise IndexError_(msg)
+        yield req
+
+
+@functools.cache
+def index() -> dict[str, Requirement]:
+    """Every requirement of every area, in id order."""
+    import yaml
+
+    found: dict[str, Requirement] = {}
+    for path in sorted(requirements_dir().glob("*.yaml")):
+        for req in _load_file(yaml.safe_load(path.read_text(encoding="utf-8")), path.name):
+            if req.id in found:
+                msg = f"{path.name}: {req.id} is defined twice"
+                raise IndexError_(msg)
+            found[req.id] = req
+    return dict(sorted(found.items()))
+
+
+def capabilities() -> frozenset[str]:
+    """Every capability some requirement needs; the only values ``claims`` may hold."""
+    return frozenset(r.capability for r in index().values()) | {r.area for r in index().values()}

@@ -1,0 +1,191 @@
+"""HIST — the conversation-history store (spec/hist.md).
+
+Three parts, kept together so that one file answers "what does HIST look like":
+
+* the Python protocols an in-process implementation provides
+  (:class:`HistoryImplementation`, :class:`HistoryBackend`, :class:`HistorySession`);
+* :class:`InProcessHist`, which turns the area's wire operations into calls on
+  those objects (the subprocess transport forwards the same operations instead);
+* :class:`HistoryClient`, the typed facade the suite writes its tests against.
+
+Wire operations (arguments and results are JSON; ``handle`` is an opaque string):
+
+=====================  ===================================  =====================
+operation              arguments                            result
+=====================  ===================================  =====================
+``hist.open``          ``session_id``, ``default_limit``?   handle
+``hist.get_items``     ``handle``, ``limit``?               array of items
+``hist.add_items``     ``handle``, ``items``                null
+``hist.pop_item``      ``handle``                           item or null
+``hist.clear_session`` ``handle``                           null
+``hist.close``         ``handle``                           null
+``hist.restart``       (none)                               null
+=====================  ===================================  =====================
+
+An absent ``limit`` or ``default_limit`` means "none was passed"; a present one is
+handed over exactly as the kit sent it, valid or not.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conformance._inprocess import AreaBinding
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from conformance.contract import Environment
+    from conformance.driver import Driver
+
+AREA = "hist"
+
+#: A history item is a JSON object; the kit passes and expects plain dicts.
+Item = dict[str, Any]
+
+
+class HistorySession(Protocol):
+    """One session's history, as the caller holds it (a "handle")."""
+
+    def get_items(self, limit: Any = None) -> list[Item] | Awaitable[list[Item]]: ...
+    def add_items(self, items: Any) -> None | Awaitable[None]: ...
+    def pop_item(self) -> Item | None | Awaitable[Item | None]: ...
+    def clear_session(self) -> None | Awaitable[None]: ...
+    def close(self) -> None | Awaitable[None]: ...
+
+
+class HistoryBackend(Protocol):
+    """Storage shared by every session opened from it (one database, one process)."""
+
+    def open_session(
+        self, session_id: Any, *, default_limit: Any = None
+    ) -> HistorySession | Awaitable[HistorySession]: ...
+
+    def close(self) -> None | Awaitable[None]:
+        """Close the backend and every handle opened from it."""
+        ...
+
+
+class HistoryImplementation(Protocol):
+    """An implementation that claims ``hist`` has this factory."""
+
+    def open_history(self, env: Environment) -> HistoryBackend | Awaitable[HistoryBackend]:
+        """Return a backend over ``env.storage_dir``; a second call is a restart."""
+        ...
+
+
+_UNSET: Any = object()
+
+
+class InProcessHist(AreaBinding):
+    """Carries HIST operations to Python objects."""
+
+    area = AREA
+    factory_name = "open_history"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._backend: Any = None
+        self._handles: dict[str, Any] = {}
+        self._ids = itertools.count(1)
+
+    async def _ensure_backend(self) -> Any:
+        if self._backend is None:
+            self._backend = await self.call_factory()
+        return self._backend
+
+    def _handle(self, args: dict[str, Any]) -> Any:
+        return self.lookup(self._handles, args, "handle")
+
+    async def op_open(self, args: dict[str, Any]) -> str:
+        backend = await self._ensure_backend()
+        kwargs = {}
+        if "default_limit" in args:
+            kwargs["default_limit"] = args["default_limit"]
+        session = await self.invoke(backend.open_session, args.get("session_id", _UNSET), **kwargs)
+        handle = f"h{next(self._ids)}"
+        self._handles[handle] = session
+        return handle
+
+    async def op_get_items(self, args: dict[str, Any]) -> Any:
+        session = self._handle(args)
+        if "limit" in args:
+            return await self.invoke(session.get_items, args["limit"])
+        return await self.invoke(session.get_items)
+
+    async def op_add_items(self, args: dict[str, Any]) -> None:
+        await self.invoke(self._handle(args).add_items, args.get("items"))
+
+    async def op_pop_item(self, args: dict[str, Any]) -> Any:
+        return await self.invoke(self._handle(args).pop_item)
+
+    async def op_clear_session(self, args: dict[str, Any]) -> None:
+        await self.invoke(self._handle(args).clear_session)
+
+    async def op_close(self, args: dict[str, Any]) -> None:
+        await self.invoke(self._handle(args).close)
+
+    async def op_restart(self, args: dict[str, Any]) -> None:
+        await self.aclose()
+        await self._ensure_backend()
+
+    async def aclose(self) -> None:
+        backend, self._backend = self._backend, None
+        self._handles.clear()
+        if backend is not None:
+            await self.invoke(backend.close)
+
+
+class HistoryHandle:
+    """One open session, as tests see it."""
+
+    def __init__(self, driver: Driver, handle: str, session_id: Any) -> None:
+        self._driver = driver
+        self.handle = handle
+        self.session_id = session_id
+
+    def get(self, limit: Any = _UNSET) -> Any:
+        args: dict[str, Any] = {"handle": self.handle}
+        if limit is not _UNSET:
+            args["limit"] = limit
+        return self._driver.call("hist.get_items", args)
+
+    def add(self, items: Any) -> None:
+        self._driver.call("hist.add_items", {"handle": self.handle, "items": items})
+
+    def pop(self) -> Any:
+        return self._driver.call("hist.pop_item", {"handle": self.handle})
+
+    def clear(self) -> None:
+        self._driver.call("hist.clear_session", {"handle": self.handle})
+
+    def close(self) -> None:
+        self._driver.call("hist.close", {"handle": self.handle})
+
+    # Operation descriptions for Driver.concurrently().
+    def add_op(self, items: Any) -> tuple[str, dict[str, Any]]:
+        return ("hist.add_items", {"handle": self.handle, "items": items})
+
+    def pop_op(self) -> tuple[str, dict[str, Any]]:
+        return ("hist.pop_item", {"handle": self.handle})
+
+    def __repr__(self) -> str:
+        return f"<history {self.session_id!r} via {self.handle}>"
+
+
+class HistoryClient:
+    """The suite's view of a HIST implementation."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+
+    def open(self, session_id: Any, default_limit: Any = _UNSET) -> HistoryHandle:
+        args: dict[str, Any] = {"session_id": session_id}
+        if default_limit is not _UNSET:
+            args["default_limit"] = default_limit
+        return HistoryHandle(self.driver, self.driver.call("hist.open", args), session_id)
+
+    def restart(self) -> None:
+        """Close the backend and every handle, then open a new backend over the same storage."""
+        self.driver.call("hist.restart", {})

@@ -1,0 +1,1 @@
+"""The conformance suite: tests that cite requirement IDs, run against ``--impl``."""

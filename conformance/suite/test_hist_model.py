@@ -1,0 +1,126 @@
+"""HIST-027: random sequences of operations against the model of spec/hist.md §Model.
+
+Hypothesis drives add / get(limit) / pop / clear / rejected writes / restart on a
+few sessions and compares every answer with a plain list per session.  On a
+failure it shrinks the sequence and prints it as a program of ``state.*`` calls
+that can be pasted into a test to replay it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from conformance._values import NonJSON, json_equal
+from conformance.areas.hist import HistoryClient
+from conformance.errors import ImplementationError
+from conformance.suite._support import show
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from conformance.driver import Driver
+
+SESSIONS = ("alpha", "beta", "gamma")
+session_ids = st.sampled_from(SESSIONS)
+payloads = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=6))
+bad_items = st.sampled_from([NonJSON("nan"), "bare string", [1, 2], None])
+bad_limits = st.sampled_from([-1, True, 2.5, "3"])
+
+
+class HistoryModel(RuleBasedStateMachine):
+    """Compares an implementation with one list per session id."""
+
+    make_driver: Callable[[], Driver]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.driver = self.make_driver()
+        self.client = HistoryClient(self.driver)
+        self.model: dict[str, list[dict[str, Any]]] = {sid: [] for sid in SESSIONS}
+        self.handles: dict[str, Any] = {}
+        self.counter = 0
+
+    def handle(self, sid: str) -> Any:
+        if sid not in self.handles:
+            self.handles[sid] = self.client.open(sid)
+        return self.handles[sid]
+
+    def new_item(self, payload: Any) -> dict[str, Any]:
+        self.counter += 1
+        return {"n": self.counter, "payload": payload}
+
+    @initialize()
+    def start(self) -> None:
+        self.persistent = self.driver.info.claimed("hist.persistent")
+
+    @rule(sid=session_ids, payload_list=st.lists(payloads, max_size=4))
+    def add(self, sid: str, payload_list: list[Any]) -> None:
+        batch = [self.new_item(p) for p in payload_list]
+        self.handle(sid).add(batch)
+        self.model[sid].extend(batch)
+
+    @rule(sid=session_ids, limit=st.none() | st.integers(0, 8))
+    def get(self, sid: str, limit: int | None) -> None:
+        h = self.handle(sid)
+        got = h.get() if limit is None else h.get(limit=limit)
+        history = self.model[sid]
+        expected = history if limit is None else history[max(0, len(history) - limit) :] if limit else []
+        assert json_equal(got, expected), f"get_items(limit={limit}) of {sid}: expected {show(expected)}, got {show(got)}"
+
+    @rule(sid=session_ids)
+    def pop(self, sid: str) -> None:
+        got = self.handle(sid).pop()
+        expected = self.model[sid].pop() if self.model[sid] else None
+        assert json_equal(got, expected), f"pop_item() of {sid}: expected {show(expected)}, got {show(got)}"
+
+    @rule(sid=session_ids)
+    def clear(self, sid: str) -> None:
+        self.handle(sid).clear()
+        self.model[sid].clear()
+
+    @rule(sid=session_ids, payload=payloads, bad=bad_items)
+    def add_rejected_batch(self, sid: str, payload: Any, bad: Any) -> None:
+        try:
+            self.handle(sid).add([self.new_item(payload), bad])
+        except ImplementationError as exc:
+            assert exc.kind == "invalid_argument", f"a batch with {bad!r} failed as {exc.kind}, not invalid_argument"
+        else:
+            msg = f"a batch holding {bad!r} was accepted"
+            raise AssertionError(msg)
+
+    @rule(sid=session_ids, limit=bad_limits)
+    def get_with_invalid_limit(self, sid: str, limit: Any) -> None:
+        try:
+            self.handle(sid).get(limit=limit)
+        except ImplementationError as exc:
+            assert exc.kind == "invalid_argument", f"get_items(limit={limit!r}) failed as {exc.kind}"
+        else:
+            msg = f"get_items(limit={limit!r}) was accepted"
+            raise AssertionError(msg)
+
+    @precondition(lambda self: self.persistent)
+    @rule()
+    def restart(self) -> None:
+        self.client.restart()
+        self.handles.clear()
+
+    @invariant()
+    def sizes_match(self) -> None:
+        # Cheap cross-check on a session that the last rule may not have touched.
+        for sid in self.handles:
+            got = self.handles[sid].get(limit=1)
+            expected = self.model[sid][-1:]
+            assert json_equal(got, expected), f"newest item of {sid}: expected {show(expected)}, got {show(got)}"
+
+    def teardown(self) -> None:
+        self.driver.close()
+
+
+@pytest.mark.requirement("HIST-027")
+def test_any_sequence_of_operations_matches_the_model(driver_factory, state_machine_settings):
+    machine = type("HistoryModelRun", (HistoryModel,), {"make_driver": staticmethod(driver_factory)})
+    run_state_machine_as_test(machine, settings=state_machine_settings)

@@ -1,0 +1,125 @@
+"""HIST: reading the history — limits, default limit, order (spec/hist.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.areas.hist import HistoryClient
+from conformance.suite._support import assert_json_equal, expect_error, items
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def hist(driver):
+    return HistoryClient(driver)
+
+
+@requirement("HIST-001")
+def test_reading_without_limit_returns_every_item_oldest_first(hist):
+    h = hist.open("reader")
+    h.add(items(1, 2))
+    h.add(items(3))
+    h.add(items(4, 5, 6))
+    assert_json_equal(h.get(), items(1, 2, 3, 4, 5, 6), "get_items() after three batches")
+
+
+@requirement("HIST-002")
+@pytest.mark.parametrize("n", [1, 2, 4, 5])
+def test_positive_limit_returns_newest_n_oldest_first(hist, n):
+    h = hist.open("window")
+    h.add(items(1, 2, 3, 4, 5))
+    expected = items(*range(6 - n, 6))
+    assert_json_equal(h.get(limit=n), expected, f"get_items(limit={n}) of 5 items")
+
+
+@requirement("HIST-003")
+def test_limit_zero_returns_nothing_and_changes_nothing(hist):
+    h = hist.open("zero")
+    assert_json_equal(h.get(limit=0), [], "get_items(limit=0) of an empty history")
+    h.add(items(1, 2, 3))
+    assert_json_equal(h.get(limit=0), [], "get_items(limit=0) of 3 items")
+    assert_json_equal(h.get(), items(1, 2, 3), "get_items() after get_items(limit=0)")
+
+
+@requirement("HIST-004")
+@pytest.mark.parametrize("limit", [4, 1000, 2**31])
+def test_limit_beyond_history_returns_everything(hist, limit):
+    h = hist.open("short")
+    assert_json_equal(h.get(limit=limit), [], f"get_items(limit={limit}) of an empty history")
+    h.add(items(1, 2, 3))
+    assert_json_equal(h.get(limit=limit), items(1, 2, 3), f"get_items(limit={limit}) of 3 items")
+
+
+INVALID_LIMITS = [-1, -100, True, False, 2.5, 2.0, "2", "", [], {}, [2]]
+
+
+@requirement("HIST-005")
+@pytest.mark.parametrize("limit", INVALID_LIMITS, ids=repr)
+def test_invalid_limit_is_rejected_without_side_effect(hist, limit):
+    h = hist.open("strict")
+    h.add(items(1, 2, 3))
+    with expect_error("invalid_argument", f"get_items(limit={limit!r})"):
+        h.get(limit=limit)
+    assert_json_equal(h.get(), items(1, 2, 3), f"get_items() after the rejected get_items(limit={limit!r})")
+
+
+@requirement("HIST-005")
+@pytest.mark.parametrize("limit", INVALID_LIMITS, ids=repr)
+def test_invalid_default_limit_is_rejected_at_open(hist, limit):
+    with expect_error("invalid_argument", f"opening a session with default_limit={limit!r}"):
+        hist.open("strict-default", default_limit=limit)
+
+
+@requirement("HIST-006")
+def test_default_limit_applies_only_when_no_limit_is_passed(hist):
+    h = hist.open("defaults", default_limit=2)
+    h.add(items(1, 2, 3, 4, 5))
+    assert_json_equal(h.get(), items(4, 5), "get_items() with default_limit=2")
+    assert_json_equal(h.get(limit=3), items(3, 4, 5), "get_items(limit=3) with default_limit=2")
+    assert_json_equal(h.get(limit=10), items(1, 2, 3, 4, 5), "get_items(limit=10) with default_limit=2")
+    assert_json_equal(h.get(limit=0), [], "get_items(limit=0) with default_limit=2: an explicit 0 wins")
+
+
+@requirement("HIST-006")
+def test_default_limit_zero_still_yields_to_an_explicit_limit(hist):
+    h = hist.open("default-zero", default_limit=0)
+    h.add(items(1, 2, 3))
+    assert_json_equal(h.get(), [], "get_items() with default_limit=0")
+    assert_json_equal(h.get(limit=2), items(2, 3), "get_items(limit=2) with default_limit=0")
+
+
+@requirement("HIST-006")
+def test_default_limit_null_means_no_default(hist):
+    h = hist.open("default-null", default_limit=None)
+    h.add(items(1, 2, 3))
+    assert_json_equal(h.get(), items(1, 2, 3), "get_items() with default_limit=null")
+
+
+@requirement("HIST-007")
+def test_never_written_session_reads_as_empty(hist):
+    h = hist.open("never-written")
+    assert_json_equal(h.get(), [], "get_items() of a session never written")
+    assert_json_equal(h.get(limit=3), [], "get_items(limit=3) of a session never written")
+    assert h.pop() is None, "pop_item() of a session never written must return null"
+
+
+@requirement("HIST-008")
+def test_items_added_in_one_instant_keep_insertion_order(hist):
+    # The kit's clock does not move during this test: every item shares one timestamp.
+    h = hist.open("same-instant")
+    for n in range(1, 41):
+        h.add(items(n))
+    assert_json_equal(h.get(), items(*range(1, 41)), "get_items() after 40 single-item adds in one instant")
+
+
+@requirement("HIST-008")
+def test_order_survives_mixing_batches_and_pops(hist):
+    h = hist.open("mixed")
+    h.add(items(1, 2, 3))
+    h.add(items(4))
+    h.pop()
+    h.add(items(5, 6))
+    h.add(items(7))
+    assert_json_equal(h.get(), items(1, 2, 3, 5, 6, 7), "get_items() after adds and a pop")
+    assert_json_equal(h.get(limit=4), items(3, 5, 6, 7), "get_items(limit=4) after adds and a pop")

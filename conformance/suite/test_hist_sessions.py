@@ -1,0 +1,207 @@
+"""HIST: pop, clear, isolation, persistence, handles and session ids (spec/hist.md)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from conformance.areas.hist import HistoryClient
+from conformance.errors import ImplementationError
+from conformance.suite._support import assert_json_equal, expect_error, item, items
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def hist(driver):
+    return HistoryClient(driver)
+
+
+@requirement("HIST-016")
+def test_pop_returns_and_removes_the_newest_item(hist):
+    h = hist.open("pop")
+    h.add(items(1, 2, 3))
+    assert_json_equal(h.pop(), item(3), "first pop_item() of [1, 2, 3]")
+    assert_json_equal(h.get(), items(1, 2), "get_items() after one pop")
+    assert_json_equal(h.pop(), item(2), "second pop_item()")
+    h.add(items(4))
+    assert_json_equal(h.pop(), item(4), "pop_item() right after adding item 4")
+    assert_json_equal(h.get(), items(1), "get_items() after three pops and one add")
+
+
+@requirement("HIST-017")
+def test_pop_of_empty_history_returns_null(hist):
+    h = hist.open("pop-empty")
+    assert h.pop() is None, "pop_item() of an empty history must return null"
+    h.add(items(1))
+    assert_json_equal(h.pop(), item(1), "pop_item() of [1]")
+    assert h.pop() is None, "pop_item() of a history emptied by pops must return null"
+    assert_json_equal(h.get(), [], "get_items() after popping everything")
+
+
+@requirement("HIST-018")
+@pytest.mark.parametrize(("stored", "pops"), [(20, 30), (10, 5)])
+def test_concurrent_pops_never_duplicate_or_lose_an_item(hist, stored, pops):
+    h = hist.open("concurrent-pops")
+    h.add(items(*range(stored)))
+    results = hist.driver.concurrently([h.pop_op() for _ in range(pops)])
+    errors = [r for r in results if isinstance(r, ImplementationError)]
+    assert not errors, f"a concurrent pop_item() failed: {errors[0]}" if errors else ""
+    got = [r for r in results if r is not None]
+    numbers = [r["n"] for r in got]
+    assert len(numbers) == len(set(numbers)), f"{pops} concurrent pops returned an item twice: {sorted(numbers)}"
+    taken = min(stored, pops)
+    assert len(got) == taken, f"{pops} concurrent pops of {stored} items returned {len(got)} items, not {taken}"
+    assert sorted(numbers) == list(range(stored - taken, stored)), f"pops took {sorted(numbers)}, not the newest"
+    assert_json_equal(h.get(), items(*range(stored - taken)), "get_items() after the concurrent pops")
+
+
+@requirement("HIST-019")
+def test_clear_empties_one_session_and_leaves_it_usable(hist):
+    a, b = hist.open("clear-a"), hist.open("clear-b")
+    a.add(items(1, 2))
+    b.add(items(3))
+    a.clear()
+    assert_json_equal(a.get(), [], "get_items() of the cleared session")
+    assert_json_equal(b.get(), items(3), "get_items() of another session after clearing the first")
+    assert a.pop() is None, "pop_item() of a cleared session must return null"
+    a.add(items(4, 5))
+    assert_json_equal(a.get(), items(4, 5), "get_items() of a cleared session written again")
+    a.clear()
+    a.clear()
+    assert_json_equal(a.get(), [], "get_items() after clearing twice")
+
+
+@requirement("HIST-020")
+def test_sessions_sharing_a_backend_are_isolated(hist):
+    a, b = hist.open("tenant-a"), hist.open("tenant-b")
+    a.add(items(1, 2))
+    assert_json_equal(b.get(), [], "get_items() of session b after writing a")
+    b.add(items(3))
+    assert_json_equal(a.pop(), item(2), "pop_item() of session a")
+    assert_json_equal(b.get(), items(3), "get_items() of session b after popping a")
+    b.clear()
+    assert_json_equal(a.get(), items(1), "get_items() of session a after clearing b")
+
+
+@requirement("HIST-021")
+def test_persistent_store_keeps_history_across_restart(hist):
+    h = hist.open("durable")
+    h.add(items(1, 2, 3))
+    h.pop()
+    hist.open("other").add(items(9))
+    hist.restart()
+    again = hist.open("durable")
+    assert_json_equal(again.get(), items(1, 2), "get_items() after a restart")
+    again.add(items(4))
+    assert_json_equal(again.get(), items(1, 2, 4), "get_items() after writing once more after the restart")
+    assert_json_equal(hist.open("other").get(), items(9), "the other session after a restart")
+    assert_json_equal(hist.open("never").get(), [], "a never-written session after a restart")
+
+
+@requirement("HIST-022")
+def test_two_handles_on_one_session_see_each_others_writes(hist):
+    first, second = hist.open("shared"), hist.open("shared")
+    first.add(items(1, 2))
+    assert_json_equal(second.get(), items(1, 2), "the second handle after the first wrote")
+    assert_json_equal(second.pop(), item(2), "pop_item() through the second handle")
+    assert_json_equal(first.get(), items(1), "the first handle after the second popped")
+    second.add(items(3))
+    assert_json_equal(first.get(limit=1), items(3), "the first handle's newest item")
+    first.clear()
+    assert_json_equal(second.get(), [], "the second handle after the first cleared")
+
+
+CLOSED_OPERATIONS = {
+    "get_items()": lambda h: h.get(),
+    "get_items(limit=0)": lambda h: h.get(limit=0),
+    "add_items([])": lambda h: h.add([]),
+    "add_items([item])": lambda h: h.add(items(9)),
+    "pop_item()": lambda h: h.pop(),
+    "clear_session()": lambda h: h.clear(),
+}
+
+
+@requirement("HIST-023")
+@pytest.mark.parametrize("operation", list(CLOSED_OPERATIONS))
+def test_every_operation_on_a_closed_handle_fails_as_closed(hist, operation):
+    h = hist.open("closing")
+    h.add(items(1))
+    h.close()
+    with expect_error("closed", f"{operation} on a closed handle"):
+        CLOSED_OPERATIONS[operation](h)
+
+
+@requirement("HIST-024")
+def test_closing_twice_is_harmless(hist):
+    h = hist.open("close-twice")
+    h.close()
+    h.close()
+    with expect_error("closed", "get_items() after closing twice"):
+        h.get()
+
+
+VALID_IDS = {
+    "ascii": "session-1",
+    "256-ascii": "x" * 256,
+    "256-astral": "\U0001f600" * 256,
+    "cjk": "会话-一",
+    "sql": "x'); DROP TABLE items;--",
+    "like-wildcards": "%_*?[]",
+    "path": "../../etc/passwd",
+    "padded": "  padded  ",
+    "nbsp-and-separators": "a\u00a0b\u2028c",
+    "json-looking": '{"session_id": null}',
+}
+
+
+@requirement("HIST-025")
+@pytest.mark.parametrize("name", list(VALID_IDS))
+def test_valid_session_id_is_accepted(hist, name):
+    h = hist.open(VALID_IDS[name])
+    h.add(items(1))
+    assert_json_equal(h.get(), items(1), f"get_items() of the session with the {name} id")
+
+
+DISTINCT_PAIRS = {
+    "nfc-vs-nfd": (unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")),
+    "case": ("Session", "session"),
+    "padding": ("padded", " padded "),
+    "trailing-space": ("a", "a "),
+    "sql-prefix": ("x", "x' OR '1'='1"),
+}
+
+
+@requirement("HIST-025")
+@pytest.mark.parametrize("name", list(DISTINCT_PAIRS))
+def test_distinct_ids_are_distinct_sessions(hist, name):
+    first, second = DISTINCT_PAIRS[name]
+    written = hist.open(first)
+    written.add(items(1))
+    assert_json_equal(hist.open(second).get(), [], f"the {name} twin of a written session")
+    assert_json_equal(written.get(), items(1), f"the written one of the {name} pair")
+
+
+INVALID_IDS = {
+    "empty": "",
+    "257-ascii": "x" * 257,
+    "257-astral": "\U0001f600" * 257,
+    "nul": "a\u0000b",
+    "tab": "a\tb",
+    "newline": "a\nb",
+    "del": "a\u007fb",
+    "c1-control": "a\u0085b",
+    "lone-surrogate": "a\ud800b",
+    "integer": 42,
+    "null": None,
+    "array": ["a"],
+    "object": {"id": "a"},
+}
+
+
+@requirement("HIST-026")
+@pytest.mark.parametrize("name", list(INVALID_IDS))
+def test_invalid_session_id_is_rejected(hist, name):
+    with expect_error("invalid_argument", f"opening a session with the {name} id"):
+        hist.open(INVALID_IDS[name])

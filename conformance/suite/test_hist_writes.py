@@ -1,0 +1,206 @@
+"""HIST: writing the history — batches, JSON values, round trips (spec/hist.md)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance._values import NON_JSON_KINDS, NonJSON
+from conformance.areas.hist import HistoryClient
+from conformance.errors import ImplementationError
+from conformance.suite._support import assert_json_equal, expect_error, item, items, show
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def hist(driver):
+    return HistoryClient(driver)
+
+
+@requirement("HIST-009")
+def test_concurrent_batches_stay_contiguous_and_complete(hist):
+    h = hist.open("concurrent-batches")
+    batches = [[item(100 * b + k, batch=b) for k in range(5)] for b in range(20)]
+    results = hist.driver.concurrently([h.add_op(batch) for batch in batches])
+    failed = [r for r in results if isinstance(r, ImplementationError)]
+    assert not failed, f"concurrent add_items failed: {failed[0]}" if failed else ""
+    stored = h.get()
+    assert len(stored) == 100, f"20 concurrent batches of 5 left {len(stored)} items, expected 100"
+    # Walk the history: each batch must appear as one run, in its own order.
+    runs = [stored[i : i + 5] for i in range(0, 100, 5)]
+    seen = set()
+    for run in runs:
+        batch_no = run[0].get("batch")
+        assert_json_equal(run, batches[batch_no], f"the run of batch {batch_no} in the stored history")
+        seen.add(batch_no)
+    assert seen == set(range(20)), f"batches missing from the history: {sorted(set(range(20)) - seen)}"
+
+
+BAD_ITEMS = {
+    "nan": {"value": NonJSON("nan")},
+    "not-an-object": "a bare string",
+    "nested-bytes": {"a": {"b": [1, NonJSON("bytes")]}},
+}
+
+
+@requirement("HIST-010")
+@pytest.mark.parametrize("bad", list(BAD_ITEMS), ids=str)
+@pytest.mark.parametrize("position", ["first", "middle", "last"])
+def test_rejected_batch_stores_nothing(hist, bad, position):
+    h = hist.open("atomic")
+    h.add(items(1, 2))
+    batch = items(3, 4, 5)
+    batch.insert({"first": 0, "middle": 2, "last": 3}[position], BAD_ITEMS[bad])
+    with expect_error("invalid_argument", f"add_items with a {bad} item in {position} place"):
+        h.add(batch)
+    assert_json_equal(h.get(), items(1, 2), "the history after the rejected batch")
+
+
+@requirement("HIST-011")
+def test_empty_batch_is_a_no_op(hist):
+    h = hist.open("empty-batch")
+    h.add([])
+    assert_json_equal(h.get(), [], "get_items() after adding an empty batch to an empty history")
+    h.add(items(1))
+    h.add([])
+    assert_json_equal(h.get(), items(1), "get_items() after adding an empty batch")
+
+
+@requirement("HIST-012")
+@pytest.mark.parametrize("kind", sorted(NON_JSON_KINDS))
+@pytest.mark.parametrize("depth", ["top", "nested"])
+def test_value_json_cannot_express_is_rejected(hist, kind, depth):
+    h = hist.open("non-json")
+    value = NonJSON(kind)
+    bad = {"role": "user", "content": value} if depth == "top" else {"role": "user", "parts": [{"data": [1, value]}]}
+    with expect_error("invalid_argument", f"add_items with a {kind} value ({depth})"):
+        h.add([bad])
+    assert_json_equal(h.get(), [], f"the history after rejecting a {kind} value")
+
+
+@requirement("HIST-013")
+@pytest.mark.parametrize("bad", [[1, 2], "text", 3, 2.5, True, None, []], ids=repr)
+def test_item_that_is_not_an_object_is_rejected(hist, bad):
+    h = hist.open("not-object")
+    with expect_error("invalid_argument", f"add_items([{show(bad)}])"):
+        h.add([bad])
+    assert_json_equal(h.get(), [], f"the history after rejecting the item {show(bad)}")
+
+
+@requirement("HIST-013")
+@pytest.mark.parametrize("bad", [{"role": "user"}, "items", 7, None, True], ids=repr)
+def test_batch_that_is_not_an_array_is_rejected(hist, bad):
+    h = hist.open("not-array")
+    with expect_error("invalid_argument", f"add_items({show(bad)})"):
+        h.add(bad)
+    assert_json_equal(h.get(), [], f"the history after rejecting add_items({show(bad)})")
+
+
+def _nested(depth: int) -> dict:
+    value: object = "bottom"
+    for level in range(depth):
+        value = {"level": level, "down": value} if level % 2 else [value]
+    return {"deep": value}
+
+
+ROUND_TRIP = {
+    "unicode": {"text": "héllo wörld — 汉字 😀 \U0001f9ea", "key-é": "ключ", "": "empty key"},
+    "escapes": {"quote": '"', "backslash": "\\", "controls": "\u0000\t\n\r\u001f", "separators": "\u2028\u2029"},
+    "integers": {"zero": 0, "neg": -1, "max": 2**53 - 1, "min": -(2**53 - 1), "list": [1, 10, 100]},
+    "floats": {"tenth": 0.1, "big": 1e308, "max": 1.7976931348623157e308, "tiny": 5e-324, "neg": -2.5},
+    "empties": {"obj": {}, "arr": [], "str": "", "nested": [{}, [], [[]]]},
+    "literals": {"null": None, "true": True, "false": False, "mixed": [None, True, False, 0, 1, ""]},
+    "nesting": _nested(64),
+    "openai-shape": {
+        "type": "function_call",
+        "call_id": "call_1",
+        "arguments": '{"city": "Paris"}',
+        "output": [{"type": "output_text", "text": "ok", "annotations": []}],
+    },
+}
+
+
+@requirement("HIST-014")
+@pytest.mark.parametrize("name", list(ROUND_TRIP))
+def test_item_round_trips_unchanged(hist, name):
+    h = hist.open(f"round-trip-{name}")
+    h.add([ROUND_TRIP[name], item(1)])
+    assert_json_equal(h.get(), [ROUND_TRIP[name], item(1)], f"get_items() of the {name} item")
+    assert_json_equal(h.pop(), item(1), "pop_item() after the round trip")
+    assert_json_equal(h.pop(), ROUND_TRIP[name], f"pop_item() of the {name} item")
+
+
+_json_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec="utf-8"), max_size=20)
+)
+_keys = st.text(st.characters(codec="utf-8"), max_size=8)
+_json = st.recursive(
+    _json_leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),
+    max_leaves=20,
+)
+_objects = st.dictionaries(_keys, _json, max_size=5)
+
+
+@requirement("HIST-014")
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(_objects, min_size=1, max_size=4))
+def test_any_json_objects_round_trip(hist, batch):
+    h = hist.open(f"property-{uuid.uuid4().hex}")
+    h.add(batch)
+    assert_json_equal(h.get(), batch, "get_items() of generated JSON objects")
+
+
+BIG = {"above": 2**53 + 1, "u64": 2**64 + 1, "below": -(2**63) - 1}
+
+
+@requirement("HIST-015")
+def test_integers_beyond_interoperable_range_are_exact_or_rejected(hist):
+    h = hist.open("big-integers")
+    h.add(items(1))
+    try:
+        h.add([{"role": "tool", "numbers": dict(BIG)}])
+    except ImplementationError as exc:
+        assert exc.kind == "invalid_argument", f"rejecting big integers must be invalid_argument, got {exc}"
+        assert_json_equal(h.get(), items(1), "the history after rejecting big integers")
+        return
+    stored = h.get()[-1]["numbers"]
+    for key, value in BIG.items():
+        got = stored.get(key)
+        assert type(got) is int and got == value, f"{key}: stored {value}, read back {got!r} (silently altered)"
+
+
+@requirement("HIST-028")
+def test_store_does_not_alias_values_it_was_given(hist):
+    h = hist.open("alias-in")
+    original = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
+    given_item = copy.deepcopy(original)
+    h.add([given_item])
+    given_item["content"] = "changed after add"
+    given_item["meta"]["tags"].append("b")
+    assert_json_equal(h.get(), [original], "get_items() after the caller changed the item it added")
+
+
+@requirement("HIST-028")
+def test_store_does_not_alias_values_it_returns(hist):
+    h = hist.open("alias-out")
+    original = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
+    h.add([copy.deepcopy(original)])
+    returned = h.get()
+    returned[0]["content"] = "changed by the caller"
+    returned[0]["meta"]["tags"].clear()
+    returned.append({"role": "intruder"})
+    assert_json_equal(h.get(), [original], "get_items() after the caller changed a returned list")
+    h.add(items(2))
+    popped = h.pop()
+    popped["content"] = "changed after pop"
+    assert_json_equal(h.get(), [original], "get_items() after the caller changed a popped item")

@@ -1,0 +1,199 @@
+"""Check that the spec's prose, its index, the suite and the ADRs agree.
+
+Run from a source checkout: ``python -m conformance.tools.check_spec`` (or
+``nox -s requirements``).  Exit status 1 lists every problem found:
+
+* an index file that does not match ``schemas/requirements-index.schema.json``;
+* a requirement in the index without a matching heading in the prose, or the reverse;
+* a title, level or capability that differs between prose and index;
+* a normative sentence without exactly one bold keyword, or with a lowercase one;
+* a test that cites an unknown id, or a requirement that no test cites;
+* an ADR without a Status or Confirmation line, or not named ``NNNN-words.md``;
+* a spec version in spec/README.md that differs from the kit's.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+KEYWORDS = {"MUST": "MUST", "MUST NOT": "MUST", "SHOULD": "SHOULD", "SHOULD NOT": "SHOULD", "MAY": "MAY"}
+_BOLD = re.compile(r"\*\*([A-Z ]+)\*\*")
+_LOWER = re.compile(r"\b(must|shall|should|may|required|recommended|optional)\b")
+_HEADING = re.compile(r"^### ([A-Z]+-\d{3}): (.+?)\s*$")
+_CAPABILITY = re.compile(r"^\*Capability:\* `([^`]+)`\s*$")
+_ADR_NAME = re.compile(r"^\d{4}-[a-z0-9]+(-[a-z0-9]+)*\.md$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    level: str
+    title: str
+    capability: str
+    withdrawn: bool
+
+
+def _prose_requirements(text: str) -> dict[str, tuple[str, list[str], str | None]]:
+    """id -> (title, first blockquote's lines, capability) as written in a spec document."""
+    found: dict[str, tuple[str, list[str], str | None]] = {}
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        match = _HEADING.match(line)
+        if not match:
+            continue
+        quote: list[str] = []
+        quote_done = False
+        capability = None
+        for following in lines[number + 1 :]:
+            if following.startswith("#"):
+                break
+            if following.startswith(">") and not quote_done:
+                quote.append(following.lstrip(">").strip())
+            elif quote:
+                quote_done = True
+            cap = _CAPABILITY.match(following)
+            if cap and capability is None:
+                capability = cap.group(1)
+        found[match.group(1)] = (match.group(2), quote, capability)
+    return found
+
+
+def check_area(index_path: Path, spec_dir: Path, schema: dict) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    problems: list[str] = []
+    data = yaml.safe_load(index_path.read_text(encoding="utf-8"))
+    for error in Draft202012Validator(schema).iter_errors(data):
+        problems.append(f"{index_path.name}: {error.json_path}: {error.message}")
+    if problems:
+        return problems
+    area = data["area"]
+    entries = [
+        Entry(r["id"], r["level"], r["title"], r.get("capability", area), r.get("withdrawn", False))
+        for r in data["requirements"]
+    ]
+    doc = spec_dir / data["document"]
+    if not doc.is_file():
+        return [f"{index_path.name}: its document {doc.name} does not exist"]
+    prose = _prose_requirements(doc.read_text(encoding="utf-8"))
+    for entry in entries:
+        where = f"{doc.name} {entry.id}"
+        if entry.id not in prose:
+            problems.append(f"{where}: in the index but has no '### {entry.id}: {entry.title}' heading")
+            continue
+        title, quote, capability = prose[entry.id]
+        if title != entry.title:
+            problems.append(f"{where}: prose title {title!r} differs from the index title {entry.title!r}")
+        if capability != entry.capability:
+            problems.append(f"{where}: capability line says {capability!r}, the index says {entry.capability!r}")
+        sentence = " ".join(quote)
+        if not sentence:
+            problems.append(f"{where}: no normative '> ...' sentence after the heading")
+            continue
+        keywords = [k for k in _BOLD.findall(sentence) if k in KEYWORDS]
+        if len(keywords) != 1:
+            problems.append(f"{where}: the normative sentence has {len(keywords)} bold keywords, expected exactly 1")
+        elif KEYWORDS[keywords[0]] != entry.level:
+            problems.append(f"{where}: the sentence says **{keywords[0]}** but the index level is {entry.level}")
+        lowered = _LOWER.findall(_BOLD.sub("", sentence.replace("`", " ")))
+        if lowered:
+            problems.append(f"{where}: lowercase RFC 2119 keyword(s) {sorted(set(lowered))} in normative text")
+    problems.extend(
+        f"{doc.name} {rid}: has a heading but is not in {index_path.name}"
+        for rid in prose
+        if rid.startswith(area.upper() + "-") and rid not in {e.id for e in entries}
+    )
+    return problems
+
+
+def cited_ids(suite_dir: Path) -> dict[str, list[str]]:
+    """id -> test files citing it, from every ``requirement("...")`` call in the suite."""
+    cited: dict[str, list[str]] = {}
+    for path in sorted(suite_dir.rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name != "requirement":
+                continue
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    cited.setdefault(arg.value, []).append(path.name)
+    return cited
+
+
+def check_citations(index_ids: set[str], withdrawn: set[str], suite_dir: Path) -> list[str]:
+    cited = cited_ids(suite_dir)
+    problems = [f"{', '.join(sorted(set(files)))}: cites unknown requirement {rid}" for rid, files in cited.items() if rid not in index_ids]
+    problems += [f"{rid}: no test in {suite_dir.name}/ cites it" for rid in sorted(index_ids - withdrawn - set(cited))]
+    return problems
+
+
+def check_adrs(adr_dir: Path) -> list[str]:
+    problems = []
+    for path in sorted(adr_dir.glob("*.md")):
+        if path.name == "README.md":
+            continue
+        if not _ADR_NAME.match(path.name):
+            problems.append(f"adr/{path.name}: not named NNNN-imperative-phrase.md")
+        text = path.read_text(encoding="utf-8")
+        if not re.search(r"^(\*\*)?Status:?(\*\*)?:?\s*\S", text, re.MULTILINE | re.IGNORECASE):
+            problems.append(f"adr/{path.name}: has no 'Status:' line")
+        if "Confirmation" not in text:
+            problems.append(f"adr/{path.name}: has no Confirmation line naming the test or nox session")
+    return problems
+
+
+def check_version(readme: Path, version: str) -> list[str]:
+    match = re.search(r"^Spec version: (\S+)\s*$", readme.read_text(encoding="utf-8"), re.MULTILINE)
+    if not match:
+        return [f"{readme}: has no 'Spec version: X' line"]
+    if match.group(1) != version:
+        return [f"{readme}: says spec version {match.group(1)}, the kit says {version}"]
+    return []
+
+
+def check_repository(root: Path) -> list[str]:
+    from conformance import SPEC_VERSION
+
+    schema = json.loads((root / "schemas" / "requirements-index.schema.json").read_text(encoding="utf-8"))
+    problems: list[str] = []
+    index_ids: set[str] = set()
+    withdrawn: set[str] = set()
+    for index_path in sorted((root / "spec" / "requirements").glob("*.yaml")):
+        problems += check_area(index_path, root / "spec", schema)
+        for entry in yaml.safe_load(index_path.read_text(encoding="utf-8")).get("requirements", []):
+            if entry["id"] in index_ids:
+                problems.append(f"{index_path.name}: {entry['id']} is defined twice")
+            index_ids.add(entry["id"])
+            if entry.get("withdrawn"):
+                withdrawn.add(entry["id"])
+    problems += check_citations(index_ids, withdrawn, root / "conformance" / "suite")
+    problems += check_adrs(root / "adr")
+    problems += check_version(root / "spec" / "README.md", SPEC_VERSION)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    root = Path(args[0]) if args else Path(__file__).resolve().parents[2]
+    problems = check_repository(root)
+    for problem in problems:
+        print(problem)  # noqa: T201 - a command-line tool reports on stdout
+    areas = sorted(p.stem for p in (root / "spec" / "requirements").glob("*.yaml"))
+    verdict = f"{len(problems)} problem(s)" if problems else "spec, index, suite and ADRs agree"
+    print(f"{verdict} (areas: {', '.join(areas)})")  # noqa: T201
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
