@@ -1,0 +1,286 @@
+"""The pytest plugin: options, errors, header, outcome rules and the report file."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from conformance import SPEC_VERSION, __version__
+from conformance._data import validator_for
+from conformance._requirements import index
+
+# A fake implementation built on the reference, with switches to misbehave.
+FAKE = '''
+import time
+from reference_impl import memory as _reference
+
+class _Handle:
+    def __init__(self, inner, owner):
+        self._inner, self._owner, self._closes = inner, owner, 0
+    def get_items(self, limit=None):
+        if self._owner.crash:
+            raise RuntimeError("database exploded")
+        if self._owner.hang:
+            time.sleep(30)
+        return self._inner.get_items(limit)
+    def add_items(self, items):
+        return self._inner.add_items(items)
+    def pop_item(self):
+        return self._inner.pop_item()
+    def clear_session(self):
+        return self._inner.clear_session()
+    def close(self):
+        self._closes += 1
+        if self._closes > 1 and self._owner.close_twice_fails:
+            raise RuntimeError("already closed")
+        return self._inner.close()
+
+class _Backend:
+    def __init__(self, inner, owner):
+        self._inner, self._owner = inner, owner
+    def open_session(self, session_id, **kwargs):
+        return _Handle(self._inner.open_session(session_id, **kwargs), self._owner)
+    def close(self):
+        return self._inner.close()
+
+class Fake:
+    name = "fake"
+    version = "9.9"
+    spec_version = "{spec}"
+    def __init__(self, claims=("hist", "hist.shared-handles"), **switches):
+        self.claims = frozenset(claims)
+        self.crash = switches.get("crash", False)
+        self.hang = switches.get("hang", False)
+        self.close_twice_fails = switches.get("close_twice_fails", False)
+    def open_history(self, env):
+        return _Backend(_reference.open_history(env), self)
+
+class NoFactory:
+    name, version, spec_version, claims = "no-factory", "1", "{spec}", frozenset({{"hist"}})
+
+implementation = Fake()
+should_violator = Fake(close_twice_fails=True)
+crasher = Fake(crash=True)
+hanger = Fake(hang=True)
+no_factory = NoFactory()
+
+class _AsyncHandle:
+    def __init__(self, inner):
+        self._inner = inner
+    async def get_items(self, limit=None):
+        return self._inner.get_items(limit)
+    async def add_items(self, items):
+        return self._inner.add_items(items)
+    async def pop_item(self):
+        return self._inner.pop_item()
+    async def clear_session(self):
+        return self._inner.clear_session()
+    async def close(self):
+        return self._inner.close()
+
+class _AsyncBackend:
+    def __init__(self, inner):
+        self._inner = inner
+    async def open_session(self, session_id, **kwargs):
+        return _AsyncHandle(self._inner.open_session(session_id, **kwargs))
+    async def close(self):
+        return self._inner.close()
+
+class AsyncFake(Fake):
+    async def open_history(self, env):
+        return _AsyncBackend(_reference.open_history(env))
+
+async_style = AsyncFake()
+not_an_impl = object()
+bad_claim = Fake(claims=("hist", "hist.persistant"))
+orphan_claim = Fake(claims=("hist.persistent",))
+'''.format(spec=SPEC_VERSION)
+
+
+@pytest.fixture
+def fake(pytester):
+    pytester.makepyfile(fakeimpl=FAKE)
+    pytester.syspathinsert()
+    return "fakeimpl"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "--impl is empty"),
+        ("no_such_module_xyz", "cannot import module 'no_such_module_xyz'"),
+        ("fakeimpl:nope", "has no attribute 'nope'. Implementations found there: fakeimpl:"),
+        ("fakeimpl.py", "looks like a file path; give a module name instead: --impl=fakeimpl"),
+        ("fakeimpl:a:b", "is not of the form MODULE[:OBJECT]"),
+        ("fake impl", "is not of the form MODULE[:OBJECT]"),
+        ("fakeimpl:not_an_impl", "object is not an implementation; it lacks name, version, spec_version, claims"),
+        ("fakeimpl:bad_claim", "claims 'hist.persistant', which this kit does not know. Known capabilities:"),
+        ("fakeimpl:orphan_claim", "claims 'hist.persistent' but not its area 'hist'"),
+    ],
+)
+def test_bad_impl_value_is_a_usage_error_that_says_what_is_wrong(pytester, fake, value, message):
+    result = pytester.runpytest_inprocess(f"--impl={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("--conformance-depth=huge", "--conformance-depth must be one of quick, deep; got 'huge'"),
+        ("--conformance-timeout=-1", "--conformance-timeout must be a positive number of seconds"),
+        ("--conformance-timeout=soon", "--conformance-timeout must be a positive number of seconds"),
+    ],
+)
+def test_bad_option_value_is_a_usage_error(pytester, fake, flag, message):
+    result = pytester.runpytest_inprocess(f"--impl={fake}", flag)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+def test_suite_without_impl_is_a_usage_error(pytester):
+    from conformance._data import suite_dir
+
+    result = pytester.runpytest_inprocess(str(suite_dir()))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the conformance suite needs an implementation to test: pytest --impl=*"])
+
+
+def test_header_names_implementation_versions_and_seed(pytester, fake):
+    result = pytester.runpytest_inprocess(f"--impl={fake}", "--co", "--hypothesis-seed=1234")
+    result.stdout.fnmatch_lines(
+        [
+            "conformance: implementation fake 9.9 (--impl=fakeimpl)",
+            "conformance: claims hist, hist.shared-handles",
+            f"conformance: spec {SPEC_VERSION}, kit {__version__}, implementation targets spec {SPEC_VERSION}",
+            "conformance: reproduce with --hypothesis-seed=1234",
+        ]
+    )
+
+
+def test_seed_is_chosen_and_printed_when_not_given(pytester, fake):
+    result = pytester.runpytest_inprocess(f"--impl={fake}", "--co")
+    result.stdout.fnmatch_lines(["conformance: reproduce with --hypothesis-seed=[0-9]*"])
+
+
+def test_ini_twin_selects_the_implementation(pytester, fake):
+    pytester.makeini("[pytest]\nconformance_impl = fakeimpl\n")
+    result = pytester.runpytest_inprocess("--co")
+    result.stdout.fnmatch_lines(["conformance: implementation fake 9.9 (--impl=fakeimpl)"])
+
+
+def test_command_line_wins_over_the_ini_file(pytester, fake):
+    pytester.makeini("[pytest]\nconformance_impl = fakeimpl:not_an_impl\n")
+    result = pytester.runpytest_inprocess("--impl=fakeimpl:should_violator", "--co")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["conformance: implementation fake 9.9 (--impl=fakeimpl:should_violator)"])
+
+
+def test_installed_suite_runs_from_an_empty_directory(run_kit, fake):
+    run = run_kit(fake)
+    assert run.result.ret == pytest.ExitCode.OK
+    assert run.report["summary"]["verdict"] == "conformant"
+    assert run.having("passed") == set(index()) - {"HIST-021"}
+
+
+def test_async_implementation_is_accepted(run_kit, fake):
+    run = run_kit(f"{fake}:async_style")
+    assert run.result.ret == pytest.ExitCode.OK
+    assert run.having("passed") == set(index()) - {"HIST-021"}
+
+
+def test_unclaimed_capability_is_skipped_with_the_reason(run_kit, fake):
+    run = run_kit(fake, "-rs")
+    row = run.requirement("HIST-021")
+    assert row["outcome"] == "skipped"
+    assert row["reason"] == "not claimed: hist.persistent"
+    run.result.stdout.fnmatch_lines(["*not claimed: hist.persistent*"])
+
+
+def test_should_failure_is_reported_but_does_not_fail_the_run(run_kit, fake):
+    run = run_kit(f"{fake}:should_violator")
+    assert run.result.ret == pytest.ExitCode.OK
+    counts = run.result.parseoutcomes()
+    assert counts["xfailed"] == 1
+    assert "failed" not in counts
+    assert run.requirement("HIST-024")["outcome"] == "failed"
+    assert run.requirement("HIST-024")["level"] == "SHOULD"
+    assert run.report["summary"]["verdict"] == "conformant"
+
+
+def test_should_failure_fails_the_run_under_strict(run_kit, fake):
+    run = run_kit(f"{fake}:should_violator", "--conformance-strict")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    counts = run.result.parseoutcomes()
+    assert counts["failed"] == 1
+    assert "xfailed" not in counts
+    assert run.report["run"]["strict"] is True
+    assert run.report["summary"]["verdict"] == "not-conformant"
+
+
+def test_missing_factory_of_a_claimed_area_is_not_testable_never_skipped(run_kit, fake):
+    run = run_kit(f"{fake}:no_factory")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    claimed = {rid for rid, req in index().items() if req.capability == "hist"}
+    assert run.having("not-testable") == claimed
+    assert "skipped" not in {run.outcomes[rid] for rid in claimed}
+    row = run.requirement("HIST-001")
+    assert row["failure_kinds"] == ["not-testable"]
+    assert "has no open_history() factory" in row["tests"][0]["message"]
+
+
+def test_exception_of_no_error_kind_is_reported_as_a_crash(run_kit, fake):
+    run = run_kit(f"{fake}:crasher")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    row = run.requirement("HIST-001")
+    assert row["outcome"] == "failed"
+    assert row["failure_kinds"] == ["crashed"]
+    assert "database exploded" in row["tests"][0]["message"]
+
+
+def test_hanging_implementation_times_out_and_the_run_finishes(run_kit, fake):
+    run = run_kit(f"{fake}:hanger", "--conformance-timeout=0.2", "-k", "test_reading_without_limit or test_invalid_session_id")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    row = run.requirement("HIST-001")
+    assert row["failure_kinds"] == ["crashed"]
+    assert "hung for more than 0.2 s" in row["tests"][0]["message"]
+    assert run.requirement("HIST-026")["outcome"] == "passed"  # later tests get a fresh instance
+
+
+def test_report_is_valid_and_lists_every_requirement(run_kit, fake):
+    run = run_kit(f"{fake}:should_violator")
+    errors = sorted(validator_for("report.schema.json").iter_errors(run.report), key=str)
+    assert not errors, errors[0].message
+    assert [r["id"] for r in run.report["requirements"]] == list(index())
+    assert run.report["implementation"] == {
+        "name": "fake",
+        "version": "9.9",
+        "spec_version": SPEC_VERSION,
+        "claims": ["hist", "hist.shared-handles"],
+        "target": "fakeimpl:should_violator",
+    }
+
+
+def test_deselected_requirements_are_not_tested(run_kit, fake):
+    run = run_kit(fake, "-k", "test_pop_of_empty_history_returns_null")
+    assert run.having("passed") == {"HIST-017"}
+    assert run.requirement("HIST-001")["outcome"] == "not-tested"
+    assert run.report["summary"]["verdict"] == "incomplete"
+
+
+def test_test_citing_an_unknown_requirement_is_rejected(pytester, fake):
+    pytester.makepyfile(
+        test_extra=textwrap.dedent(
+            """
+            import pytest
+
+            @pytest.mark.requirement("HIST-999")
+            def test_made_up():
+                pass
+            """
+        )
+    )
+    result = pytester.runpytest_inprocess(f"--impl={fake}", "test_extra.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_extra.py::test_made_up cites unknown requirement(s) HIST-999*"])
