@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import SPEC_VERSION, __version__
 from conformance._requirements import index
-from conformance.errors import ImplementationFault, KitError, NotTestable
+from conformance.errors import ImplementationError, ImplementationFault, KitError, NotTestable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,6 +52,9 @@ def failure_kind(exc: BaseException | None) -> str:
     for cls, kind in ((KitError, "kit-error"), (ImplementationFault, "crashed"), (NotTestable, "not-testable")):
         if any(isinstance(e, cls) for e in seen):
             return kind
+    # An exception the implementation raised that maps to no error kind is a crash, not an answer.
+    if any(isinstance(e, ImplementationError) and e.kind == "internal" for e in seen):
+        return "crashed"
     return "wrong-answer"
 
 

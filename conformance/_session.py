@@ -24,9 +24,12 @@ if TYPE_CHECKING:
     from conformance.driver import ImplementationInfo
 
 DEPTHS = {
-    # name: (max_examples, stateful_step_count)
-    "quick": (30, 25),
-    "deep": (400, 80),
+    # name: (max_examples, stateful_step_count, shrink failures)
+    "quick": (30, 25, True),
+    "deep": (400, 80, True),
+    # For runs that only need a verdict (the kit's own miniature tests): failures are not shrunk,
+    # so a failing program prints in full rather than minimal.
+    "fast": (30, 25, False),
 }
 
 
@@ -161,17 +164,18 @@ class KitSession:
         return self.info
 
     @pytest.fixture
-    def state_machine_settings(self) -> Any:
-        """Hypothesis settings for the model-based tests, at the selected depth."""
-        from hypothesis import HealthCheck, settings
+    def hypothesis_settings(self) -> Any:
+        """Hypothesis settings for property and model-based tests, at the selected depth."""
+        from hypothesis import HealthCheck, Phase, settings
 
-        examples, steps = DEPTHS[self.depth]
+        examples, steps, shrink = DEPTHS[self.depth]
         return settings(
             max_examples=examples,
             stateful_step_count=steps,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
+            phases=[p for p in Phase if shrink or p is not Phase.shrink],
         )
 
 

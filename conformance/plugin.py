@@ -19,7 +19,7 @@ _OPTIONS = (
     ("--impl", "conformance_impl", "string", "implementation under test: MODULE[:OBJECT] (see spec/contract.md)"),
     ("--conformance-report", "conformance_report", "string", "write the JSON report (schemas/report.schema.json)"),
     ("--conformance-strict", "conformance_strict", "bool", "fail the run on SHOULD/MAY failures too"),
-    ("--conformance-depth", "conformance_depth", "string", "state-machine budget: quick (default) or deep"),
+    ("--conformance-depth", "conformance_depth", "string", "Hypothesis budget: quick (default), deep, or fast (quick without shrinking failures)"),
     ("--conformance-timeout", "conformance_timeout", "string", "seconds one operation may take (default 10)"),
 )
 
@@ -47,6 +47,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requirement(*ids): the spec requirement(s) this test checks, e.g. requirement('HIST-004')"
     )
+    if config.getoption("conformance_impl") == "":
+        msg = "--impl is empty; give MODULE[:OBJECT], e.g. --impl=reference_impl"
+        raise pytest.UsageError(msg)
     if option(config, "conformance_impl"):
         from conformance._session import KitSession
 

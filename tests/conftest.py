@@ -35,10 +35,11 @@ class KitRun:
 def run_kit(pytester: pytest.Pytester):
     """Run the kit in-process against ``--impl=target`` and read back its report."""
 
-    def run(target: str, *args: str) -> KitRun:
+    def run(target: str, *args: str, depth: str = "fast") -> KitRun:
         report = pytester.path / "report.json"
         result = pytester.runpytest_inprocess(
-            f"--impl={target}", f"--conformance-report={report}", "-p", "no:cacheprovider", "-q", *args
+            f"--impl={target}", f"--conformance-report={report}", f"--conformance-depth={depth}",
+            "-p", "no:cacheprovider", "-q", *args,
         )
         return KitRun(result, report)
 

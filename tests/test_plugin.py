@@ -128,7 +128,7 @@ def test_bad_impl_value_is_a_usage_error_that_says_what_is_wrong(pytester, fake,
 @pytest.mark.parametrize(
     ("flag", "message"),
     [
-        ("--conformance-depth=huge", "--conformance-depth must be one of quick, deep; got 'huge'"),
+        ("--conformance-depth=huge", "--conformance-depth must be one of quick, deep, fast; got 'huge'"),
         ("--conformance-timeout=-1", "--conformance-timeout must be a positive number of seconds"),
         ("--conformance-timeout=soon", "--conformance-timeout must be a positive number of seconds"),
     ],

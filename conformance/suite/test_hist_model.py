@@ -121,6 +121,6 @@ class HistoryModel(RuleBasedStateMachine):
 
 
 @pytest.mark.requirement("HIST-027")
-def test_any_sequence_of_operations_matches_the_model(driver_factory, state_machine_settings):
+def test_any_sequence_of_operations_matches_the_model(driver_factory, hypothesis_settings):
     machine = type("HistoryModelRun", (HistoryModel,), {"make_driver": staticmethod(driver_factory)})
-    run_state_machine_as_test(machine, settings=state_machine_settings)
+    run_state_machine_as_test(machine, settings=hypothesis_settings)

@@ -6,7 +6,7 @@ import copy
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance._values import NON_JSON_KINDS, NonJSON
@@ -152,12 +152,15 @@ _objects = st.dictionaries(_keys, _json, max_size=5)
 
 
 @requirement("HIST-014")
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batch=st.lists(_objects, min_size=1, max_size=4))
-def test_any_json_objects_round_trip(hist, batch):
-    h = hist.open(f"property-{uuid.uuid4().hex}")
-    h.add(batch)
-    assert_json_equal(h.get(), batch, "get_items() of generated JSON objects")
+def test_any_json_objects_round_trip(hist, hypothesis_settings):
+    @hypothesis_settings
+    @given(batch=st.lists(_objects, min_size=1, max_size=4))
+    def round_trip(batch):
+        h = hist.open(f"property-{uuid.uuid4().hex}")
+        h.add(batch)
+        assert_json_equal(h.get(), batch, "get_items() of generated JSON objects")
+
+    round_trip()
 
 
 BIG = {"above": 2**53 + 1, "u64": 2**64 + 1, "below": -(2**63) - 1}

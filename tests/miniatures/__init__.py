@@ -1,0 +1,63 @@
+"""Miniatures: deliberately broken implementations, one per requirement (Bowtie's idea).
+
+Each miniature is the reference implementation with one realistic bug, described
+by the docstring of the class that carries it.  The kit must fail the
+requirement the miniature breaks; :func:`all_miniatures` lists them for the
+kit's own tests, which run ``pytest --impl=<target>`` on each one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import reference_impl
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+__all__ = ["Miniature", "MiniatureImplementation", "all_miniatures"]
+
+
+@dataclass(frozen=True)
+class Miniature:
+    """One broken implementation, as the kit's tests see it."""
+
+    requirement: str  # the one requirement ID it violates, e.g. "HIST-002"
+    target: str  # the --impl value that selects it, e.g. "tests.miniatures.hist:limit_oldest"
+    also_fails: frozenset[str]  # other IDs the kit may legitimately fail too, because the bug shows there
+    doc: str  # how it misbehaves
+
+
+class MiniatureImplementation:
+    """Base of every miniature: the reference implementation's identity, with one bug."""
+
+    version = reference_impl.__version__
+    spec_version = reference_impl.SPEC_VERSION
+
+    def __init__(
+        self, requirement: str, label: str, *, doc: str, claims: Collection[str], also_fails: Collection[str] = ()
+    ) -> None:
+        self.requirement = requirement
+        self.name = f"miniature {requirement} ({label})"
+        self.doc = doc
+        self.claims = frozenset(claims)
+        self.also_fails = frozenset(also_fails)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def all_miniatures() -> list[Miniature]:
+    """Import every module of this package and return its miniatures, by requirement ID."""
+    found: list[Miniature] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.extend(
+            Miniature(value.requirement, f"{module.__name__}:{attr}", value.also_fails, value.doc)
+            for attr, value in vars(module).items()
+            if isinstance(value, MiniatureImplementation)
+        )
+    return sorted(found, key=lambda m: (m.requirement, m.target))

@@ -1,0 +1,61 @@
+"""The kit tests itself: it must fail every miniature on its requirement, and pass the reference.
+
+A miniature is the reference with one realistic bug (tests/miniatures/).  For each,
+the whole suite runs against it, and the run must fail the requirement the
+miniature breaks, and nothing else except what the miniature declares in
+``also_fails`` (a bug often shows through the model-based state machine too).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._requirements import index
+from tests.miniatures import all_miniatures
+
+MINIATURES = all_miniatures()
+REFERENCES = ["reference_impl", "reference_impl:memory"]
+
+
+def test_every_requirement_has_a_miniature():
+    covered = {m.requirement for m in MINIATURES}
+    missing = sorted(set(index()) - covered)
+    assert not missing, f"requirements with no miniature to prove the kit can fail them: {missing}"
+
+
+def test_every_miniature_names_a_known_requirement_and_documents_its_bug():
+    for mini in MINIATURES:
+        assert mini.requirement in index(), f"{mini.target} breaks unknown requirement {mini.requirement}"
+        assert unknown_ids(mini.also_fails) == set(), f"{mini.target} also_fails unknown ids"
+        assert len(mini.doc.split()) >= 5, f"{mini.target} needs a docstring saying how it misbehaves"
+
+
+def unknown_ids(ids):
+    return set(ids) - set(index())
+
+
+@pytest.mark.parametrize("mini", MINIATURES, ids=lambda m: f"{m.requirement}-{m.target.rsplit(':', 1)[1]}")
+def test_kit_fails_the_miniature_on_its_requirement(run_kit, mini):
+    run = run_kit(mini.target)
+    failed = run.having("failed") | run.having("not-testable")
+    assert mini.requirement in failed, (
+        f"the kit did not catch {mini.target}: {mini.doc}\n"
+        f"{mini.requirement} was {run.outcomes.get(mini.requirement)}"
+    )
+    unexpected = failed - {mini.requirement} - mini.also_fails
+    assert not unexpected, f"{mini.target} should break only {mini.requirement}, but these failed too: {sorted(unexpected)}"
+    crashes = [
+        t["message"] for t in run.requirement(mini.requirement)["tests"] if t.get("failure_kind") == "kit-error"
+    ]
+    assert not crashes, f"the kit itself erred on {mini.target}: {crashes[0]}"
+
+
+@pytest.mark.parametrize("target", REFERENCES)
+def test_reference_passes_every_claimed_requirement(run_kit, target):
+    run = run_kit(target)
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-3000:]
+    assert run.report["summary"]["verdict"] == "conformant"
+    assert run.having("failed") == set()
+    assert run.having("not-tested") == set()
+    for rid in run.having("skipped"):
+        assert run.requirement(rid)["reason"].startswith("not claimed: "), rid
