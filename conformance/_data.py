@@ -54,8 +54,13 @@ def registry() -> Registry:
     """One ``referencing`` registry holding every schema under its ``$id``."""
     from referencing import Registry, Resource
 
-    resources = [Resource.from_contents(schema) for schema in schemas().values()]
-    return Registry().with_resources((r.id(), r) for r in resources if r.id())
+    pairs = []
+    for schema in schemas().values():
+        resource = Resource.from_contents(schema)
+        uri = resource.id()
+        if uri:
+            pairs.append((uri, resource))
+    return Registry().with_resources(pairs)
 
 
 def validator_for(name: str) -> Any:

@@ -151,7 +151,8 @@ class InProcessTransport:
         async def together() -> list[Any]:
             return list(await asyncio.gather(*(one(op, args) for op, args in calls)))
 
-        return self._run(together(), f"{len(calls)} concurrent operations")
+        results: list[Any] = self._run(together(), f"{len(calls)} concurrent operations")
+        return results
 
     def advance_clock(self, seconds: float) -> None:
         advance = getattr(self.env.clock, "advance", None)

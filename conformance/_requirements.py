@@ -43,7 +43,7 @@ class Requirement:
         return self.level == "MUST"
 
 
-class IndexError_(ValueError):
+class RequirementIndexError(ValueError):
     """The index files are malformed (a bug in the kit's data)."""
 
 
@@ -53,7 +53,7 @@ def _load_file(data: dict, source: str) -> Iterable[Requirement]:
         entries = data["requirements"]
     except (KeyError, TypeError) as exc:
         msg = f"{source}: needs keys area, document, requirements ({exc})"
-        raise IndexError_(msg) from None
+        raise RequirementIndexError(msg) from None
     for entry in entries:
         req = Requirement(
             id=entry["id"],
@@ -65,13 +65,13 @@ def _load_file(data: dict, source: str) -> Iterable[Requirement]:
         )
         if not ID_PATTERN.match(req.id) or not req.id.startswith(area.upper() + "-"):
             msg = f"{source}: {req.id!r} is not of the form {area.upper()}-NNN"
-            raise IndexError_(msg)
+            raise RequirementIndexError(msg)
         if req.level not in LEVELS:
             msg = f"{source}: {req.id} has level {req.level!r}; expected one of {LEVELS}"
-            raise IndexError_(msg)
+            raise RequirementIndexError(msg)
         if req.capability != area and not req.capability.startswith(area + "."):
             msg = f"{source}: {req.id} capability {req.capability!r} must be {area!r} or {area}.<name>"
-            raise IndexError_(msg)
+            raise RequirementIndexError(msg)
         yield req
 
 
@@ -85,7 +85,7 @@ def index() -> dict[str, Requirement]:
         for req in _load_file(yaml.safe_load(path.read_text(encoding="utf-8")), path.name):
             if req.id in found:
                 msg = f"{path.name}: {req.id} is defined twice"
-                raise IndexError_(msg)
+                raise RequirementIndexError(msg)
             found[req.id] = req
     return dict(sorted(found.items()))
 

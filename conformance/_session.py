@@ -93,7 +93,9 @@ class KitSession:
             f"conformance: reproduce with --hypothesis-seed={self.seed}",
         ]
         if info.spec_version != SPEC_VERSION:
-            lines.append(f"conformance: WARNING the implementation targets spec {info.spec_version}, not {SPEC_VERSION}")
+            lines.append(
+                f"conformance: WARNING the implementation targets spec {info.spec_version}, not {SPEC_VERSION}"
+            )
         return lines
 
     @pytest.hookimpl(trylast=True)

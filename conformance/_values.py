@@ -59,7 +59,7 @@ def materialize(value: Any) -> Any:
     return [materialize(v) for v in value]
 
 
-def json_equal(a: Any, b: Any) -> bool:
+def json_equal(a: Any, b: Any) -> bool:  # noqa: PLR0911 - one return per JSON type reads best
     """Equality under the JSON data model.
 
     Unlike ``==``, ``True`` is not ``1``; unlike JSON text, ``1`` equals ``1.0``

@@ -19,7 +19,7 @@ is reported as ``internal``: the implementation crashed.
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -54,7 +54,7 @@ ERROR_KINDS: frozenset[str] = frozenset(
 class Clock(Protocol):
     """A source of the current time, owned by the kit during a test."""
 
-    def now(self) -> _dt.datetime:
+    def now(self) -> dt.datetime:
         """Return the current time as an aware UTC datetime (microsecond precision)."""
         ...
 
@@ -66,27 +66,27 @@ class ManualClock:
     """
 
     #: Where every manual clock starts unless told otherwise: a fixed instant, so runs repeat.
-    EPOCH = _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)
+    EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
-    def __init__(self, start: _dt.datetime | None = None) -> None:
+    def __init__(self, start: dt.datetime | None = None) -> None:
         start = start or self.EPOCH
         if start.tzinfo is None:
             msg = f"ManualClock needs an aware datetime, got naive {start!r}; add tzinfo=datetime.UTC"
             raise ValueError(msg)
-        self._now = start.astimezone(_dt.UTC)
+        self._now = start.astimezone(dt.UTC)
         self._lock = threading.Lock()
 
-    def now(self) -> _dt.datetime:
+    def now(self) -> dt.datetime:
         with self._lock:
             return self._now
 
-    def advance(self, seconds: float) -> _dt.datetime:
+    def advance(self, seconds: float) -> dt.datetime:
         """Move the clock forward by ``seconds`` (which may be fractional) and return the new time."""
         if seconds < 0:
             msg = f"a clock only moves forward; advance({seconds}) would move it back"
             raise ValueError(msg)
         with self._lock:
-            self._now += _dt.timedelta(seconds=seconds)
+            self._now += dt.timedelta(seconds=seconds)
             return self._now
 
     def __repr__(self) -> str:

@@ -19,7 +19,12 @@ _OPTIONS = (
     ("--impl", "conformance_impl", "string", "implementation under test: MODULE[:OBJECT] (see spec/contract.md)"),
     ("--conformance-report", "conformance_report", "string", "write the JSON report (schemas/report.schema.json)"),
     ("--conformance-strict", "conformance_strict", "bool", "fail the run on SHOULD/MAY failures too"),
-    ("--conformance-depth", "conformance_depth", "string", "Hypothesis budget: quick (default), deep, or fast (quick without shrinking failures)"),
+    (
+        "--conformance-depth",
+        "conformance_depth",
+        "string",
+        "Hypothesis budget: quick (default), deep, or fast (quick without shrinking failures)",
+    ),
     ("--conformance-timeout", "conformance_timeout", "string", "seconds one operation may take (default 10)"),
 )
 

@@ -38,8 +38,13 @@ def run_kit(pytester: pytest.Pytester):
     def run(target: str, *args: str, depth: str = "fast") -> KitRun:
         report = pytester.path / "report.json"
         result = pytester.runpytest_inprocess(
-            f"--impl={target}", f"--conformance-report={report}", f"--conformance-depth={depth}",
-            "-p", "no:cacheprovider", "-q", *args,
+            f"--impl={target}",
+            f"--conformance-report={report}",
+            f"--conformance-depth={depth}",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *args,
         )
         return KitRun(result, report)
 

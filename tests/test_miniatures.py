@@ -39,14 +39,13 @@ def test_kit_fails_the_miniature_on_its_requirement(run_kit, mini):
     run = run_kit(mini.target)
     failed = run.having("failed") | run.having("not-testable")
     assert mini.requirement in failed, (
-        f"the kit did not catch {mini.target}: {mini.doc}\n"
-        f"{mini.requirement} was {run.outcomes.get(mini.requirement)}"
+        f"the kit did not catch {mini.target}: {mini.doc}\n{mini.requirement} was {run.outcomes.get(mini.requirement)}"
     )
     unexpected = failed - {mini.requirement} - mini.also_fails
-    assert not unexpected, f"{mini.target} should break only {mini.requirement}, but these failed too: {sorted(unexpected)}"
-    crashes = [
-        t["message"] for t in run.requirement(mini.requirement)["tests"] if t.get("failure_kind") == "kit-error"
-    ]
+    assert not unexpected, (
+        f"{mini.target} should break only {mini.requirement}, but these failed too: {sorted(unexpected)}"
+    )
+    crashes = [t["message"] for t in run.requirement(mini.requirement)["tests"] if t.get("failure_kind") == "kit-error"]
     assert not crashes, f"the kit itself erred on {mini.target}: {crashes[0]}"
 
 

@@ -11,7 +11,7 @@ from conformance._data import validator_for
 from conformance._requirements import index
 
 # A fake implementation built on the reference, with switches to misbehave.
-FAKE = '''
+FAKE = f"""
 import time
 from reference_impl import memory as _reference
 
@@ -47,7 +47,7 @@ class _Backend:
 class Fake:
     name = "fake"
     version = "9.9"
-    spec_version = "{spec}"
+    spec_version = "{SPEC_VERSION}"
     def __init__(self, claims=("hist", "hist.shared-handles"), **switches):
         self.claims = frozenset(claims)
         self.crash = switches.get("crash", False)
@@ -57,7 +57,7 @@ class Fake:
         return _Backend(_reference.open_history(env), self)
 
 class NoFactory:
-    name, version, spec_version, claims = "no-factory", "1", "{spec}", frozenset({{"hist"}})
+    name, version, spec_version, claims = "no-factory", "1", "{SPEC_VERSION}", frozenset({{"hist"}})
 
 implementation = Fake()
 should_violator = Fake(close_twice_fails=True)
@@ -95,7 +95,7 @@ async_style = AsyncFake()
 not_an_impl = object()
 bad_claim = Fake(claims=("hist", "hist.persistant"))
 orphan_claim = Fake(claims=("hist.persistent",))
-'''.format(spec=SPEC_VERSION)
+"""
 
 
 @pytest.fixture
@@ -240,7 +240,9 @@ def test_exception_of_no_error_kind_is_reported_as_a_crash(run_kit, fake):
 
 
 def test_hanging_implementation_times_out_and_the_run_finishes(run_kit, fake):
-    run = run_kit(f"{fake}:hanger", "--conformance-timeout=0.2", "-k", "test_reading_without_limit or test_invalid_session_id")
+    run = run_kit(
+        f"{fake}:hanger", "--conformance-timeout=0.2", "-k", "test_reading_without_limit or test_invalid_session_id"
+    )
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
     row = run.requirement("HIST-001")
     assert row["failure_kinds"] == ["crashed"]

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from conformance._values import NonJSON, json_equal
 from conformance.areas.hist import HistoryClient
@@ -69,7 +76,9 @@ class HistoryModel(RuleBasedStateMachine):
         got = h.get() if limit is None else h.get(limit=limit)
         history = self.model[sid]
         expected = history if limit is None else history[max(0, len(history) - limit) :] if limit else []
-        assert json_equal(got, expected), f"get_items(limit={limit}) of {sid}: expected {show(expected)}, got {show(got)}"
+        assert json_equal(got, expected), (
+            f"get_items(limit={limit}) of {sid}: expected {show(expected)}, got {show(got)}"
+        )
 
     @rule(sid=session_ids)
     def pop(self, sid: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -41,7 +42,7 @@ def test_concurrent_batches_stay_contiguous_and_complete(hist):
     assert seen == set(range(20)), f"batches missing from the history: {sorted(set(range(20)) - seen)}"
 
 
-BAD_ITEMS = {
+BAD_ITEMS: dict[str, Any] = {
     "nan": {"value": NonJSON("nan")},
     "not-an-object": "a bare string",
     "nested-bytes": {"a": {"b": [1, NonJSON("bytes")]}},
@@ -108,7 +109,7 @@ def _nested(depth: int) -> dict:
     return {"deep": value}
 
 
-ROUND_TRIP = {
+ROUND_TRIP: dict[str, Any] = {
     "unicode": {"text": "héllo wörld — 汉字 😀 \U0001f9ea", "key-é": "ключ", "": "empty key"},
     "escapes": {"quote": '"', "backslash": "\\", "controls": "\u0000\t\n\r\u001f", "separators": "\u2028\u2029"},
     "integers": {"zero": 0, "neg": -1, "max": 2**53 - 1, "min": -(2**53 - 1), "list": [1, 10, 100]},
@@ -185,7 +186,7 @@ def test_integers_beyond_interoperable_range_are_exact_or_rejected(hist):
 @requirement("HIST-028")
 def test_store_does_not_alias_values_it_was_given(hist):
     h = hist.open("alias-in")
-    original = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
+    original: dict[str, Any] = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
     given_item = copy.deepcopy(original)
     h.add([given_item])
     given_item["content"] = "changed after add"
@@ -196,7 +197,7 @@ def test_store_does_not_alias_values_it_was_given(hist):
 @requirement("HIST-028")
 def test_store_does_not_alias_values_it_returns(hist):
     h = hist.open("alias-out")
-    original = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
+    original: dict[str, Any] = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
     h.add([copy.deepcopy(original)])
     returned = h.get()
     returned[0]["content"] = "changed by the caller"

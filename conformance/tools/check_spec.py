@@ -65,13 +65,14 @@ def _prose_requirements(text: str) -> dict[str, tuple[str, list[str], str | None
     return found
 
 
-def check_area(index_path: Path, spec_dir: Path, schema: dict) -> list[str]:
+def check_area(index_path: Path, spec_dir: Path, schema: dict) -> list[str]:  # noqa: C901 - a checklist
     from jsonschema import Draft202012Validator
 
-    problems: list[str] = []
     data = yaml.safe_load(index_path.read_text(encoding="utf-8"))
-    for error in Draft202012Validator(schema).iter_errors(data):
-        problems.append(f"{index_path.name}: {error.json_path}: {error.message}")
+    problems = [
+        f"{index_path.name}: {error.json_path}: {error.message}"
+        for error in Draft202012Validator(schema).iter_errors(data)
+    ]
     if problems:
         return problems
     area = data["area"]
@@ -133,7 +134,11 @@ def cited_ids(suite_dir: Path) -> dict[str, list[str]]:
 
 def check_citations(index_ids: set[str], withdrawn: set[str], suite_dir: Path) -> list[str]:
     cited = cited_ids(suite_dir)
-    problems = [f"{', '.join(sorted(set(files)))}: cites unknown requirement {rid}" for rid, files in cited.items() if rid not in index_ids]
+    problems = [
+        f"{', '.join(sorted(set(files)))}: cites unknown requirement {rid}"
+        for rid, files in cited.items()
+        if rid not in index_ids
+    ]
     problems += [f"{rid}: no test in {suite_dir.name}/ cites it" for rid in sorted(index_ids - withdrawn - set(cited))]
     return problems
 

@@ -553,8 +553,7 @@ empty_id_becomes_uuid = HistMiniature("HIST-026", "empty id becomes a uuid", Emp
 
 
 class CountDriftsOnEmptyPop(MemoryHistory):
-    """Keeps a running item count per session to window limited reads; pop_item() decrements it even when
-    there was nothing to pop (an unconditional `count = count - 1`).
+    """Windows limited reads with a running count that pop_item() decrements even when nothing was popped.
 
     After a pop of an empty session and then an add, get_items(limit=N) computes its window from a count
     that is one short and misses the newest item.  Only a sequence (pop on empty, add, limited get) shows it.
