@@ -1,0 +1,98 @@
+"""Sessions for developing the kit: `nox` runs every default session, `nox -s NAME` one of them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+REPORTS = ROOT / "reports"
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+
+def group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session(python=PYTHONS, tags=["spec"])
+def requirements(session: nox.Session) -> None:
+    """Check that spec prose, requirement index, suite citations and ADRs agree."""
+    session.install("-e", ".")
+    session.run("python", "-m", "conformance.tools.check_spec")
+
+
+@nox.session(python=PYTHONS, tags=["style"])
+def style(session: nox.Session) -> None:
+    """Lint and format-check with ruff."""
+    session.install(*group("style"))
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHONS, tags=["typing"])
+def typing(session: nox.Session) -> None:
+    """Type-check the kit, the reference and the protocol conformance check with mypy (strict)."""
+    session.install("-e", ".", *group("typing"))
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=PYTHONS, tags=["build"])
+def build(session: nox.Session) -> None:
+    """Build wheel and sdist, and prove both ship every schema and the requirement index."""
+    session.install(*group("build"))
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    wanted = {p.relative_to(ROOT / "schemas").as_posix() for p in (ROOT / "schemas").rglob("*.json")}
+    wanted_index = {p.name for p in (ROOT / "spec" / "requirements").glob("*.yaml")}
+    (wheel,) = dist.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = [f"conformance/_data/schemas/{w}" for w in sorted(wanted)]
+    expected += [f"conformance/_data/requirements/{w}" for w in sorted(wanted_index)]
+    expected += ["conformance/suite/test_hist_reads.py", "reference_impl/__init__.py"]
+    missing = [name for name in expected if name not in names]
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        members = {m.split("/", 1)[1] for m in tar.getnames() if "/" in m}
+    missing += sorted(f"sdist:schemas/{w}" for w in wanted if f"schemas/{w}" not in members)
+    missing += sorted(f"sdist:spec/requirements/{w}" for w in wanted_index if f"spec/requirements/{w}" not in members)
+    if missing:
+        session.error(f"the distributions lack: {', '.join(missing)}")
+    session.log(f"wheel and sdist ship {len(wanted)} schemas and {len(wanted_index)} requirement index files")
+    # The installed wheel, in an empty directory, runs the whole suite against the reference.
+    session.install(str(wheel))  # with its dependencies
+    session.install(str(wheel), "--force-reinstall", "--no-deps")  # this very build, even in a reused venv
+    empty = session.create_tmp()
+    with session.chdir(empty):
+        session.run("python", "-m", "pytest", "--impl=reference_impl", "-q", "-p", "no:cacheprovider")
+
+
+@nox.session(python=PYTHONS, tags=["conformance"])
+@nox.parametrize("target", ["reference_impl", "reference_impl:memory"], ids=["sqlite", "memory"])
+def conformance(session: nox.Session, target: str) -> None:
+    """Run the kit against the reference implementation and keep the JSON report."""
+    session.install("-e", ".")
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / f"conformance-{target.replace(':', '-')}.json"
+    session.run("python", "-m", "pytest", f"--impl={target}", f"--conformance-report={report}", *session.posargs)
+    summary = json.loads(report.read_text())["summary"]
+    session.log(f"{target}: {summary}")
+
+
+@nox.session(python=PYTHONS, tags=["tests"])
+def tests(session: nox.Session) -> None:
+    """The kit's tests of itself: plugin, spec checker, schemas, miniatures, protocol."""
+    session.install("-e", ".", *group("test"))
+    REPORTS.mkdir(exist_ok=True)
+    args = session.posargs or ["-n", "auto"]
+    session.run("python", "-m", "pytest", f"--junitxml={REPORTS / 'junit-tests.xml'}", *args)
