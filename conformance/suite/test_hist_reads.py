@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.hist import HistoryClient
 from conformance.suite._support import assert_json_equal, expect_error, items
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def hist(driver):
-    return HistoryClient(driver)
 
 
 @requirement("HIST-001")

@@ -6,16 +6,10 @@ import unicodedata
 
 import pytest
 
-from conformance.areas.hist import HistoryClient
 from conformance.errors import ImplementationError
 from conformance.suite._support import assert_json_equal, expect_error, item, items
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def hist(driver):
-    return HistoryClient(driver)
 
 
 @requirement("HIST-016")

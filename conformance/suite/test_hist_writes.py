@@ -11,16 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance._values import NON_JSON_KINDS, NonJSON
-from conformance.areas.hist import HistoryClient
 from conformance.errors import ImplementationError
 from conformance.suite._support import assert_json_equal, expect_error, item, items, show
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def hist(driver):
-    return HistoryClient(driver)
 
 
 @requirement("HIST-009")
