@@ -1,0 +1,314 @@
+"""STORE — the session store: records with owner, state and expiry (spec/store.md).
+
+Three parts, kept together so that one file answers "what does STORE look like":
+
+* the Python protocols an in-process implementation provides
+  (:class:`SessionStoreImplementation`, :class:`SessionStore`);
+* :class:`InProcessStore`, which turns the area's wire operations into calls on
+  those objects (the subprocess transport forwards the same operations instead);
+* :class:`StoreClient`, the typed facade the suite writes its tests against.
+
+Wire operations (arguments and results are JSON; ``?`` marks an optional argument).
+Every operation also takes an optional ``handle`` (a string from
+``store.open_handle``); without one it goes to the *default handle*, which the
+adapter opens on first use and again after ``store.reopen``.
+
+========================  ==============================================  =====================
+operation                 arguments                                       result
+========================  ==============================================  =====================
+``store.create``          ``id``?, ``owner``?, ``ttl_seconds``,           record
+                          ``state``?
+``store.get``             ``id``, ``owner``?                              record or null
+``store.touch``           ``id``, ``owner``?                              record
+``store.update_state``    ``id``, ``state``, ``owner``?                   record
+``store.delete``          ``id``, ``owner``?                              null
+``store.list``            ``owner``?                                      array of records
+``store.cleanup``         (none)                                          integer (removed)
+``store.close``           (none)                                          null
+``store.open_handle``     (none)                                          handle (string)
+``store.reopen``          (none)                                          null
+========================  ==============================================  =====================
+
+In Python the wire ``id`` is the keyword ``session_id`` (``id`` shadows a builtin):
+``create(*, session_id=None, owner=None, ttl_seconds, state=None)``,
+``get(session_id, *, owner=None)``, ``update_state(session_id, state, *, owner=None)``, ...
+An optional argument (``id``, ``owner``, ``state``) that the kit left out or sent as null is
+not passed at all; ``ttl_seconds`` and a required ``id`` are always passed, as sent.
+
+Arguments:
+
+* ``id`` absent or null in ``store.create``: the store mints one. Elsewhere ``id``
+  is required; a present value is handed over exactly as the kit sent it.
+* ``owner`` absent or null: the call is *unscoped* (trusted server code; it sees
+  every session). A string: the call is *scoped* to that owner and sees only the
+  sessions created with exactly that owner. In ``store.create`` it is the owner of
+  the new session (null: anonymous).
+* ``ttl_seconds``: a positive number, possibly fractional (``0.25``).
+* ``state``: a JSON object; absent in ``store.create`` means ``{}``.
+
+A *record* is the JSON object
+``{"id", "owner", "created_at", "last_active_at", "expires_at", "ttl_seconds", "state"}``
+(schemas/store/record.schema.json): ``owner`` is a string or null, the three
+instants are RFC 3339 UTC strings (``"2026-01-01T00:00:00.250Z"``) at full
+precision, ``state`` is a JSON object.
+
+Handles and restarts:
+
+* ``store.open_handle`` opens one more store over the same environment without
+  closing the others: two handles over one shared backend (capability
+  ``store.shared-backend``; in Python, a second ``open_session_store(env)`` call).
+* ``store.close`` closes one handle (the default one, or ``handle``); it is
+  idempotent and every other operation on a closed handle fails with ``closed``.
+* ``store.reopen`` closes every open handle, then opens a new default handle over
+  the same environment: a restart (capability ``store.persistent`` says data survives).
+
+Errors: ``invalid_argument`` (bad id, owner, ttl or state; nothing written),
+``not_found`` (touch / update_state of a missing, expired or other owner's session),
+``conflict`` (create of an id a live session holds), ``closed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conformance._inprocess import AreaBinding
+from conformance.errors import KitError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from conformance.contract import Environment
+    from conformance.driver import Driver
+
+AREA = "store"
+
+#: A record as the wire carries it (see the module docstring).
+Record = dict[str, Any]
+
+RECORD_FIELDS = ("id", "owner", "created_at", "last_active_at", "expires_at", "ttl_seconds", "state")
+_INSTANTS = ("created_at", "last_active_at", "expires_at")
+
+
+class SessionStore(Protocol):
+    """One open store handle. Records may be dicts or objects with the record's fields.
+
+    Instants may be aware datetimes or RFC 3339 strings; the binding writes strings.
+    """
+
+    def create(
+        self, *, session_id: Any = None, owner: Any = None, ttl_seconds: Any, state: Any = None
+    ) -> Any | Awaitable[Any]: ...
+    def get(self, session_id: Any, *, owner: Any = None) -> Any | Awaitable[Any]: ...
+    def touch(self, session_id: Any, *, owner: Any = None) -> Any | Awaitable[Any]: ...
+    def update_state(self, session_id: Any, state: Any, *, owner: Any = None) -> Any | Awaitable[Any]: ...
+    def delete(self, session_id: Any, *, owner: Any = None) -> None | Awaitable[None]: ...
+    def list(self, *, owner: Any = None) -> Any | Awaitable[Any]: ...
+    def cleanup(self) -> int | Awaitable[int]: ...
+    def close(self) -> None | Awaitable[None]: ...
+
+
+class SessionStoreImplementation(Protocol):
+    """An implementation that claims ``store`` has this factory."""
+
+    def open_session_store(self, env: Environment) -> SessionStore | Awaitable[SessionStore]:
+        """Open a store handle over ``env.storage_dir`` that reads time from ``env.clock``.
+
+        Several open handles over one environment share one backend; opening one
+        after every earlier handle was closed is a restart.
+        """
+        ...
+
+
+def _instant(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.isoformat()  # left naive on purpose: the suite reports it as wrong
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return value
+
+
+def to_wire_record(value: Any) -> Any:
+    """Return a record as the wire carries it.
+
+    A dict whose instants are already strings is returned as the very same
+    object, and ``state`` is never copied, so the suite can see aliasing
+    (STORE-019) in process.
+    """
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        if isinstance(value, dict) and not any(isinstance(value.get(k), dt.datetime) for k in _INSTANTS):
+            return value
+        return {k: _instant(v) for k, v in value.items()}
+    fields = {k: getattr(value, k) for k in RECORD_FIELDS if hasattr(value, k)}
+    return {k: _instant(v) for k, v in fields.items()}
+
+
+class InProcessStore(AreaBinding):
+    """Carries STORE operations to Python objects."""
+
+    area = AREA
+    factory_name = "open_session_store"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stores: dict[str, Any] = {}
+        self._closed: set[str] = set()
+        self._default: str | None = None
+        self._ids = itertools.count(1)
+        # Concurrent first operations must open one default handle, not one each.
+        self._opening = asyncio.Lock()
+
+    async def _open(self) -> str:
+        store = await self.call_factory()
+        handle = f"s{next(self._ids)}"
+        self._stores[handle] = store
+        return handle
+
+    async def _store(self, args: dict[str, Any]) -> Any:
+        if "handle" in args:
+            return self.lookup(self._stores, args, "handle")
+        async with self._opening:
+            if self._default is None:
+                self._default = await self._open()
+        return self._stores[self._default]
+
+    @staticmethod
+    def _scope(args: dict[str, Any]) -> dict[str, Any]:
+        return {"owner": args["owner"]} if args.get("owner") is not None else {}
+
+    async def op_create(self, args: dict[str, Any]) -> Any:
+        store = await self._store(args)
+        kwargs: dict[str, Any] = {"ttl_seconds": args.get("ttl_seconds")}
+        for wire, name in (("id", "session_id"), ("owner", "owner"), ("state", "state")):
+            if args.get(wire) is not None:
+                kwargs[name] = args[wire]
+        return to_wire_record(await self.invoke(store.create, **kwargs))
+
+    async def op_get(self, args: dict[str, Any]) -> Any:
+        store = await self._store(args)
+        return to_wire_record(await self.invoke(store.get, args.get("id"), **self._scope(args)))
+
+    async def op_touch(self, args: dict[str, Any]) -> Any:
+        store = await self._store(args)
+        return to_wire_record(await self.invoke(store.touch, args.get("id"), **self._scope(args)))
+
+    async def op_update_state(self, args: dict[str, Any]) -> Any:
+        store = await self._store(args)
+        result = await self.invoke(store.update_state, args.get("id"), args.get("state"), **self._scope(args))
+        return to_wire_record(result)
+
+    async def op_delete(self, args: dict[str, Any]) -> None:
+        store = await self._store(args)
+        await self.invoke(store.delete, args.get("id"), **self._scope(args))
+
+    async def op_list(self, args: dict[str, Any]) -> Any:
+        store = await self._store(args)
+        records = await self.invoke(store.list, **self._scope(args))
+        if not isinstance(records, list):
+            records = list(records)
+        return [to_wire_record(r) for r in records]
+
+    async def op_cleanup(self, args: dict[str, Any]) -> Any:
+        store = await self._store(args)
+        return await self.invoke(store.cleanup)
+
+    async def op_close(self, args: dict[str, Any]) -> None:
+        store = await self._store(args)
+        await self.invoke(store.close)
+        self._closed.add(args.get("handle", self._default or ""))
+
+    async def op_open_handle(self, args: dict[str, Any]) -> str:
+        await self._store({})  # the default handle is always the first one opened
+        return await self._open()
+
+    async def op_reopen(self, args: dict[str, Any]) -> None:
+        await self.aclose()
+        self._default = await self._open()
+
+    async def aclose(self) -> None:
+        stores, closed = self._stores, self._closed
+        self._stores, self._closed, self._default = {}, set(), None
+        for handle, store in stores.items():
+            if handle not in closed:
+                await self.invoke(store.close)
+
+
+def parse_instant(text: Any, what: str = "an instant") -> dt.datetime:
+    """Parse an RFC 3339 timestamp from the wire; raise AssertionError when it is not one."""
+    if not isinstance(text, str):
+        msg = f"{what} is {text!r}, not an RFC 3339 string"
+        raise AssertionError(msg)  # noqa: TRY004 - a wrong answer is a failed assertion, not a TypeError
+    try:
+        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        msg = f"{what} {text!r} is not an RFC 3339 timestamp"
+        raise AssertionError(msg) from None
+    if value.tzinfo is None or "T" not in text.upper():
+        msg = f"{what} {text!r} has no UTC offset; RFC 3339 needs one (e.g. 'Z')"
+        raise AssertionError(msg)
+    return value.astimezone(dt.UTC)
+
+
+_UNSET: Any = object()
+
+
+class StoreClient:
+    """The suite's view of a STORE implementation, bound to one handle (None: the default)."""
+
+    def __init__(self, driver: Driver, handle: str | None = None) -> None:
+        self.driver = driver
+        self.handle = handle
+
+    def op(self, name: str, **args: Any) -> tuple[str, dict[str, Any]]:
+        """An operation description for ``Driver.concurrently`` (``_UNSET`` values are left out)."""
+        wire = {k: v for k, v in args.items() if v is not _UNSET}
+        if self.handle is not None:
+            wire["handle"] = self.handle
+        return (f"{AREA}.{name}", wire)
+
+    def _call(self, name: str, **args: Any) -> Any:
+        return self.driver.call(*self.op(name, **args))
+
+    def create(self, sid: Any = _UNSET, *, ttl_seconds: Any = 60, owner: Any = _UNSET, state: Any = _UNSET) -> Any:
+        return self._call("create", id=sid, owner=owner, ttl_seconds=ttl_seconds, state=state)
+
+    def get(self, sid: Any, *, owner: Any = _UNSET) -> Any:
+        return self._call("get", id=sid, owner=owner)
+
+    def touch(self, sid: Any, *, owner: Any = _UNSET) -> Any:
+        return self._call("touch", id=sid, owner=owner)
+
+    def update_state(self, sid: Any, state: Any, *, owner: Any = _UNSET) -> Any:
+        return self._call("update_state", id=sid, state=state, owner=owner)
+
+    def delete(self, sid: Any, *, owner: Any = _UNSET) -> None:
+        self._call("delete", id=sid, owner=owner)
+
+    def list(self, *, owner: Any = _UNSET) -> Any:
+        return self._call("list", owner=owner)
+
+    def cleanup(self) -> Any:
+        return self._call("cleanup")
+
+    def close(self) -> None:
+        self._call("close")
+
+    def open_handle(self) -> StoreClient:
+        """Open one more store handle over the same backend (``store.shared-backend``)."""
+        handle = self.driver.call(f"{AREA}.open_handle", {})
+        if not isinstance(handle, str):
+            msg = f"store.open_handle returned {handle!r}, not a handle string"
+            raise KitError(msg)
+        return StoreClient(self.driver, handle)
+
+    def reopen(self) -> None:
+        """Close every handle, then open a new default handle over the same storage."""
+        self.driver.call(f"{AREA}.reopen", {})
+
+    def advance(self, seconds: float) -> None:
+        self.driver.advance_clock(seconds)

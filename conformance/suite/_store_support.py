@@ -1,0 +1,82 @@
+"""Helpers the STORE tests share: instants on the kit's clock, and record checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from conformance._data import validator_for
+from conformance._values import json_equal
+from conformance.areas.store import RECORD_FIELDS, parse_instant
+from conformance.contract import ManualClock
+from conformance.suite._support import show
+
+#: Where every test's clock starts.
+T0 = ManualClock.EPOCH
+
+
+def at(seconds: float) -> dt.datetime:
+    """The instant ``seconds`` after the clock's start."""
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+def instant(record: Any, field: str) -> dt.datetime:
+    """Read one of a record's instants, failing the test when it is not RFC 3339."""
+    if not isinstance(record, dict):
+        pytest.fail(f"expected a session record, got {show(record)}", pytrace=False)
+    try:
+        return parse_instant(record.get(field), f"{field} of session {record.get('id')!r}")
+    except AssertionError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def assert_record(record: Any, doing: str) -> dict[str, Any]:
+    """Check that ``record`` matches schemas/store/record.schema.json and return it."""
+    if not isinstance(record, dict):
+        pytest.fail(f"{doing}: expected a session record, got {show(record)}", pytrace=False)
+    errors = sorted(validator_for("store/record.schema.json").iter_errors(record), key=str)
+    if errors:
+        pytest.fail(f"{doing}: the record {show(record)} breaks the schema: {errors[0].message}", pytrace=False)
+    for field in ("created_at", "last_active_at", "expires_at"):
+        instant(record, field)
+    return record
+
+
+def assert_times(record: Any, doing: str, *, created: float, active: float, expires: float) -> None:
+    """Compare a record's three instants with the clock start plus the given seconds."""
+    assert_record(record, doing)
+    expected = {"created_at": at(created), "last_active_at": at(active), "expires_at": at(expires)}
+    got = {field: instant(record, field) for field in expected}
+    wrong = {f: (got[f].isoformat(), expected[f].isoformat()) for f in expected if got[f] != expected[f]}
+    if wrong:
+        lines = "\n".join(f"  {f}: got {g}, expected {e}" for f, (g, e) in wrong.items())
+        pytest.fail(f"{doing}:\n{lines}", pytrace=False)
+
+
+def same_session(a: Any, b: Any) -> bool:
+    """Records equal field by field, instants compared as instants (not strings)."""
+    if not isinstance(a, dict) or not isinstance(b, dict) or set(a) != set(RECORD_FIELDS) or set(b) != set(a):
+        return False
+    for field in RECORD_FIELDS:
+        if field in ("created_at", "last_active_at", "expires_at"):
+            try:
+                if parse_instant(a[field]) != parse_instant(b[field]):
+                    return False
+            except AssertionError:
+                return False
+        elif not json_equal(a[field], b[field]):
+            return False
+    return True
+
+
+def assert_same_session(actual: Any, expected: Any, doing: str) -> None:
+    if not same_session(actual, expected):
+        pytest.fail(f"{doing}:\n  expected {show(expected)}\n  got      {show(actual)}", pytrace=False)
+
+
+def ids_of(records: Any, doing: str) -> list[str]:
+    if not isinstance(records, list):
+        pytest.fail(f"{doing}: expected an array of records, got {show(records)}", pytrace=False)
+    return [assert_record(r, doing)["id"] for r in records]

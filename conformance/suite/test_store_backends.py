@@ -1,0 +1,104 @@
+"""STORE: what survives a restart, and two handles over one shared backend (spec/store.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.areas.store import StoreClient
+from conformance.errors import ImplementationError
+from conformance.suite._store_support import assert_same_session, ids_of
+from conformance.suite._support import expect_error
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def store(driver):
+    return StoreClient(driver)
+
+
+@requirement("STORE-027")
+def test_sessions_survive_a_restart_unchanged(store):
+    store.create("a", owner="alice", ttl_seconds=10, state={"v": 1})
+    store.advance(0.25)
+    store.touch("a")
+    a = store.update_state("a", {"w": [1, 2]})
+    minted = store.create(state={"minted": True})
+    store.reopen()
+    assert_same_session(store.get("a"), a, "session 'a' after a restart")
+    assert_same_session(store.get(minted["id"]), minted, "a session with a minted id after a restart")
+    assert sorted(ids_of(store.list(), "list() after a restart")) == sorted(["a", minted["id"]])
+
+
+@requirement("STORE-027")
+def test_sessions_still_expire_on_time_after_a_restart(store):
+    store.create("short", ttl_seconds=1)
+    store.create("long", ttl_seconds=5)
+    store.reopen()
+    store.advance(1)
+    assert store.get("short") is None, "a session outlived its expiry across a restart"
+    store.reopen()
+    assert ids_of(store.list(), "list() after the second restart") == ["long"]
+    assert store.cleanup() == 1, "cleanup() after a restart did not find the one expired session"
+
+
+@requirement("STORE-027")
+def test_an_id_held_before_a_restart_still_conflicts_after_it(store):
+    store.create("held", ttl_seconds=60)
+    store.reopen()
+    with expect_error("conflict", "create() of an id created before the restart"):
+        store.create("held")
+
+
+@requirement("STORE-028")
+def test_two_handles_see_each_others_writes(store):
+    other = store.open_handle()
+    created = store.create("s", owner="alice", ttl_seconds=10, state={"v": 1})
+    assert_same_session(other.get("s"), created, "the second handle reads a session the first created")
+    updated = other.update_state("s", {"w": 2})
+    assert_same_session(store.get("s"), updated, "the first handle reads the second's update")
+    store.advance(1)
+    touched = store.touch("s")
+    assert_same_session(other.get("s", owner="alice"), touched, "the second handle reads the first's touch")
+    with expect_error("conflict", "create() on the second handle of an id the first created"):
+        other.create("s")
+    assert other.get("s", owner="bob") is None, "an owner binding that holds on one handle leaks on the other"
+    other.delete("s")
+    assert store.get("s") is None, "the first handle still reads a session the second deleted"
+
+
+@requirement("STORE-028")
+def test_two_handles_agree_on_expiry_and_cleanup(store):
+    other = store.open_handle()
+    store.create("edge", ttl_seconds=1)
+    other.create("live", ttl_seconds=5)
+    store.advance(1)
+    assert other.get("edge") is None and store.get("edge") is None, "the handles disagree at the boundary"
+    with expect_error("not_found", "touch() of an expired session through the other handle"):
+        other.touch("edge")
+    assert (
+        ids_of(other.list(), "list() on the second handle") == ids_of(store.list(), "list() on the first") == ["live"]
+    )
+    assert other.cleanup() == 1, "cleanup() on the second handle"
+    assert store.cleanup() == 0, "cleanup() on the first handle found what the second already removed"
+
+
+@requirement("STORE-028")
+def test_concurrent_creates_through_two_handles_have_one_winner(store):
+    other = store.open_handle()
+    calls = [h.op("create", id="race", ttl_seconds=60, state={"n": i}) for i in range(5) for h in (store, other)]
+    results = store.driver.concurrently(calls)
+    wins = [r for r in results if not isinstance(r, ImplementationError)]
+    assert len(wins) == 1, f"{len(wins)} of 10 creates of one id through two handles succeeded"
+    assert all(r.kind == "conflict" for r in results if isinstance(r, ImplementationError))
+    assert_same_session(other.get("race"), wins[0], "the winner, read through the second handle")
+
+
+@requirement("STORE-028")
+def test_closing_one_handle_leaves_the_other_open(store):
+    other = store.open_handle()
+    store.create("s")
+    other.close()
+    assert store.get("s") is not None, "closing the second handle closed the first, or lost its data"
+    with expect_error("closed", "get() on the closed second handle"):
+        other.get("s")

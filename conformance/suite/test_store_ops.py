@@ -1,0 +1,213 @@
+"""STORE: state values, copies, delete, list, cleanup, close, owners and concurrency (spec/store.md)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from conformance._values import NON_JSON_KINDS, NonJSON
+from conformance.areas.store import StoreClient
+from conformance.errors import ImplementationError
+from conformance.suite._store_support import assert_record, assert_same_session, ids_of
+from conformance.suite._support import assert_json_equal, expect_error
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def store(driver):
+    return StoreClient(driver)
+
+
+NOT_OBJECTS: dict[str, Any] = {"string": "state", "array": [1, 2], "number": 5, "boolean": False}
+
+
+@requirement("STORE-017")
+@pytest.mark.parametrize("name", list(NOT_OBJECTS))
+def test_state_that_is_not_an_object_is_rejected(store, name):
+    with expect_error("invalid_argument", f"create with a {name} state"):
+        store.create("s", state=NOT_OBJECTS[name])
+    assert store.get("s") is None, f"create with a {name} state left a session behind"
+    store.create("s", state={"v": 1})
+    with expect_error("invalid_argument", f"update_state with a {name} state"):
+        store.update_state("s", NOT_OBJECTS[name])
+    with expect_error("invalid_argument", "update_state with a null state"):
+        store.update_state("s", None)
+    assert_json_equal(store.get("s")["state"], {"v": 1}, "the state after the rejected updates")
+
+
+@requirement("STORE-017")
+@pytest.mark.parametrize("kind", sorted(NON_JSON_KINDS))
+@pytest.mark.parametrize("depth", ["top", "nested"])
+def test_a_value_json_cannot_express_is_rejected_with_nothing_written(store, kind, depth):
+    value = NonJSON(kind) if depth == "top" else {"deep": [1, NonJSON(kind)]}
+    with expect_error("invalid_argument", f"create with a {kind} value ({depth})"):
+        store.create("s", state={"good": 1, "bad": value})
+    assert store.get("s") is None, f"create with a {kind} value left a session behind"
+    store.create("s", state={"v": 1})
+    with expect_error("invalid_argument", f"update_state with a {kind} value ({depth})"):
+        store.update_state("s", {"good": 2, "bad": value})
+    assert_json_equal(store.get("s")["state"], {"v": 1}, f"the state after an update with a {kind} value")
+
+
+@requirement("STORE-018")
+def test_the_store_keeps_no_reference_to_state_it_was_given(store):
+    original: dict[str, Any] = {"tags": ["a"], "meta": {"n": 1}}
+    given = copy.deepcopy(original)
+    store.create("s", state=given)
+    given["tags"].append("changed")
+    given["meta"]["n"] = 2
+    given["extra"] = True
+    assert_json_equal(store.get("s")["state"], original, "the state after the caller changed what it passed to create")
+    update = {"more": {"x": [1]}}
+    store.update_state("s", update)
+    update["more"]["x"].append(2)
+    assert_json_equal(
+        store.get("s")["state"], {**original, "more": {"x": [1]}}, "after changing update_state's argument"
+    )
+
+
+@requirement("STORE-018")
+def test_changing_a_returned_record_never_changes_the_store(store):
+    original = store.create("s", ttl_seconds=60, state={"tags": ["a"], "meta": {"n": 1}})
+    expected = copy.deepcopy(original)
+
+    def vandalise(record: Any) -> None:
+        record["state"]["tags"].append("intruder")
+        record["state"]["meta"]["n"] = 99
+        record["state"]["new"] = True
+        record["owner"] = "mallory"
+        record["expires_at"] = "2099-01-01T00:00:00Z"
+
+    vandalise(original)
+    vandalise(store.get("s"))
+    vandalise(store.list()[0])
+    assert_same_session(store.get("s"), expected, "get() after the caller changed records it was handed")
+    expected = copy.deepcopy(store.touch("s"))
+    vandalise(store.touch("s"))
+    touched = store.get("s")
+    assert_same_session(touched, expected, "get() after the caller changed the record touch() returned")
+    expected = copy.deepcopy(store.update_state("s", {"k": 1}))
+    vandalise(store.update_state("s", {"k": 1}))
+    assert_same_session(store.get("s"), expected, "get() after the caller changed the record update_state() returned")
+
+
+@requirement("STORE-019")
+def test_delete_removes_and_is_idempotent(store):
+    store.create("s", state={"v": 1})
+    store.delete("s")
+    assert store.get("s") is None, "the session survived delete()"
+    store.delete("s")
+    store.delete("never-created")
+    store.create("old", ttl_seconds=1)
+    store.advance(2)
+    store.delete("old")
+    assert ids_of(store.list(), "list() after the deletes") == []
+    assert_json_equal(store.create("s")["state"], {}, "a session re-created after delete starts empty")
+
+
+@requirement("STORE-020")
+def test_list_returns_exactly_the_live_sessions(store):
+    created = {
+        sid: store.create(sid, owner=owner, ttl_seconds=10)
+        for sid, owner in (("a", "alice"), ("b", "bob"), ("c", None), ("a2", "alice"))
+    }
+    store.create("dead", owner="alice", ttl_seconds=1)
+    store.create("gone", owner="alice")
+    store.delete("gone")
+    store.advance(1)
+    listed = store.list()
+    assert sorted(ids_of(listed, "list()")) == ["a", "a2", "b", "c"]
+    for record in listed:
+        assert_same_session(record, created[record["id"]], f"the listed record of {record['id']!r}")
+    assert sorted(ids_of(store.list(owner="alice"), "list(owner='alice')")) == ["a", "a2"]
+    assert ids_of(store.list(owner="bob"), "list(owner='bob')") == ["b"]
+    assert ids_of(store.list(owner="carol"), "list(owner='carol')") == []
+
+
+@requirement("STORE-021")
+def test_list_returns_the_oldest_session_first_then_by_id(store):
+    store.create("z")
+    store.advance(0.25)
+    store.create("y")
+    store.create("x")
+    store.advance(0.25)
+    store.create("a")
+    assert ids_of(store.list(), "list()") == ["z", "x", "y", "a"]
+
+
+@requirement("STORE-022")
+def test_cleanup_removes_exactly_the_expired_sessions_and_counts_them(store):
+    assert store.cleanup() == 0, "cleanup() of an empty store"
+    store.create("a", ttl_seconds=1)
+    store.create("b", ttl_seconds=2)
+    keep = store.create("c", ttl_seconds=5, state={"v": 1})
+    store.advance(2)
+    removed = store.cleanup()
+    assert type(removed) is int and removed == 2, f"cleanup() with two expired sessions returned {removed!r}"
+    assert ids_of(store.list(), "list() after cleanup") == ["c"]
+    assert_same_session(store.get("c"), keep, "the live session after cleanup")
+    assert store.cleanup() == 0, "a second cleanup() found more to remove"
+
+
+OPERATIONS = {
+    "create": lambda s: s.create("new"),
+    "get": lambda s: s.get("s"),
+    "touch": lambda s: s.touch("s"),
+    "update_state": lambda s: s.update_state("s", {"k": 1}),
+    "delete": lambda s: s.delete("s"),
+    "list": lambda s: s.list(),
+    "cleanup": lambda s: s.cleanup(),
+}
+
+
+@requirement("STORE-023")
+def test_close_is_idempotent_and_every_later_operation_fails_with_closed(store):
+    store.create("s")
+    store.close()
+    store.close()
+    for name, call in OPERATIONS.items():
+        with expect_error("closed", f"{name}() after close()"):
+            call(store)
+    store.reopen()
+    assert_record(store.create("after-reopen"), "create() on a handle opened after the restart")
+
+
+@requirement("STORE-024")
+def test_a_session_is_absent_to_every_other_owner(store):
+    mine = store.create("s", owner="alice", ttl_seconds=10, state={"secret": 1})
+    store.create("anon", ttl_seconds=10)
+    for sid in ("s", "anon"):
+        assert store.get(sid, owner="bob") is None, f"bob can read {sid!r}"
+        with expect_error("not_found", f"bob touches {sid!r}"):
+            store.touch(sid, owner="bob")
+        with expect_error("not_found", f"bob updates {sid!r}"):
+            store.update_state(sid, {"secret": 2}, owner="bob")
+        store.delete(sid, owner="bob")
+    assert ids_of(store.list(owner="bob"), "list(owner='bob')") == []
+    assert_same_session(store.get("s", owner="alice"), mine, "alice's session after bob's attempts")
+    assert store.get("anon") is not None, "bob deleted an anonymous session"
+    assert_same_session(store.get("s"), mine, "alice's session, read unscoped")
+
+
+@requirement("STORE-025")
+def test_of_concurrent_creates_of_one_id_exactly_one_succeeds(store):
+    calls = [store.op("create", id="race", owner=f"o{i}", ttl_seconds=60, state={"n": i}) for i in range(10)]
+    results = store.driver.concurrently(calls)
+    wins = [r for r in results if not isinstance(r, ImplementationError)]
+    losses = [r for r in results if isinstance(r, ImplementationError)]
+    assert len(wins) == 1, f"{len(wins)} of 10 concurrent creates of one id succeeded"
+    assert all(r.kind == "conflict" for r in losses), f"losers failed as {sorted({r.kind for r in losses})}"
+    assert_same_session(store.get("race"), wins[0], "the stored session after the race (the winner's)")
+
+
+@requirement("STORE-026")
+def test_concurrent_state_updates_of_different_keys_lose_nothing(store):
+    store.create("shared", state={"base": True})
+    results = store.driver.concurrently([store.op("update_state", id="shared", state={f"k{i}": i}) for i in range(20)])
+    failed = [r for r in results if isinstance(r, ImplementationError)]
+    assert not failed, f"a concurrent update_state failed: {failed[0]}" if failed else ""
+    expected = {"base": True, **{f"k{i}": i for i in range(20)}}
+    assert_json_equal(store.get("shared")["state"], expected, "the state after 20 concurrent updates")

@@ -1,0 +1,546 @@
+"""One broken STORE implementation per requirement of spec/requirements/store.yaml.
+
+Each bug is the smallest override of the reference (:mod:`reference_impl.store`),
+modelled where possible on a behaviour seen upstream (/work/shared/research/
+upstream-semantics.md §3 and §5: mcp-data-platform's memory and Postgres stores,
+a2a-sdk's database task store, agent-framework, google-adk).  ``also_fails`` names
+the other requirements whose tests cannot help seeing the same bug; STORE-029
+(the model-based test) sees most of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reference_impl.store import MemorySessionStore, Row, SessionExists, SessionNotFound, SessionStore
+from reference_impl.store_sqlite import SQLiteSessionStore
+from tests.miniatures import MiniatureImplementation
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from reference_impl.history import Environment
+
+
+def _ids(*numbers: int) -> frozenset[str]:
+    """STORE requirement IDs by number: ``_ids(11, 29)`` is ``{"STORE-011", "STORE-029"}``."""
+    return frozenset(f"STORE-{n:03d}" for n in numbers)
+
+
+class StoreMiniature(MiniatureImplementation):
+    """A STORE miniature: ``broken`` is a store class; it claims what that class claims."""
+
+    def __init__(
+        self, requirement: str, label: str, broken: type[SessionStore], *, also_fails: Collection[str] = ()
+    ) -> None:
+        doc = inspect.getdoc(broken) or ""
+        super().__init__(requirement, label, doc=doc, claims=broken.claims, also_fails=also_fails)
+        self.store = broken
+
+    def open_session_store(self, env: Environment) -> SessionStore:
+        return self.store.open(env)
+
+
+# --- ids ---------------------------------------------------------------------------------
+
+
+class MintsShortIds(MemorySessionStore):
+    """Mints 16 hex digits (64 random bits), too short for the 22-character minimum."""
+
+    def _mint(self, now: int) -> str:
+        return secrets.token_hex(8)
+
+
+mints_short_ids = StoreMiniature("STORE-001", "short minted ids", MintsShortIds, also_fails=_ids(2, 3))
+
+
+class MintsCounterIds(MemorySessionStore):
+    """Mints ids from a counter that starts again at 1 in every store: well-formed, but guessable."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._counter = 0
+
+    def _mint(self, now: int) -> str:
+        self._counter += 1
+        return f"{self._counter:032x}"
+
+
+mints_counter_ids = StoreMiniature("STORE-002", "counter ids", MintsCounterIds)
+
+
+class MintsHyphenatedUuids(MemorySessionStore):
+    """Mints str(uuid4()): 36 characters with hyphens, as google-adk and agent-framework do."""
+
+    def _mint(self, now: int) -> str:
+        return str(uuid.uuid4())
+
+
+mints_hyphenated_uuids = StoreMiniature("STORE-003", "uuid4 with hyphens", MintsHyphenatedUuids)
+
+
+class StripsIds(MemorySessionStore):
+    """Trims whitespace from caller-supplied ids, so " a" and "a " both become "a"."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str) and session_id.strip():
+            session_id = session_id.strip()
+        return super().create(session_id=session_id, **kwargs)
+
+
+strips_ids = StoreMiniature("STORE-004", "strips ids", StripsIds, also_fails=_ids(5))
+
+
+class EmptyIdMints(MemorySessionStore):
+    """Treats an empty id in create as "mint one", as agent-framework's from_dict does."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        return super().create(session_id=session_id or None, **kwargs)
+
+
+empty_id_mints = StoreMiniature("STORE-005", "empty id mints", EmptyIdMints)
+
+
+class DuplicateCreateReplaces(MemorySessionStore):
+    """Create on a live id silently replaces the session (mcp-data-platform's MemoryStore and Postgres upsert)."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str):
+            with self.transaction():
+                self.remove(session_id)
+        return super().create(session_id=session_id, **kwargs)
+
+
+duplicate_create_replaces = StoreMiniature(
+    "STORE-006", "duplicate create replaces", DuplicateCreateReplaces, also_fails=_ids(25, 29)
+)
+
+
+class OtherOwnerTakesOver(MemorySessionStore):
+    """Create by a different owner replaces the live session: the primary key ignores the owner (a2a-sdk)."""
+
+    def create(self, *, session_id: object = None, owner: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str):
+            with self.transaction():
+                held = self.load(session_id)
+                if held is not None and held.owner != owner:
+                    self.remove(session_id)
+        return super().create(session_id=session_id, owner=owner, **kwargs)
+
+
+other_owner_takes_over = StoreMiniature(
+    "STORE-006", "other owner takes over", OtherOwnerTakesOver, also_fails=_ids(25, 29)
+)
+
+
+class CoercesTtl(MemorySessionStore):
+    """Passes ttl_seconds through float(), so "60" and True are accepted as TTLs."""
+
+    def create(self, *, ttl_seconds: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(ttl_seconds, (str, bool)):
+            ttl_seconds = float(ttl_seconds)
+        return super().create(ttl_seconds=ttl_seconds, **kwargs)
+
+
+coerces_ttl = StoreMiniature("STORE-007", "coerces ttl", CoercesTtl)
+
+
+# --- time --------------------------------------------------------------------------------
+
+
+class WholeSecondCreatedAt(MemorySessionStore):
+    """Stores created_at in whole seconds (a DATETIME column without fractions)."""
+
+    def put(self, row: Row) -> None:
+        super().put(replace(row, created_us=row.created_us // 1_000_000 * 1_000_000))
+
+    def create(self, **kwargs: Any) -> dict[str, Any]:
+        record = super().create(**kwargs)
+        found = self.get(record["id"])
+        return record if found is None else found
+
+
+whole_second_created_at = StoreMiniature(
+    "STORE-008", "created_at in whole seconds", WholeSecondCreatedAt, also_fails=_ids(21, 29)
+)
+
+
+class LiveAtExpiry(MemorySessionStore):
+    """A session is still live at exactly expires_at: `now > expires_at` means expired (Go's time.After)."""
+
+    def is_live(self, row: Row, now_us: int) -> bool:
+        return now_us <= row.expires_us
+
+
+live_at_expiry = StoreMiniature(
+    "STORE-009", "boundary off by one", LiveAtExpiry, also_fails=_ids(11, 12, 13, 14, 16, 20, 22, 29)
+)
+
+
+class GetRaisesWhenMissing(MemorySessionStore):
+    """get of a missing or expired session raises SessionNotFound instead of returning None."""
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        found = super().get(session_id, owner=owner)
+        if found is None:
+            raise SessionNotFound(f"no session {session_id!r}")
+        return found
+
+
+get_raises_when_missing = StoreMiniature(
+    "STORE-010",
+    "get raises when missing",
+    GetRaisesWhenMissing,
+    also_fails=_ids(5, 7, 9, 12, 13, 14, 16, 17, 19, 24, 29),
+)
+
+
+class CleanupKeepsTheBoundary(MemorySessionStore):
+    """cleanup removes a session only once now is past expires_at, while get already hides it (MemoryStore)."""
+
+    def remove_expired(self, now_us: int) -> int:
+        dead = [row.id for row in self.rows() if now_us > row.expires_us]
+        for sid in dead:
+            self.remove(sid)
+        return len(dead)
+
+
+cleanup_keeps_the_boundary = StoreMiniature(
+    "STORE-011", "cleanup keeps the boundary", CleanupKeepsTheBoundary, also_fails=_ids(22, 29)
+)
+
+
+class ExpiredIdConflicts(MemorySessionStore):
+    """create refuses an id while an expired session still holds it and cleanup has not run yet."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str):
+            with self.transaction():
+                if self.load(session_id) is not None:
+                    msg = f"session {session_id!r} exists"
+                    raise SessionExists(msg)
+        return super().create(session_id=session_id, **kwargs)
+
+
+expired_id_conflicts = StoreMiniature("STORE-012", "expired id conflicts", ExpiredIdConflicts, also_fails=_ids(29))
+
+
+class TouchTruncatesTtl(MemorySessionStore):
+    """touch extends by the TTL truncated to whole seconds, so a 0.25 s TTL expires at once (Postgres store)."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        record = super().touch(session_id, owner=owner)
+        with self.transaction():
+            row = self.load(record["id"])
+            if row is None:
+                return record
+            row = replace(row, expires_us=row.active_us + row.ttl_us // 1_000_000 * 1_000_000)
+            self.put(row)
+        return row.record()
+
+
+touch_truncates_ttl = StoreMiniature("STORE-013", "touch truncates ttl", TouchTruncatesTtl, also_fails=_ids(29))
+
+
+class TouchRevives(MemorySessionStore):
+    """touch of an expired session that cleanup has not removed yet brings it back (MemoryStore)."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        with self.transaction() as now:
+            row = self.load(session_id) if isinstance(session_id, str) else None
+            if row is not None and not self.is_live(row, now):
+                self.put(replace(row, expires_us=now + 1))
+        return super().touch(session_id, owner=owner)
+
+
+touch_revives = StoreMiniature("STORE-014", "touch revives", TouchRevives, also_fails=_ids(11, 29))
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+class UpdateReplaces(MemorySessionStore):
+    """update_state replaces the whole state instead of merging into it."""
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        text = self.encode_state(state)
+        with self._visible_row(session_id, owner) as (row, _):
+            fresh = replace(row, state=text)
+            self.put(fresh)
+            return fresh.record()
+
+
+update_replaces = StoreMiniature("STORE-015", "update replaces", UpdateReplaces, also_fails=_ids(18, 26, 29))
+
+
+class UpdateMissingSucceeds(MemorySessionStore):
+    """update_state of a missing or expired session returns None: a 0-row UPDATE is not an error (both Go stores)."""
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any] | None:  # type: ignore[override]
+        try:
+            return super().update_state(session_id, state, owner=owner)
+        except SessionNotFound:
+            return None
+
+
+update_missing_succeeds = StoreMiniature(
+    "STORE-016", "update on missing succeeds", UpdateMissingSucceeds, also_fails=_ids(11, 24, 29)
+)
+
+
+class LenientState(MemorySessionStore):
+    """Serialises state with json.dumps(default=str): NaN is kept, bytes and non-string keys are stringified."""
+
+    def encode_state(self, state: object) -> str:
+        if not isinstance(state, dict):
+            return super().encode_state(state)
+        return json.dumps(state, default=str)
+
+
+lenient_state = StoreMiniature("STORE-017", "lenient state", LenientState, also_fails=_ids(29))
+
+
+class HandsOutStoredRecord(MemorySessionStore):
+    """get returns the record object it keeps for the session, so a caller's edits change the store (MemoryStore)."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._records: dict[str, tuple[Row, dict[str, Any]]] = {}
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        row = self._visible(session_id, owner, required=False)
+        if row is None:
+            return None
+        kept = self._records.get(row.id)
+        if kept is None or kept[0] is not row:
+            kept = (row, row.record())
+            self._records[row.id] = kept
+        return kept[1]
+
+
+hands_out_stored_record = StoreMiniature("STORE-018", "get hands out the stored object", HandsOutStoredRecord)
+
+
+# --- delete, list, cleanup, close -------------------------------------------------------
+
+
+class DeleteMissingRaises(MemorySessionStore):
+    """delete of a missing, expired or invisible session raises SessionNotFound."""
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        self._visible(session_id, owner, required=True)
+        super().delete(session_id, owner=owner)
+
+
+delete_missing_raises = StoreMiniature(
+    "STORE-019", "delete missing raises", DeleteMissingRaises, also_fails=_ids(24, 29)
+)
+
+
+class ListIncludesExpired(MemorySessionStore):
+    """list returns every stored session, including expired ones cleanup has not removed yet."""
+
+    def list(self, *, owner: object = None) -> list[dict[str, Any]]:
+        with self.transaction():
+            rows = [r for r in self.rows() if owner is None or r.owner == owner]
+        return [r.record() for r in sorted(rows, key=lambda r: (r.created_us, r.id))]
+
+
+list_includes_expired = StoreMiniature(
+    "STORE-020", "list includes expired", ListIncludesExpired, also_fails=_ids(11, 14, 29)
+)
+
+
+class ListById(MemorySessionStore):
+    """list orders sessions by id, not by creation time."""
+
+    def list(self, *, owner: object = None) -> list[dict[str, Any]]:
+        return sorted(super().list(owner=owner), key=lambda r: r["id"])
+
+
+list_by_id = StoreMiniature("STORE-021", "list ordered by id", ListById)
+
+
+class CleanupCountsNothing(MemorySessionStore):
+    """cleanup removes the expired sessions but returns None, like Go's Cleanup(ctx) error."""
+
+    def cleanup(self) -> int:
+        super().cleanup()
+        return None  # type: ignore[return-value]
+
+
+cleanup_counts_nothing = StoreMiniature(
+    "STORE-022", "cleanup returns nothing", CleanupCountsNothing, also_fails=_ids(11, 29)
+)
+
+
+class CloseOnlyStopsCleanup(MemorySessionStore):
+    """close only stops a background cleanup routine; every operation keeps working afterwards."""
+
+    def close(self) -> None:
+        pass  # the routine it would stop was never started
+
+
+close_only_stops_cleanup = StoreMiniature("STORE-023", "works after close", CloseOnlyStopsCleanup)
+
+
+class OwnerIgnored(MemorySessionStore):
+    """Ignores the owner of a call: every caller sees every session, as the Go Store interface does."""
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        return super().get(session_id)
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        return super().touch(session_id)
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        return super().update_state(session_id, state)
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        super().delete(session_id)
+
+
+owner_ignored = StoreMiniature("STORE-024", "owner ignored", OwnerIgnored, also_fails=_ids(29))
+
+
+# --- concurrency -------------------------------------------------------------------------
+
+
+class CheckThenCreate(MemorySessionStore):
+    """create checks for the id and inserts in two steps, so concurrent creates of one id all succeed."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str) and self.get(session_id) is None:
+            time.sleep(0.01)  # widens the race window; the kit's clock is not involved
+            with self.transaction():
+                self.remove(session_id)  # "insert or replace", believing the id free
+        return super().create(session_id=session_id, **kwargs)
+
+
+check_then_create = StoreMiniature("STORE-025", "check then create", CheckThenCreate)
+
+
+class ReadThenWriteState(MemorySessionStore):
+    """update_state reads the state, merges outside any lock, then writes it back: concurrent updates lose keys."""
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        self.encode_state(state)
+        before = self.get(session_id, owner=owner)
+        time.sleep(0.01)  # widens the race window; the kit's clock is not involved
+        if before is None or not isinstance(state, dict):
+            return super().update_state(session_id, state, owner=owner)
+        with self.transaction():
+            row = self.load(before["id"])
+            if row is not None:
+                self.put(replace(row, state="{}"))
+        return super().update_state(session_id, {**before["state"], **state}, owner=owner)
+
+
+read_then_write_state = StoreMiniature("STORE-026", "lost update", ReadThenWriteState)
+
+
+# --- backends ----------------------------------------------------------------------------
+
+
+class PersistentInNameOnly(MemorySessionStore):
+    """Claims store.persistent but keeps its sessions in process memory, so a restart loses them."""
+
+    claims: ClassVar[frozenset[str]] = frozenset({"store", "store.persistent"})
+
+
+persistent_in_name_only = StoreMiniature(
+    "STORE-027", "persistent in name only", PersistentInNameOnly, also_fails=_ids(29)
+)
+
+
+class SnapshotAtOpen(SQLiteSessionStore):
+    """Reads come from a snapshot of the file taken when the handle opened; writes go through to the file.
+
+    One handle is consistent and survives restarts, but two handles never see each other's writes.
+    """
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._snapshot: dict[str, Row] = {}
+        self._snapshot_lock = threading.Lock()
+        with self._snapshot_lock:
+            self._snapshot = {row.id: row for row in super().rows()}
+
+    def load(self, session_id: str) -> Row | None:
+        return self._snapshot.get(session_id)
+
+    def rows(self) -> list[Row]:
+        return list(self._snapshot.values())
+
+    def put(self, row: Row) -> None:
+        super().put(row)
+        self._snapshot[row.id] = row
+
+    def remove(self, session_id: str) -> None:
+        super().remove(session_id)
+        self._snapshot.pop(session_id, None)
+
+    def remove_expired(self, now_us: int) -> int:
+        super().remove_expired(now_us)
+        dead = [sid for sid, row in self._snapshot.items() if not self.is_live(row, now_us)]
+        for sid in dead:
+            del self._snapshot[sid]
+        return len(dead)
+
+
+snapshot_at_open = StoreMiniature("STORE-028", "snapshot at open", SnapshotAtOpen)
+
+
+# --- the model ---------------------------------------------------------------------------
+
+
+class SoftDelete(MemorySessionStore):
+    """delete only marks the row deleted; creating the id again revives that row, keeping its old created_at."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._tombstones: dict[str, Row] = {}
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        row = self.load(session_id) if isinstance(session_id, str) else None
+        super().delete(session_id, owner=owner)
+        if row is not None and self.load(row.id) is None:
+            self._tombstones[row.id] = row
+
+    def create(self, **kwargs: Any) -> dict[str, Any]:
+        record = super().create(**kwargs)
+        old = self._tombstones.pop(record["id"], None)
+        if old is None:
+            return record
+        with self.transaction():
+            row = self.load(record["id"])
+            if row is None:
+                return record
+            row = replace(row, created_us=old.created_us)
+            self.put(row)
+        return row.record()
+
+
+soft_delete = StoreMiniature("STORE-029", "soft delete", SoftDelete)
+
+
+class TouchByOwner(MemorySessionStore):
+    """touch extends every live session of the touched session's owner: WHERE owner = ? instead of WHERE id = ?."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        record = super().touch(session_id, owner=owner)
+        with self.transaction() as now:
+            for row in self.rows():
+                if row.id != record["id"] and row.owner == record["owner"] and self.is_live(row, now):
+                    self.put(replace(row, active_us=now, expires_us=now + row.ttl_us))
+        return record
+
+
+touch_by_owner = StoreMiniature("STORE-029", "touch by owner", TouchByOwner)
