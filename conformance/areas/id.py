@@ -1,0 +1,198 @@
+"""ID — identity lifetimes of an agent service (spec/identity.md).
+
+An implementation of this area is an *agent client* in front of a simulated remote
+agent service that the kit scripts: a run asks for ``steps`` units of work, the first
+done by the run itself and one more by each resume.  The simulated service counts the
+calls it receives, so the kit can tell that a bad argument was refused *before* any
+remote call.  The simulated agent echoes: a completed operation's ``output`` is the
+``input`` of the run that started it.
+
+Wire operations (arguments and results are JSON):
+
+=====================  ===================================================  ==========================
+operation              arguments                                            result
+=====================  ===================================================  ==========================
+``id.create_session``  ``session_id``?, ``service_handle``?, ``state``?     session
+``id.get_session``     ``session_id``                                       session
+``id.set_state``       ``session_id``, ``state``                            null
+``id.run``             ``session_id``, ``input``, ``steps``?,               response
+                       ``reference_task_ids``?
+``id.resume``          ``session_id``, ``continuation_token``               response
+``id.snapshot``        ``session_id``                                       snapshot
+``id.restore``         ``snapshot``                                         session
+``id.remote_calls``    (none)                                               integer
+``id.restart``         (none)                                               null
+=====================  ===================================================  ==========================
+
+* session: ``{session_id, service_handle, state}``;
+* response: ``{response_id, session_id, status, continuation_token, output,
+  reference_task_ids}`` (schemas/id/response.schema.json);
+* snapshot: ``{snapshot_version, session_id, service_handle, state}``
+  (schemas/id/session-snapshot.schema.json).
+
+Every operation's arguments and result: schemas/id/operations.schema.json.
+
+An absent or null ``session_id``/``service_handle``/``state`` on create means "none
+given" (the implementation mints an id and a handle; the state is ``{}``).  ``restart``
+drops every client-side session, as a process restart would; the simulated remote
+service and its unfinished operations survive it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conformance._inprocess import AreaBinding
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from conformance.contract import Environment
+    from conformance.driver import Driver
+
+AREA = "id"
+
+JSONObject = dict[str, Any]
+
+
+class AgentService(Protocol):
+    """The client an application holds: sessions, runs, resumes and snapshots."""
+
+    def create_session(
+        self, session_id: Any = None, service_handle: Any = None, state: Any = None
+    ) -> JSONObject | Awaitable[JSONObject]: ...
+    def get_session(self, session_id: Any) -> JSONObject | Awaitable[JSONObject]: ...
+    def set_state(self, session_id: Any, state: Any) -> None | Awaitable[None]: ...
+    def run(
+        self,
+        session_id: Any,
+        input: Any,  # noqa: A002 - the wire name of the argument
+        *,
+        steps: Any = 1,
+        reference_task_ids: Any = None,
+    ) -> JSONObject | Awaitable[JSONObject]: ...
+    def resume(self, session_id: Any, continuation_token: Any) -> JSONObject | Awaitable[JSONObject]: ...
+    def snapshot(self, session_id: Any) -> JSONObject | Awaitable[JSONObject]: ...
+    def restore(self, snapshot: Any) -> JSONObject | Awaitable[JSONObject]: ...
+    def remote_calls(self) -> int | Awaitable[int]:
+        """How many calls the simulated remote service has received, over every restart."""
+        ...
+
+    def close(self) -> None | Awaitable[None]:
+        """Drop every client-side session; the simulated remote service lives on."""
+        ...
+
+
+class AgentServiceImplementation(Protocol):
+    """An implementation that claims ``id`` has this factory."""
+
+    def open_agent_service(self, env: Environment) -> AgentService | Awaitable[AgentService]:
+        """Return a client over the remote simulated for ``env``; a second call is a restart."""
+        ...
+
+
+_PASSED_ON = {
+    "create_session": ("session_id", "service_handle", "state"),
+    "run": ("steps", "reference_task_ids"),
+}
+
+
+class InProcessId(AreaBinding):
+    """Carries ID operations to Python objects."""
+
+    area = AREA
+    factory_name = "open_agent_service"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._service: Any = None
+
+    async def _svc(self) -> Any:
+        if self._service is None:
+            self._service = await self.call_factory()
+        return self._service
+
+    @staticmethod
+    def _present(name: str, args: dict[str, Any]) -> dict[str, Any]:
+        return {key: args[key] for key in _PASSED_ON[name] if key in args}
+
+    async def op_create_session(self, args: dict[str, Any]) -> Any:
+        svc = await self._svc()
+        return await self.invoke(svc.create_session, **self._present("create_session", args))
+
+    async def op_get_session(self, args: dict[str, Any]) -> Any:
+        return await self.invoke((await self._svc()).get_session, args.get("session_id"))
+
+    async def op_set_state(self, args: dict[str, Any]) -> None:
+        await self.invoke((await self._svc()).set_state, args.get("session_id"), args.get("state"))
+
+    async def op_run(self, args: dict[str, Any]) -> Any:
+        svc = await self._svc()
+        return await self.invoke(svc.run, args.get("session_id"), args.get("input"), **self._present("run", args))
+
+    async def op_resume(self, args: dict[str, Any]) -> Any:
+        svc = await self._svc()
+        return await self.invoke(svc.resume, args.get("session_id"), args.get("continuation_token"))
+
+    async def op_snapshot(self, args: dict[str, Any]) -> Any:
+        return await self.invoke((await self._svc()).snapshot, args.get("session_id"))
+
+    async def op_restore(self, args: dict[str, Any]) -> Any:
+        return await self.invoke((await self._svc()).restore, args.get("snapshot"))
+
+    async def op_remote_calls(self, args: dict[str, Any]) -> Any:
+        return await self.invoke((await self._svc()).remote_calls)
+
+    async def op_restart(self, args: dict[str, Any]) -> None:
+        await self.aclose()
+        await self._svc()
+
+    async def aclose(self) -> None:
+        service, self._service = self._service, None
+        if service is not None:
+            await self.invoke(service.close)
+
+
+_UNSET: Any = object()
+
+
+class IdentityClient:
+    """The suite's view of an ID implementation."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+
+    def _call(self, op: str, **args: Any) -> Any:
+        return self.driver.call(f"id.{op}", {k: v for k, v in args.items() if v is not _UNSET})
+
+    def create(self, session_id: Any = _UNSET, service_handle: Any = _UNSET, state: Any = _UNSET) -> JSONObject:
+        return self._call("create_session", session_id=session_id, service_handle=service_handle, state=state)  # type: ignore[no-any-return]
+
+    def get(self, session_id: Any) -> JSONObject:
+        return self._call("get_session", session_id=session_id)  # type: ignore[no-any-return]
+
+    def set_state(self, session_id: Any, state: Any) -> None:
+        self._call("set_state", session_id=session_id, state=state)
+
+    def run(
+        self, session_id: Any, text: Any = "hello", steps: Any = _UNSET, reference_task_ids: Any = _UNSET
+    ) -> JSONObject:
+        return self._call(  # type: ignore[no-any-return]
+            "run", session_id=session_id, input=text, steps=steps, reference_task_ids=reference_task_ids
+        )
+
+    def resume(self, session_id: Any, token: Any) -> JSONObject:
+        return self._call("resume", session_id=session_id, continuation_token=token)  # type: ignore[no-any-return]
+
+    def snapshot(self, session_id: Any) -> JSONObject:
+        return self._call("snapshot", session_id=session_id)  # type: ignore[no-any-return]
+
+    def restore(self, snapshot: Any) -> JSONObject:
+        return self._call("restore", snapshot=snapshot)  # type: ignore[no-any-return]
+
+    def remote_calls(self) -> int:
+        return self._call("remote_calls")  # type: ignore[no-any-return]
+
+    def restart(self) -> None:
+        """Restart the client: its sessions are gone, the simulated remote service is not."""
+        self._call("restart")

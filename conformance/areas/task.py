@@ -1,0 +1,138 @@
+"""TASK — A2A-style tasks and contexts (spec/identity.md).
+
+An implementation of this area is a task service: the server side of A2A's
+``message/send`` and ``tasks/get``, reduced to identities and states.  The kit drives the
+state machine itself with ``task.set_state`` (the simulated agent does no work of its
+own), so every transition is scripted and deterministic.
+
+Wire operations (arguments and results are JSON):
+
+===================  ====================================================  ===============
+operation            arguments                                             result
+===================  ====================================================  ===============
+``task.send``        ``owner``, ``message``, ``context_id``?, ``task_id``?,  task
+                     ``reference_task_ids``?
+``task.get``         ``task_id``, ``owner``                                 task
+``task.set_state``   ``task_id``, ``owner``, ``state``                      task
+``task.list``        ``context_id``, ``owner``                              array of tasks
+===================  ====================================================  ===============
+
+A task is ``{task_id, context_id, state, history, reference_task_ids}``
+(schemas/task/task.schema.json); ``history`` holds the messages sent to it, in order.
+States: ``working``, ``input-required`` and the terminal ``completed``, ``failed``,
+``canceled``, ``rejected``.  An absent or null ``context_id``, ``task_id`` or
+``reference_task_ids`` means "none given".
+Every operation's arguments and result: schemas/task/operations.schema.json.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conformance._inprocess import AreaBinding
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from conformance.contract import Environment
+    from conformance.driver import Driver
+
+AREA = "task"
+
+JSONObject = dict[str, Any]
+STATES = ("working", "input-required", "completed", "failed", "canceled", "rejected")
+TERMINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
+
+
+class TaskService(Protocol):
+    """The server's tasks and contexts, as every owner sees its own."""
+
+    def send(
+        self, owner: Any, message: Any, *, context_id: Any = None, task_id: Any = None, reference_task_ids: Any = None
+    ) -> JSONObject | Awaitable[JSONObject]: ...
+    def get(self, task_id: Any, owner: Any) -> JSONObject | Awaitable[JSONObject]: ...
+    def set_state(self, task_id: Any, owner: Any, state: Any) -> JSONObject | Awaitable[JSONObject]: ...
+    def list_tasks(self, context_id: Any, owner: Any) -> list[JSONObject] | Awaitable[list[JSONObject]]: ...
+    def close(self) -> None | Awaitable[None]: ...
+
+
+class TaskImplementation(Protocol):
+    """An implementation that claims ``task`` has this factory."""
+
+    def open_task_service(self, env: Environment) -> TaskService | Awaitable[TaskService]: ...
+
+
+class InProcessTask(AreaBinding):
+    """Carries TASK operations to Python objects."""
+
+    area = AREA
+    factory_name = "open_task_service"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._service: Any = None
+
+    async def _svc(self) -> Any:
+        if self._service is None:
+            self._service = await self.call_factory()
+        return self._service
+
+    async def op_send(self, args: dict[str, Any]) -> Any:
+        svc = await self._svc()
+        optional = {k: args[k] for k in ("context_id", "task_id", "reference_task_ids") if k in args}
+        return await self.invoke(svc.send, args.get("owner"), args.get("message"), **optional)
+
+    async def op_get(self, args: dict[str, Any]) -> Any:
+        return await self.invoke((await self._svc()).get, args.get("task_id"), args.get("owner"))
+
+    async def op_set_state(self, args: dict[str, Any]) -> Any:
+        svc = await self._svc()
+        return await self.invoke(svc.set_state, args.get("task_id"), args.get("owner"), args.get("state"))
+
+    async def op_list(self, args: dict[str, Any]) -> Any:
+        return await self.invoke((await self._svc()).list_tasks, args.get("context_id"), args.get("owner"))
+
+    async def aclose(self) -> None:
+        service, self._service = self._service, None
+        if service is not None:
+            await self.invoke(service.close)
+
+
+_UNSET: Any = object()
+
+
+class TaskClient:
+    """The suite's view of a TASK implementation, speaking for one owner at a time."""
+
+    def __init__(self, driver: Driver, owner: str = "owner-a") -> None:
+        self.driver = driver
+        self.owner = owner
+
+    def as_owner(self, owner: str) -> TaskClient:
+        return TaskClient(self.driver, owner)
+
+    def _call(self, op: str, **args: Any) -> Any:
+        given = {k: v for k, v in args.items() if v is not _UNSET}
+        return self.driver.call(f"task.{op}", {"owner": self.owner} | given)
+
+    def send(
+        self,
+        message: Any = _UNSET,
+        *,
+        context_id: Any = _UNSET,
+        task_id: Any = _UNSET,
+        reference_task_ids: Any = _UNSET,
+    ) -> JSONObject:
+        body = {"role": "user", "text": "hello"} if message is _UNSET else message
+        return self._call(  # type: ignore[no-any-return]
+            "send", message=body, context_id=context_id, task_id=task_id, reference_task_ids=reference_task_ids
+        )
+
+    def get(self, task_id: Any) -> JSONObject:
+        return self._call("get", task_id=task_id)  # type: ignore[no-any-return]
+
+    def set_state(self, task_id: Any, state: Any) -> JSONObject:
+        return self._call("set_state", task_id=task_id, state=state)  # type: ignore[no-any-return]
+
+    def list(self, context_id: Any) -> list[JSONObject]:
+        return self._call("list", context_id=context_id)  # type: ignore[no-any-return]

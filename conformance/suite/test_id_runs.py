@@ -1,0 +1,178 @@
+"""ID: responses, response ids, continuation tokens and per-run arguments (spec/identity.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance._values import NonJSON
+from conformance.areas.id import IdentityClient
+from conformance.suite._identity_support import assert_shape, finish, rejected_without_remote_call, via_json
+from conformance.suite._support import assert_json_equal
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def ids(driver):
+    return IdentityClient(driver)
+
+
+@requirement("ID-007")
+def test_each_identity_is_its_own_field_and_none_stands_in_for_another(ids):
+    session = ids.create()
+    sid, handle = session["session_id"], session["service_handle"]
+    assert handle != sid, "the service handle is the session id"
+    before = ids.snapshot(sid)
+    started = assert_shape(ids.run(sid, "question", steps=2), "id/response", "run(steps=2)")
+    assert started["session_id"] == sid, "the response names another session"
+    token = started["continuation_token"]
+    distinct = {"session id": sid, "service handle": handle, "response id": started["response_id"], "token": token}
+    for i, (a, va) in enumerate(distinct.items()):
+        for b, vb in list(distinct.items())[i + 1 :]:
+            assert va != vb, f"the {a} stands in for the {b}: both are {json.dumps(va)}"
+    done = assert_shape(ids.resume(sid, token), "id/response", "resume()")
+    assert done["response_id"] != sid, "the response id is the session id"
+    assert_json_equal(ids.snapshot(sid), before, "the session after a run: runs leave its identities as they were")
+
+
+@requirement("ID-008")
+def test_response_ids_are_never_reused_across_runs_sessions_and_restarts(ids):
+    seen: dict[str, str] = {}
+
+    def record(response, what):
+        rid = response["response_id"]
+        assert rid not in seen, f"{what} reused the response id {rid!r} of {seen.get(rid)}"
+        seen[rid] = what
+
+    ids.create("one")
+    ids.create("two")
+    record(ids.run("one", "same words"), "run 1 on one")
+    record(ids.run("one", "same words"), "run 2 on one, same input")
+    record(ids.run("two", "same words"), "run 1 on two, same input")
+    record(finish(ids, ids.run("two", "long", steps=3)), "a long run on two")
+    snapshot = ids.snapshot("one")
+    ids.restart()
+    ids.restore(snapshot)
+    record(ids.run("one", "same words"), "run 3 on one, after a restart and restore")
+
+
+@requirement("ID-009")
+@pytest.mark.parametrize("steps", [1, 2, 4])
+def test_token_is_present_exactly_while_the_operation_is_unfinished(ids, steps):
+    sid = ids.create()["session_id"]
+    response = ids.run(sid, "work", steps=steps)
+    for done in range(1, steps):
+        assert response["status"] == "in_progress", f"after {done} of {steps} units the status is {response['status']}"
+        assert response["continuation_token"] is not None, f"no token after {done} of {steps} units"
+        response = ids.resume(sid, response["continuation_token"])
+    assert response["status"] == "completed", f"after all {steps} units the status is {response['status']}"
+    assert response["continuation_token"] is None, f"a finished operation carries {response['continuation_token']!r}"
+    assert_shape(response, "id/response", "the final response")
+
+
+@requirement("ID-010")
+def test_resuming_continues_the_operation_the_token_names_not_the_latest(ids):
+    sid = ids.create()["session_id"]
+    first = ids.run(sid, "first", steps=3)
+    second = ids.run(sid, "second", steps=2)
+    step = ids.resume(sid, first["continuation_token"])
+    assert (step["response_id"], step["status"]) == (first["response_id"], "in_progress"), (
+        f"resuming the older operation (1 of 3 units done) while a newer one waits gave {step}"
+    )
+    done = ids.resume(sid, second["continuation_token"])
+    assert (done["response_id"], done["status"], done["output"]) == (second["response_id"], "completed", "second"), (
+        f"resuming the newer operation gave {done}"
+    )
+    last = ids.resume(sid, step["continuation_token"])
+    assert (last["response_id"], last["status"], last["output"]) == (first["response_id"], "completed", "first"), (
+        f"the older operation's last unit gave {last}"
+    )
+
+
+@requirement("ID-011")
+def test_a_spent_token_returns_the_final_response_again(ids):
+    sid = ids.create()["session_id"]
+    started = ids.run(sid, "once", steps=2)
+    final = ids.resume(sid, started["continuation_token"])
+    calls = ids.remote_calls()
+    again = ids.resume(sid, started["continuation_token"])
+    assert_json_equal(again, final, "resuming with the token of an operation that has completed")
+    assert ids.remote_calls() - calls <= 1, "replaying a finished operation made more than one remote call"
+
+
+@requirement("ID-012")
+def test_token_survives_a_json_round_trip_and_a_restart(ids):
+    sid = ids.create()["session_id"]
+    started = ids.run(sid, "durable", steps=3)
+    step = ids.resume(sid, via_json(started["continuation_token"]))
+    assert (step["response_id"], step["status"]) == (started["response_id"], "in_progress"), f"first resume gave {step}"
+    saved_token, saved_snapshot = json.dumps(step["continuation_token"]), json.dumps(ids.snapshot(sid))
+    ids.restart()
+    ids.restore(json.loads(saved_snapshot))
+    last = ids.resume(sid, json.loads(saved_token))
+    assert (last["response_id"], last["status"], last["output"]) == (started["response_id"], "completed", "durable"), (
+        f"resuming after a restart gave {last}"
+    )
+
+
+@requirement("ID-013")
+def test_token_of_another_session_is_rejected_before_any_remote_call(ids):
+    mine, theirs = ids.create()["session_id"], ids.create()["session_id"]
+    started = ids.run(theirs, "theirs", steps=2)
+    with rejected_without_remote_call(ids, "invalid_argument", "resuming another session's operation"):
+        ids.resume(mine, started["continuation_token"])
+    done = ids.resume(theirs, started["continuation_token"])
+    assert (done["status"], done["output"]) == ("completed", "theirs"), f"the owner's resume afterwards gave {done}"
+
+
+WRONG_TOKENS = {
+    "null": None,
+    "empty-string": "",
+    "made-up-string": "ct_00000000000000000000000000000000",
+    "integer": 42,
+    "boolean": True,
+    "array": ["token"],
+    "empty-object": {},
+    "made-up-object": {"operation": "op_1", "session": "s"},
+    "not-json": NonJSON("nan"),
+}
+
+
+@requirement("ID-013")
+@pytest.mark.parametrize("name", list(WRONG_TOKENS))
+def test_token_of_the_wrong_shape_is_rejected_before_any_remote_call(ids, name):
+    sid = ids.create()["session_id"]
+    ids.run(sid, "pending", steps=3)
+    with rejected_without_remote_call(ids, "invalid_argument", f"resuming with a {name} token"):
+        ids.resume(sid, WRONG_TOKENS[name])
+
+
+@requirement("ID-019")
+def test_reference_task_ids_travel_with_their_run_only(ids):
+    sid = ids.create(state={"topic": "billing"})["session_id"]
+    before = ids.snapshot(sid)
+    referring = ids.run(sid, "follow-up", steps=2, reference_task_ids=["task-7", "task-9"])
+    assert referring["reference_task_ids"] == ["task-7", "task-9"], f"the run's references arrived as {referring}"
+    resumed = ids.resume(sid, referring["continuation_token"])
+    assert resumed["reference_task_ids"] == ["task-7", "task-9"], f"the resumed operation lost them: {resumed}"
+    assert_json_equal(ids.snapshot(sid), before, "the session after a run with reference_task_ids")
+    plain = ids.run(sid, "unrelated")
+    assert plain["reference_task_ids"] == [], f"a later run without references sent {plain['reference_task_ids']}"
+
+
+@requirement("ID-016")
+@pytest.mark.parametrize("bad", [[""], "task-7", [7], {"id": "task-7"}])
+def test_invalid_reference_task_ids_are_rejected_before_any_remote_call(ids, bad):
+    sid = ids.create()["session_id"]
+    with rejected_without_remote_call(ids, "invalid_argument", f"run with reference_task_ids={bad!r}"):
+        ids.run(sid, reference_task_ids=bad)
+
+
+@requirement("ID-016")
+@pytest.mark.parametrize("steps", [0, -1, True, 1.5, "2"])
+def test_invalid_step_count_is_rejected_before_any_remote_call(ids, steps):
+    sid = ids.create()["session_id"]
+    with rejected_without_remote_call(ids, "invalid_argument", f"run with steps={steps!r}"):
+        ids.run(sid, steps=steps)

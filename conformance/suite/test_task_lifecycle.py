@@ -1,0 +1,199 @@
+"""TASK: server-minted task and context ids, terminal states, follow-ups and owners (spec/identity.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._values import NonJSON
+from conformance.areas.task import TERMINAL_STATES, TaskClient
+from conformance.suite._identity_support import assert_minted, assert_shape
+from conformance.suite._support import assert_json_equal, expect_error
+
+requirement = pytest.mark.requirement
+
+MADE_UP_TASK = "task_00000000000000000000000000000000"
+MADE_UP_CONTEXT = "ctx_00000000000000000000000000000000"
+
+
+@pytest.fixture
+def tasks(driver):
+    return TaskClient(driver, owner="alice")
+
+
+def message(n: int) -> dict:
+    return {"role": "user", "text": f"message {n}"}
+
+
+@requirement("TASK-001")
+def test_message_without_ids_starts_a_new_task_in_a_new_context(tasks):
+    first = assert_shape(tasks.send(message(1)), "task/task", "send without ids")
+    second = tasks.send(message(2))
+    for task in (first, second):
+        assert_minted(task["task_id"], "a minted task id")
+        assert_minted(task["context_id"], "a minted context id")
+        assert task["task_id"] != task["context_id"], f"the task id stands in for the context id: {task}"
+        assert task["state"] == "working", f"a new task is {task['state']!r}, not 'working'"
+    assert_json_equal(first["history"], [message(1)], "the first task's history")
+    assert first["task_id"] != second["task_id"], "two new tasks got one task id"
+    assert first["context_id"] != second["context_id"], "two messages without a context id share a context"
+
+
+@requirement("TASK-002")
+@pytest.mark.parametrize("task_id", [MADE_UP_TASK, "my-own-task-id"])
+def test_task_id_the_server_did_not_mint_is_not_found(tasks, task_id):
+    context = tasks.send(message(1))["context_id"]
+    with expect_error("not_found", f"send with the client-made task id {task_id!r}"):
+        tasks.send(message(2), task_id=task_id)
+    with expect_error("not_found", f"send with the client-made task id {task_id!r} in a real context"):
+        tasks.send(message(3), task_id=task_id, context_id=context)
+    with expect_error("not_found", f"get({task_id!r}) after the rejected sends"):
+        tasks.get(task_id)
+    assert len(tasks.list(context)) == 1, "a rejected send added a task to the context"
+
+
+@requirement("TASK-003")
+@pytest.mark.parametrize("context_id", [MADE_UP_CONTEXT, "my-own-context"])
+def test_context_id_the_server_did_not_mint_is_not_found(tasks, context_id):
+    with expect_error("not_found", f"send with the client-made context id {context_id!r}"):
+        tasks.send(message(1), context_id=context_id)
+    with expect_error("not_found", f"list({context_id!r}) after the rejected send"):
+        tasks.list(context_id)
+
+
+@requirement("TASK-004")
+def test_task_id_alone_continues_that_task_in_its_own_context(tasks):
+    task = tasks.send(message(1))
+    tasks.send(message(9))  # another context, created later
+    again = tasks.send(message(2), task_id=task["task_id"])
+    assert (again["task_id"], again["context_id"]) == (task["task_id"], task["context_id"]), (
+        f"a message naming only the task id landed in {again}"
+    )
+    assert_json_equal(again["history"], [message(1), message(2)], "the task's history after the second message")
+    assert_json_equal(tasks.get(task["task_id"]), again, "get() of the continued task")
+    assert [t["task_id"] for t in tasks.list(task["context_id"])] == [task["task_id"]], "the context gained a task"
+
+
+@requirement("TASK-005")
+def test_mismatched_task_and_context_pair_is_rejected(tasks):
+    task, other = tasks.send(message(1)), tasks.send(message(2))
+    with expect_error("invalid_argument", "send naming a task with another task's context"):
+        tasks.send(message(3), task_id=task["task_id"], context_id=other["context_id"])
+    assert_json_equal(tasks.get(task["task_id"]), task, "the named task after the rejected send")
+    assert_json_equal(tasks.list(other["context_id"]), [other], "the named context after the rejected send")
+    matched = tasks.send(message(4), task_id=task["task_id"], context_id=task["context_id"])
+    assert matched["task_id"] == task["task_id"], "a matching pair was not accepted"
+
+
+@requirement("TASK-006")
+@pytest.mark.parametrize("terminal", sorted(TERMINAL_STATES))
+def test_terminal_state_is_final(tasks, terminal):
+    task = tasks.send(message(1))
+    final = tasks.set_state(task["task_id"], terminal)
+    assert final["state"] == terminal, f"set_state({terminal!r}) left the task {final['state']!r}"
+    with expect_error("failed_precondition", f"send to a {terminal} task"):
+        tasks.send(message(2), task_id=task["task_id"])
+    for state in ("working", "input-required", "completed", "failed"):
+        with expect_error("failed_precondition", f"set_state({state!r}) on a {terminal} task"):
+            tasks.set_state(task["task_id"], state)
+    assert_json_equal(tasks.get(task["task_id"]), final, f"the {terminal} task after the refused changes")
+
+
+@requirement("TASK-007")
+@pytest.mark.parametrize("terminal", ["completed", "failed"])
+def test_follow_up_to_a_finished_task_is_a_new_task_in_the_same_context(tasks, terminal):
+    task = tasks.send(message(1))
+    tasks.set_state(task["task_id"], terminal)
+    follow_up = tasks.send(message(2), context_id=task["context_id"])
+    assert follow_up["context_id"] == task["context_id"], "the follow-up left the context"
+    assert follow_up["task_id"] != task["task_id"], "the follow-up reused the finished task's id"
+    assert follow_up["state"] == "working", f"the follow-up task is {follow_up['state']!r}"
+    assert_json_equal(follow_up["history"], [message(2)], "the follow-up task's history")
+    assert tasks.get(task["task_id"])["state"] == terminal, "the finished task changed"
+
+
+@requirement("TASK-008")
+def test_one_context_holds_many_tasks_in_creation_order(tasks):
+    first = tasks.send(message(1))
+    context = first["context_id"]
+    second = tasks.send(message(2), context_id=context)  # the first is still working: a second task beside it
+    tasks.set_state(second["task_id"], "canceled")
+    third = tasks.send(message(3), context_id=context)
+    tasks.send(message(4), task_id=first["task_id"])
+    listed = tasks.list(context)
+    for t in listed:
+        assert_shape(t, "task/task", "a listed task")
+    got = [(t["task_id"], t["state"], len(t["history"])) for t in listed]
+    expected = [(first["task_id"], "working", 2), (second["task_id"], "canceled", 1), (third["task_id"], "working", 1)]
+    assert got == expected, f"list(context): expected {expected}, got {got}"
+
+
+OTHER_OWNER_CALLS = {
+    "get": lambda bob, task: bob.get(task["task_id"]),
+    "send-to-task": lambda bob, task: bob.send(message(9), task_id=task["task_id"]),
+    "send-to-context": lambda bob, task: bob.send(message(9), context_id=task["context_id"]),
+    "set_state": lambda bob, task: bob.set_state(task["task_id"], "canceled"),
+    "list": lambda bob, task: bob.list(task["context_id"]),
+    "reference": lambda bob, task: bob.send(message(9), reference_task_ids=[task["task_id"]]),
+}
+
+
+@requirement("TASK-009")
+@pytest.mark.parametrize("operation", list(OTHER_OWNER_CALLS))
+def test_tasks_of_one_owner_are_invisible_to_another(tasks, operation):
+    task = tasks.send(message(1))
+    bob = tasks.as_owner("bob")
+    with expect_error("not_found", f"{operation} by another owner"):
+        OTHER_OWNER_CALLS[operation](bob, task)
+    assert_json_equal(tasks.get(task["task_id"]), task, "the owner's task after another owner's attempt")
+
+
+@requirement("TASK-010")
+def test_reference_task_ids_are_kept_as_given_and_never_inferred(tasks):
+    first = tasks.send(message(1))
+    tasks.set_state(first["task_id"], "completed")
+    follow_up = tasks.send(message(2), context_id=first["context_id"])
+    assert follow_up["reference_task_ids"] == [], f"an unreferenced follow-up got {follow_up['reference_task_ids']}"
+    referring = tasks.send(message(3), context_id=first["context_id"], reference_task_ids=[first["task_id"]])
+    assert referring["reference_task_ids"] == [first["task_id"]], f"references given as [first]: {referring}"
+    elsewhere = tasks.send(message(4), reference_task_ids=[follow_up["task_id"], first["task_id"]])
+    assert elsewhere["reference_task_ids"] == [follow_up["task_id"], first["task_id"]], f"order lost: {elsewhere}"
+    assert elsewhere["context_id"] != first["context_id"], "a reference pulled the new task into the referenced context"
+
+
+@requirement("TASK-010")
+def test_reference_to_an_unknown_task_is_not_found(tasks):
+    with expect_error("not_found", "send referring to a task id the server never minted"):
+        tasks.send(message(1), reference_task_ids=[MADE_UP_TASK])
+
+
+INVALID_CALLS = {
+    "empty-owner": lambda t: t.as_owner("").send(message(1)),
+    "owner-with-newline": lambda t: t.as_owner("a\nb").send(message(1)),
+    "message-not-object": lambda t: t.send("hello"),
+    "message-not-json": lambda t: t.send({"n": NonJSON("nan")}),
+    "task-id-not-string": lambda t: t.send(message(1), task_id=7),
+    "context-id-empty": lambda t: t.send(message(1), context_id=""),
+    "references-not-array": lambda t: t.send(message(1), reference_task_ids="task_1"),
+    "get-with-integer-task-id": lambda t: t.get(7),
+    "get-with-empty-owner": lambda t: t.as_owner("").get(MADE_UP_TASK),
+    "list-with-null-context-id": lambda t: t.list(None),
+    "set_state-with-array-task-id": lambda t: t.set_state([MADE_UP_TASK], "completed"),
+}
+
+
+@requirement("TASK-011")
+@pytest.mark.parametrize("name", list(INVALID_CALLS))
+def test_invalid_arguments_are_rejected(tasks, name):
+    context = tasks.send(message(0))["context_id"]
+    with expect_error("invalid_argument", f"a call with {name}"):
+        INVALID_CALLS[name](tasks)
+    assert len(tasks.list(context)) == 1, f"the call with {name} changed a context"
+
+
+@requirement("TASK-011")
+@pytest.mark.parametrize("state", ["submitted", "done", "COMPLETED", "", None, 3])
+def test_unknown_state_is_rejected(tasks, state):
+    task = tasks.send(message(1))
+    with expect_error("invalid_argument", f"set_state({state!r})"):
+        tasks.set_state(task["task_id"], state)
+    assert tasks.get(task["task_id"])["state"] == "working", "a rejected set_state changed the task"

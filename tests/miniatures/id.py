@@ -1,0 +1,333 @@
+"""One broken ID implementation per requirement of spec/requirements/id.yaml.
+
+Each bug is the smallest override of the reference agent service
+(:mod:`reference_impl.identity`), modelled where possible on what upstream does
+(/work/shared/research/upstream-semantics.md §4): agent-framework's ``from_dict``
+inventing an id for ``""``, ignoring unknown members and decoding type tags in user
+state; ids minted from a counter or from content.  ``also_fails`` names the other
+requirements whose tests cannot help seeing the same bug; ID-020 (the model) sees many.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from reference_impl._ids import InvalidArgument, NotFound, mint
+from reference_impl.identity import AgentService, Operation, Response, Session
+from tests.miniatures import MiniatureImplementation
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from reference_impl.history import Environment
+
+
+class IdMiniature(MiniatureImplementation):
+    """An ID miniature: the reference agent service with one method overridden."""
+
+    def __init__(
+        self, requirement: str, label: str, broken: type[AgentService], *, also_fails: Collection[str] = ()
+    ) -> None:
+        doc = inspect.getdoc(broken) or ""
+        super().__init__(requirement, label, doc=doc, claims=AgentService.claims, also_fails=also_fails)
+        self.service = broken
+
+    def open_agent_service(self, env: Environment) -> AgentService:
+        return self.service.open(env)
+
+
+def _ids(*numbers: int) -> frozenset[str]:
+    return frozenset(f"ID-{n:03d}" for n in numbers)
+
+
+class ShortIds(AgentService):
+    """Mints session ids of 8 hexadecimal digits: random, but too short to be unguessable."""
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        return super().create_session(secrets.token_hex(4) if session_id is None else session_id, service_handle, state)
+
+
+short_ids = IdMiniature("ID-001", "8-character ids", ShortIds)
+
+
+class CounterIds(AgentService):
+    """Mints session ids from a counter that starts at 1 in every service: two services mint the same ids."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.counter = 0
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        if session_id is None:
+            self.counter += 1
+            session_id = f"session-{self.counter:010d}"
+        return super().create_session(session_id, service_handle, state)
+
+
+counter_ids = IdMiniature("ID-002", "counter ids", CounterIds)
+
+
+class StripsIds(AgentService):
+    """Strips whitespace from a caller's session id at create: '  padded  ' becomes 'padded'."""
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        if isinstance(session_id, str) and session_id.strip():
+            session_id = session_id.strip()
+        return super().create_session(session_id, service_handle, state)
+
+
+strips_ids = IdMiniature("ID-003", "strips ids", StripsIds)
+
+
+class EmptyIdReplacedOnLoad(AgentService):
+    """restore() of a snapshot whose session id is empty or null invents a fresh id (agent-framework from_dict)."""
+
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict) and not snapshot.get("session_id"):
+            snapshot = {**snapshot, "session_id": mint("sess")}
+        return super().restore(snapshot)
+
+
+empty_id_replaced_on_load = IdMiniature("ID-004", "empty id replaced on load", EmptyIdReplacedOnLoad)
+
+
+class OverwritesDuplicate(AgentService):
+    """create_session() with a live id silently replaces that session."""
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        if isinstance(session_id, str):
+            self._sessions.pop(session_id, None)
+        return super().create_session(session_id, service_handle, state)
+
+
+overwrites_duplicate = IdMiniature("ID-005", "duplicate overwrites", OverwritesDuplicate, also_fails=_ids(20))
+
+
+class RunCreatesSession(AgentService):
+    """run() on an unknown session id creates that session on the fly instead of failing."""
+
+    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        if isinstance(session_id, str) and session_id not in self._sessions:
+            self.create_session(session_id)
+        return super().run(session_id, input, **kwargs)
+
+
+run_creates_session = IdMiniature("ID-006", "run creates unknown session", RunCreatesSession)
+
+
+class ResponseIdIsToken(AgentService):
+    """Uses the response id itself as the continuation token: one identity stands in for another."""
+
+    def response(self, op: Operation) -> Response:
+        response = super().response(op)
+        if response["continuation_token"] is not None:
+            response["continuation_token"] = op.response_id
+        return response
+
+    def read_token(self, token: object, session_id: str) -> str:
+        for op in self._remote.operations.values():
+            if op.response_id == token:
+                if op.session_id != session_id:
+                    raise InvalidArgument("that token belongs to another session")
+                return op.operation_id
+        raise InvalidArgument(f"unknown continuation token {token!r}")
+
+
+response_id_is_token = IdMiniature("ID-007", "response id as token", ResponseIdIsToken)
+
+
+class ContentAddressedResponseIds(AgentService):
+    """Derives the response id from the session id and the input: the same question twice gets one id."""
+
+    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        first = super().run(session_id, input, **kwargs)
+        op = next(o for o in self._remote.operations.values() if o.response_id == first["response_id"])
+        op.response_id = "resp_" + hashlib.sha256(f"{session_id}\0{input}".encode()).hexdigest()[:32]
+        return self.response(op)
+
+
+reused_response_id = IdMiniature("ID-008", "reused response id", ContentAddressedResponseIds)
+
+
+class TokenAfterCompletion(AgentService):
+    """Keeps handing out a continuation token after the operation has completed."""
+
+    def response(self, op: Operation) -> Response:
+        response = super().response(op)
+        response["continuation_token"] = {
+            "kind": "continuation",
+            "session_id": op.session_id,
+            "operation_id": op.operation_id,
+        }
+        return response
+
+
+token_after_completion = IdMiniature(
+    "ID-009", "token still present after completion", TokenAfterCompletion, also_fails=_ids(7, 20)
+)
+
+
+class ResumesLatest(AgentService):
+    """resume() checks the token, then continues the session's newest unfinished operation, whichever it names."""
+
+    def read_token(self, token: object, session_id: str) -> str:
+        named = super().read_token(token, session_id)
+        pending = [o for o in self._remote.operations.values() if o.session_id == session_id and o.remaining]
+        return pending[-1].operation_id if pending else named
+
+
+resumes_latest = IdMiniature("ID-010", "resumes the latest operation", ResumesLatest, also_fails=_ids(20))
+
+
+class SpentTokenStartsOver(AgentService):
+    """Resuming a finished operation runs its input again as a new operation, with a new response id."""
+
+    def resume(self, session_id: object, continuation_token: object) -> Response:
+        if isinstance(session_id, str) and session_id in self._sessions:
+            operation_id = self.read_token(continuation_token, session_id)
+            op = self._remote.operations.get(operation_id)
+            if op is not None and op.remaining == 0:
+                return self.run(session_id, op.input)
+        return super().resume(session_id, continuation_token)
+
+
+spent_token_starts_over = IdMiniature("ID-011", "spent token starts over", SpentTokenStartsOver, also_fails=_ids(20))
+
+
+class TokensForgottenOnRestart(AgentService):
+    """Tokens are keys into a table in the client's memory, so a restart forgets every one of them."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.keys: dict[str, str] = {}
+
+    def response(self, op: Operation) -> Response:
+        response = super().response(op)
+        if response["continuation_token"] is not None:
+            key = next((k for k, v in self.keys.items() if v == op.operation_id), None) or mint("key")
+            self.keys[key] = op.operation_id
+            response["continuation_token"]["operation_id"] = key
+        return response
+
+    def read_token(self, token: object, session_id: str) -> str:
+        key = super().read_token(token, session_id)
+        if key not in self.keys:
+            raise NotFound(f"no operation for token key {key!r}")
+        return self.keys[key]
+
+
+tokens_forgotten_on_restart = IdMiniature(
+    "ID-012", "tokens forgotten on restart", TokensForgottenOnRestart, also_fails=_ids(20)
+)
+
+
+class TokenAcceptedOnAnotherSession(AgentService):
+    """resume() never checks which session a token belongs to."""
+
+    def read_token(self, token: object, session_id: str) -> str:
+        if isinstance(token, dict) and isinstance(token.get("session_id"), str):
+            token = {**token, "session_id": session_id}
+        return super().read_token(token, session_id)
+
+
+token_on_another_session = IdMiniature(
+    "ID-013", "token accepted on another session", TokenAcceptedOnAnotherSession, also_fails=_ids(20)
+)
+
+
+class HandleRewrittenOnRoundTrip(AgentService):
+    """restore() trims whitespace around a string service handle."""
+
+    def check_handle(self, value: object, where: str) -> Any:
+        handle = super().check_handle(value, where)
+        return handle.strip() if isinstance(handle, str) and where.startswith("snapshot") else handle
+
+
+handle_rewritten_on_round_trip = IdMiniature("ID-014", "handle rewritten on round trip", HandleRewrittenOnRoundTrip)
+
+
+class StructuredHandleStringified(AgentService):
+    """snapshot() writes a structured handle as JSON text, so it comes back as a string."""
+
+    def snapshot(self, session_id: object) -> dict[str, Any]:
+        snapshot = super().snapshot(session_id)
+        if isinstance(snapshot["service_handle"], dict):
+            snapshot["service_handle"] = json.dumps(snapshot["service_handle"])
+        return snapshot
+
+
+structured_handle_stringified = IdMiniature("ID-015", "structured handle stringified", StructuredHandleStringified)
+
+
+class AcceptsAnyHandleOnRestore(AgentService):
+    """restore() takes whatever service_handle the snapshot holds, without checking its shape."""
+
+    def check_handle(self, value: object, where: str) -> Any:
+        return value if where.startswith("snapshot") else super().check_handle(value, where)
+
+
+accepts_any_handle_on_restore = IdMiniature("ID-016", "any handle restored", AcceptsAnyHandleOnRestore)
+
+
+class DecodesTypeTags(AgentService):
+    """restore() treats every state value tagged {"type": "session"} as a nested session and keeps only its id."""
+
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict) and isinstance(snapshot.get("state"), dict):
+            state = {
+                key: value.get("session_id") if isinstance(value, dict) and value.get("type") == "session" else value
+                for key, value in snapshot["state"].items()
+            }
+            snapshot = {**snapshot, "state": state}
+        return super().restore(snapshot)
+
+
+decodes_type_tags = IdMiniature("ID-017", "type tags decoded", DecodesTypeTags)
+
+
+class IgnoresUnknownMembers(AgentService):
+    """restore() drops snapshot members it does not know instead of rejecting the snapshot."""
+
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict):
+            known = {"snapshot_version", "session_id", "service_handle", "state"}
+            snapshot = {k: v for k, v in snapshot.items() if k in known}
+        return super().restore(snapshot)
+
+
+ignores_unknown_members = IdMiniature("ID-018", "unknown members ignored", IgnoresUnknownMembers)
+
+
+class StickyReferences(AgentService):
+    """Keeps a run's reference_task_ids with the session and sends them again with every later run."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.sticky: dict[str, Any] = {}
+
+    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        if isinstance(session_id, str):
+            if kwargs.get("reference_task_ids"):
+                self.sticky[session_id] = kwargs["reference_task_ids"]
+            elif session_id in self.sticky:
+                kwargs["reference_task_ids"] = self.sticky[session_id]
+        return super().run(session_id, input, **kwargs)
+
+
+sticky_references = IdMiniature("ID-019", "references stored in the session", StickyReferences)
+
+
+class SetStateMerges(AgentService):
+    """set_state() merges the new state into the old one instead of replacing it."""
+
+    def set_state(self, session_id: object, state: object) -> None:
+        session: Session = self._session(session_id)
+        merged = {**session.state, **state} if isinstance(state, dict) else state
+        super().set_state(session_id, merged)
+
+
+set_state_merges = IdMiniature("ID-020", "set_state merges", SetStateMerges)

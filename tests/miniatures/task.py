@@ -1,0 +1,195 @@
+"""One broken TASK implementation per requirement of spec/requirements/task.yaml.
+
+Each bug is the smallest override of the reference task service
+(:mod:`reference_impl.tasks`), modelled on the A2A rules it breaks
+(/work/shared/research/upstream-semantics.md §4): client-minted ids accepted, a
+terminal task reopened, references inferred, owners not checked.  ``also_fails``
+names the other requirements whose tests see the same bug; TASK-012 (the model)
+sees many.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from reference_impl.tasks import TERMINAL_STATES, Context, Task, TaskService
+from tests.miniatures import MiniatureImplementation
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from reference_impl.history import Environment
+
+
+class TaskMiniature(MiniatureImplementation):
+    """A TASK miniature: the reference task service with one method overridden."""
+
+    def __init__(
+        self, requirement: str, label: str, broken: type[TaskService], *, also_fails: Collection[str] = ()
+    ) -> None:
+        doc = inspect.getdoc(broken) or ""
+        super().__init__(requirement, label, doc=doc, claims=TaskService.claims, also_fails=also_fails)
+        self.service = broken
+
+    def open_task_service(self, env: Environment) -> TaskService:
+        return self.service.open(env)
+
+
+MODEL = frozenset({"TASK-012"})
+
+
+class ContextIsTaskId(TaskService):
+    """A new task in a new context uses one id for both: the task id stands in for the context id."""
+
+    def new_task(self, context: Context, owner: str) -> Task:
+        if context.task_ids:
+            return super().new_task(context, owner)
+        task = Task(context.context_id, context.context_id, owner)
+        self._tasks[task.task_id] = task
+        context.task_ids.append(task.task_id)
+        return task
+
+
+context_is_task_id = TaskMiniature("TASK-001", "context id is the task id", ContextIsTaskId)
+
+
+class ClientMintedTaskAccepted(TaskService):
+    """A message naming a task id the server never minted creates a task with the client's id."""
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        task_id, context_id = kwargs.get("task_id"), kwargs.get("context_id")
+        if isinstance(task_id, str) and task_id and task_id not in self._tasks and isinstance(owner, str):
+            context = self._contexts.get(context_id) if isinstance(context_id, str) else None
+            context = context or self.new_context(owner)
+            self._tasks[task_id] = Task(task_id, context.context_id, owner)
+            context.task_ids.append(task_id)
+        return super().send(owner, message, **kwargs)
+
+
+client_minted_task_accepted = TaskMiniature("TASK-002", "client-minted task id accepted", ClientMintedTaskAccepted)
+
+
+class ClientMintedContextAccepted(TaskService):
+    """A message naming a context id the server never minted opens a context with the client's id."""
+
+    def find_context(self, context_id: str, owner: str) -> Context:
+        if context_id not in self._contexts:
+            self._contexts[context_id] = Context(context_id, owner)
+        return super().find_context(context_id, owner)
+
+
+client_minted_context_accepted = TaskMiniature(
+    "TASK-003", "client-minted context id accepted", ClientMintedContextAccepted
+)
+
+
+class ContextReMinted(TaskService):
+    """A message naming only a task id moves that task into a freshly minted context."""
+
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        super().continue_task(task, context_id)
+        if context_id is None:
+            self._contexts[task.context_id].task_ids.remove(task.task_id)
+            task.context_id = self.new_context(task.owner).context_id
+            self._contexts[task.context_id].task_ids.append(task.task_id)
+
+
+context_re_minted = TaskMiniature(
+    "TASK-004", "task id alone gets a new context", ContextReMinted, also_fails={"TASK-008", *MODEL}
+)
+
+
+class MismatchIgnored(TaskService):
+    """When a message names a task, its context_id is ignored, even if it names another context."""
+
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        super().continue_task(task, None)
+
+
+mismatch_ignored = TaskMiniature("TASK-005", "mismatched pair accepted", MismatchIgnored)
+
+
+class TerminalTaskRestarted(TaskService):
+    """A message to a completed, failed, canceled or rejected task puts it back to work."""
+
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        if task.state in TERMINAL_STATES:
+            task.state = "working"
+        super().continue_task(task, context_id)
+
+
+terminal_task_restarted = TaskMiniature(
+    "TASK-006", "task restarted from a terminal state", TerminalTaskRestarted, also_fails=MODEL
+)
+
+
+class FollowUpInNewContext(TaskService):
+    """A follow-up sent to a context whose latest task has finished lands in a new context."""
+
+    def new_task(self, context: Context, owner: str) -> Task:
+        if context.task_ids and self._tasks[context.task_ids[-1]].state in TERMINAL_STATES:
+            context = self.new_context(owner)
+        return super().new_task(context, owner)
+
+
+follow_up_in_new_context = TaskMiniature(
+    "TASK-007", "follow-up gets a new context", FollowUpInNewContext, also_fails={"TASK-008", *MODEL}
+)
+
+
+class ListsLatestOnly(TaskService):
+    """list() returns only the newest task of a context, as if a context held one task."""
+
+    def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        return super().list_tasks(context_id, owner)[-1:]
+
+
+lists_latest_only = TaskMiniature("TASK-008", "context lists one task", ListsLatestOnly, also_fails=MODEL)
+
+
+class GetIgnoresOwner(TaskService):
+    """get() finds a task by its id alone, whoever asks."""
+
+    def get(self, task_id: object, owner: object) -> dict[str, Any]:
+        task = self._tasks.get(task_id) if isinstance(task_id, str) else None
+        return task.view() if task is not None else super().get(task_id, owner)
+
+
+get_ignores_owner = TaskMiniature("TASK-009", "get ignores the owner", GetIgnoresOwner)
+
+
+class InfersReferences(TaskService):
+    """A new task in an existing context refers to the context's previous task without being told to."""
+
+    def new_task(self, context: Context, owner: str) -> Task:
+        previous = context.task_ids[-1:]
+        task = super().new_task(context, owner)
+        task.reference_task_ids.extend(previous)
+        return task
+
+
+infers_references = TaskMiniature("TASK-010", "references inferred", InfersReferences, also_fails=MODEL)
+
+
+class AcceptsEmptyOwner(TaskService):
+    """An empty owner is taken as an anonymous owner instead of being rejected."""
+
+    def check_owner(self, owner: object) -> str:
+        return "anonymous" if owner == "" else super().check_owner(owner)
+
+
+accepts_empty_owner = TaskMiniature("TASK-011", "empty owner accepted", AcceptsEmptyOwner)
+
+
+class InputRequiredStays(TaskService):
+    """A message to a task that is input-required leaves it input-required instead of putting it back to work."""
+
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        waiting = task.state == "input-required"
+        super().continue_task(task, context_id)
+        if waiting:
+            task.state = "input-required"
+
+
+input_required_stays = TaskMiniature("TASK-012", "input-required stays", InputRequiredStays)
