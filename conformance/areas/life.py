@@ -1,0 +1,208 @@
+"""LIFE — session lifecycle events and server-assigned ids (spec/lifecycle.md).
+
+The kit plays the server.  The implementation's *client* is reached through JSON
+operations only, so a client written in any language can sit behind the subprocess
+transport: ``life.create`` starts a create and returns at once; the kit reads the
+request from ``life.outbox``, composes a reply or an event (see
+:mod:`conformance.areas.life_peer`) and hands it over with ``life.deliver``.  Time
+is never waited for: ``life.timeout`` fires a request's timer.  An implementation
+that also claims ``life.server`` is checked the other way round: the kit sends it
+requests and validates what it emits (:func:`conformance.areas.life_peer.check_event_stream`).
+
+Wire operations (arguments and results are JSON; ``op`` is an opaque string the client chose):
+
+=======================  ===============================================  =====================================
+operation                arguments                                        result
+=======================  ===============================================  =====================================
+``life.create``          ``session_id``? (absent: the server assigns)     op
+``life.resume``          ``session_id``                                   op
+``life.delete``          ``session_id``                                   op
+``life.outbox``          (none)                                           requests sent since the last call
+``life.deliver``         ``message`` (any JSON value)                     null
+``life.result``          ``op``                                           ``{"state": "pending"}``, or
+                                                                          ``{"state": "ok", "session_id"}``, or
+                                                                          ``{"state": "failed", "error",
+                                                                          "message"}``
+``life.timeout``         ``op``                                           null
+``life.registry``        (none)                                           ``{"sessions": [sorted], "pending"}``
+``life.subscribe``       ``handler``, ``behaviour`` (record | raise),     null
+                         ``session_id``?, ``event_type``?
+``life.unsubscribe``     ``handler``                                      null
+``life.events``          ``handler``?                                     that handler's envelopes; without
+                                                                          ``handler``: every delivery as
+                                                                          ``{"handler", "event"}``, in order
+``life.diagnostics``     (none)                                           array of strings (dropped messages)
+``life.server_handle``   ``message`` (a request)                          messages the server sends, in order
+``life.server_touch``    ``session_id``, ``type``                         messages the server sends, in order
+=======================  ===============================================  =====================================
+
+The first twelve need ``life`` (factory ``open_lifecycle_client``); the last two need
+``life.server`` (factory ``open_lifecycle_server``).  Schemas: ``schemas/life/``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conformance._inprocess import AreaBinding
+from conformance.errors import ImplementationError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from conformance.contract import Environment
+    from conformance.driver import Driver
+
+AREA = "life"
+Json = Any
+_MaybeAwait = Any  # a value, or an awaitable of it: the kit awaits what is awaitable
+_ABSENT: Any = object()  # "the argument was not passed", distinct from null
+
+
+class LifecycleClientAdapter(Protocol):
+    """A client under test, wrapped so that each wire operation is one method."""
+
+    def create(self, session_id: str | None = None) -> str | Awaitable[str]: ...
+    def resume(self, session_id: str) -> str | Awaitable[str]: ...
+    def delete(self, session_id: str) -> str | Awaitable[str]: ...
+    def outbox(self) -> list[Json] | Awaitable[list[Json]]: ...
+    def deliver(self, message: Json) -> None | Awaitable[None]: ...
+    def result(self, op: str) -> dict[str, Json] | Awaitable[dict[str, Json]]: ...
+    def timeout(self, op: str) -> None | Awaitable[None]: ...
+    def registry(self) -> dict[str, Json] | Awaitable[dict[str, Json]]: ...
+    def subscribe(
+        self, handler: str, behaviour: str, session_id: str | None = None, event_type: str | None = None
+    ) -> None | Awaitable[None]: ...
+    def unsubscribe(self, handler: str) -> None | Awaitable[None]: ...
+    def events(self, handler: str | None = None) -> list[Json] | Awaitable[list[Json]]: ...
+    def diagnostics(self) -> list[str] | Awaitable[list[str]]: ...
+    def close(self) -> None | Awaitable[None]: ...
+
+
+class LifecycleServerAdapter(Protocol):
+    """A server under test: answers one request at a time and returns what it sends."""
+
+    def handle(self, message: Json) -> list[Json] | Awaitable[list[Json]]: ...
+    def touch(self, session_id: str, kind: str) -> list[Json] | Awaitable[list[Json]]: ...
+    def close(self) -> None | Awaitable[None]: ...
+
+
+class LifecycleImplementation(Protocol):
+    """An implementation that claims ``life`` (and perhaps ``life.server``) has these factories."""
+
+    def open_lifecycle_client(self, env: Environment) -> _MaybeAwait: ...
+    def open_lifecycle_server(self, env: Environment) -> _MaybeAwait: ...
+
+
+_CLIENT_OPS = {
+    # op name: (method, positional argument keys, optional keyword argument keys)
+    "create": ("create", (), ("session_id",)),
+    "resume": ("resume", ("session_id",), ()),
+    "delete": ("delete", ("session_id",), ()),
+    "outbox": ("outbox", (), ()),
+    "deliver": ("deliver", ("message",), ()),
+    "result": ("result", ("op",), ()),
+    "timeout": ("timeout", ("op",), ()),
+    "registry": ("registry", (), ()),
+    "subscribe": ("subscribe", ("handler", "behaviour"), ("session_id", "event_type")),
+    "unsubscribe": ("unsubscribe", ("handler",), ()),
+    "events": ("events", (), ("handler",)),
+    "diagnostics": ("diagnostics", (), ()),
+}
+
+
+class InProcessLife(AreaBinding):
+    """Carries LIFE operations to a Python client adapter (and server adapter)."""
+
+    area = AREA
+    factory_name = "open_lifecycle_client"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._client: Any = None
+        self._server: Any = None
+
+    async def _open(self, factory_name: str) -> Any:
+        factory = getattr(self.impl, factory_name, None)
+        if factory is None:
+            msg = f"the implementation claims LIFE but has no {factory_name}(env) factory (see conformance.areas.life)"
+            raise ImplementationError("unsupported", msg, op=f"life.{factory_name}")
+        return await self.invoke(factory, self.env)
+
+    async def dispatch(self, name: str, args: dict[str, Any]) -> Any:
+        if name in _CLIENT_OPS:
+            if self._client is None:
+                self._client = await self._open("open_lifecycle_client")
+            method, positional, optional = _CLIENT_OPS[name]
+            kwargs = {key: args[key] for key in optional if key in args}
+            return await self.invoke(getattr(self._client, method), *(args.get(k) for k in positional), **kwargs)
+        if name in ("server_handle", "server_touch"):
+            if self._server is None:
+                self._server = await self._open("open_lifecycle_server")
+            if name == "server_handle":
+                return await self.invoke(self._server.handle, args.get("message"))
+            return await self.invoke(self._server.touch, args.get("session_id"), args.get("type"))
+        return await super().dispatch(name, args)
+
+    async def aclose(self) -> None:
+        for opened in (self._client, self._server):
+            if opened is not None:
+                await self.invoke(opened.close)
+        self._client = self._server = None
+
+
+class LifeClient:
+    """The suite's view of a LIFE client under test (and of a LIFE server, for ``life.server``)."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+
+    def _call(self, name: str, **args: Any) -> Any:
+        return self.driver.call(f"life.{name}", {k: v for k, v in args.items() if v is not _ABSENT})
+
+    def create(self, session_id: Any = None) -> str:
+        return self._call("create", **({} if session_id is None else {"session_id": session_id}))  # type: ignore[no-any-return]
+
+    def resume(self, session_id: str) -> str:
+        return self._call("resume", session_id=session_id)  # type: ignore[no-any-return]
+
+    def delete(self, session_id: str) -> str:
+        return self._call("delete", session_id=session_id)  # type: ignore[no-any-return]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self._call("outbox")  # type: ignore[no-any-return]
+
+    def deliver(self, message: Any) -> None:
+        self._call("deliver", message=message)
+
+    def result(self, op: str) -> dict[str, Any]:
+        return self._call("result", op=op)  # type: ignore[no-any-return]
+
+    def timeout(self, op: str) -> None:
+        self._call("timeout", op=op)
+
+    def registry(self) -> dict[str, Any]:
+        return self._call("registry")  # type: ignore[no-any-return]
+
+    def sessions(self) -> list[str]:
+        return list(self.registry()["sessions"])
+
+    def subscribe(
+        self, handler: str, behaviour: str = "record", *, session_id: Any = _ABSENT, event_type: Any = _ABSENT
+    ) -> None:
+        self._call("subscribe", handler=handler, behaviour=behaviour, session_id=session_id, event_type=event_type)
+
+    def unsubscribe(self, handler: str) -> None:
+        self._call("unsubscribe", handler=handler)
+
+    def events(self, handler: str | None = None) -> list[Any]:
+        return self._call("events", **({} if handler is None else {"handler": handler}))  # type: ignore[no-any-return]
+
+    def diagnostics(self) -> list[str]:
+        return self._call("diagnostics")  # type: ignore[no-any-return]
+
+    def server_handle(self, message: Any) -> list[dict[str, Any]]:
+        return self._call("server_handle", message=message)  # type: ignore[no-any-return]
+
+    def server_touch(self, session_id: str, kind: str) -> list[dict[str, Any]]:
+        return self._call("server_touch", session_id=session_id, type=kind)  # type: ignore[no-any-return]

@@ -1,0 +1,175 @@
+"""LIFE: what handlers receive — the envelope, unknown types, malformed notifications, order (spec/lifecycle.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.areas.life import LifeClient
+from conformance.areas.life_peer import ScriptedPeer, event, notification
+from conformance.suite._support import assert_json_equal
+
+requirement = pytest.mark.requirement
+
+META = {"startTime": "2026-01-01T00:00:00.000Z", "modifiedTime": "2026-01-01T00:00:00.250Z"}
+
+
+@pytest.fixture
+def life(driver):
+    return LifeClient(driver)
+
+
+@pytest.fixture
+def peer(life):
+    return ScriptedPeer(life)
+
+
+def active(life, peer, session_id):
+    """A session created through a healthy server, so that handlers can subscribe to it."""
+    life.create(session_id)
+    peer.serve(peer.only())
+
+
+def handlers_of(deliveries):
+    return [d["handler"] for d in deliveries]
+
+
+@requirement("LIFE-001")
+def test_handlers_receive_every_event_envelope_unchanged(life, peer):
+    life.subscribe("all")
+    sent = [
+        event("session.created", "a", step=1, clientSessionId="a"),
+        event("session.updated", "a", step=2, metadata={**META, "summary": "Refund for order 7"}),
+        event("session.foreground", "a", step=3, **{"x-vendor": {"region": ["eu", 1]}}),
+        event("session.background", "a", step=4),
+        event("session.deleted", "a"),
+    ]
+    for params in sent:
+        peer.send(notification(params))
+    assert_json_equal(life.events("all"), sent, "the envelopes a wildcard handler received")
+
+
+@requirement("LIFE-002")
+def test_an_unknown_event_type_reaches_wildcard_handlers_with_its_own_type(life, peer):
+    life.subscribe("all")
+    life.subscribe("updates", event_type="session.updated")
+    unknown = [
+        {"type": "session.renamed", "sessionId": "a", "metadata": META},
+        {"type": "session.archived", "sessionId": "a"},
+    ]
+    for params in unknown:
+        peer.send(notification(params))
+    assert_json_equal(life.events("all"), unknown, "a wildcard handler after two events of unknown types")
+    assert_json_equal(life.events("updates"), [], "a session.updated handler after two events of unknown types")
+    peer.send(peer.event("session.updated", "a"))
+    assert len(life.events("updates")) == 1, "a known event after unknown ones must still reach its typed handler"
+
+
+MALFORMED = {
+    "not an object": "session.created",
+    "params not an object": notification(["session.created", "a"]),
+    "no params": {"jsonrpc": "2.0", "method": "session.lifecycle"},
+    "no type": notification({"sessionId": "a", "metadata": META}),
+    "type not a string": notification({"type": 7, "sessionId": "a", "metadata": META}),
+    "no sessionId": notification({"type": "session.updated", "metadata": META}),
+    "empty sessionId": notification({"type": "session.updated", "sessionId": "", "metadata": META}),
+    "sessionId not a string": notification({"type": "session.updated", "sessionId": 42, "metadata": META}),
+    "created without metadata": notification({"type": "session.created", "sessionId": "a"}),
+    "metadata without timestamps": notification(
+        {"type": "session.updated", "sessionId": "a", "metadata": {"summary": "x"}}
+    ),
+    "timestamp not RFC 3339": notification(
+        {"type": "session.updated", "sessionId": "a", "metadata": {**META, "startTime": "yesterday"}}
+    ),
+    "deleted with metadata": notification({"type": "session.deleted", "sessionId": "a", "metadata": META}),
+    "clientSessionId on updated": notification(
+        {"type": "session.updated", "sessionId": "a", "metadata": META, "clientSessionId": "a"}
+    ),
+}
+
+
+@requirement("LIFE-003")
+@pytest.mark.parametrize("label", list(MALFORMED))
+def test_a_malformed_notification_is_dropped_and_the_client_keeps_working(life, peer, label):
+    life.subscribe("all")
+    peer.send(MALFORMED[label])  # an error raised here is a crash inside the notification handler
+    assert_json_equal(life.events("all"), [], f"what a handler received for a malformed notification ({label})")
+    good = peer.event("session.updated", "a")
+    peer.send(good)
+    assert_json_equal(life.events("all"), [good["params"]], f"a valid event delivered after one with {label}")
+
+
+@requirement("LIFE-004")
+def test_every_dropped_notification_is_reported(life, peer):
+    before = len(life.diagnostics())
+    for number, (label, message) in enumerate(MALFORMED.items(), start=1):
+        peer.send(message)
+        reported = len(life.diagnostics()) - before
+        assert reported >= number, f"after {number} malformed notifications (last: {label}) only {reported} reports"
+    text = life.diagnostics()
+    assert all(isinstance(line, str) and line.strip() for line in text), f"reports must be non-empty strings: {text}"
+
+
+@requirement("LIFE-005")
+def test_a_raising_handler_does_not_stop_the_others(life, peer):
+    for name, behaviour in [("first", "raise"), ("second", "record"), ("third", "raise"), ("fourth", "record")]:
+        life.subscribe(name, behaviour)
+    one, two = peer.event("session.updated", "a"), peer.event("session.background", "a")
+    peer.send(one, two)
+    for name in ("first", "second", "third", "fourth"):
+        assert_json_equal(life.events(name), [one["params"], two["params"]], f"events of handler {name!r}")
+
+
+@requirement("LIFE-006")
+def test_handlers_are_called_in_subscription_order(life, peer):
+    active(life, peer, "a")
+    life.subscribe("wildcard-1")
+    life.subscribe("typed", event_type="session.updated")
+    life.subscribe("session-a", session_id="a")
+    life.subscribe("wildcard-2")
+    peer.send(peer.event("session.updated", "a"))
+    assert handlers_of(life.events()) == ["wildcard-1", "typed", "session-a", "wildcard-2"], (
+        f"one event reached the handlers in the order {handlers_of(life.events())}, not the order they subscribed in"
+    )
+
+
+@requirement("LIFE-007")
+def test_an_unsubscribed_handler_receives_nothing_more(life, peer):
+    active(life, peer, "a")
+    life.subscribe("wildcard")
+    life.subscribe("session-a", session_id="a")
+    life.subscribe("typed", event_type="session.updated")
+    life.subscribe("keeper")
+    first, second = peer.event("session.updated", "a"), peer.event("session.updated", "a")
+    peer.send(first)
+    for name in ("wildcard", "session-a", "typed"):
+        life.unsubscribe(name)
+    peer.send(second)
+    for name in ("wildcard", "session-a", "typed"):
+        assert_json_equal(life.events(name), [first["params"]], f"events of {name!r}, unsubscribed after the first")
+    assert_json_equal(
+        life.events("keeper"), [first["params"], second["params"]], "events of a handler still subscribed"
+    )
+    life.subscribe("wildcard")  # the name is free again
+    peer.send(peer.event("session.background", "a"))
+    assert len(life.events("wildcard")) == 2, "a handler subscribed again under a freed name receives new events"
+
+
+@requirement("LIFE-008")
+def test_events_for_unknown_sessions_reach_no_other_session(life, peer):
+    active(life, peer, "a")
+    life.subscribe("session-a", session_id="a")
+    life.subscribe("all")
+    ghosts = [
+        peer.event("session.updated", "ghost"),
+        peer.event("session.created", "ghost-2"),
+        peer.event("session.deleted", "ghost"),
+    ]
+    peer.send(*ghosts)
+    assert_json_equal(life.events("session-a"), [], "a handler of session a after events for unknown sessions")
+    assert_json_equal(
+        life.events("all"), [g["params"] for g in ghosts], "a wildcard handler receives every valid event"
+    )
+    assert life.sessions() == ["a"], f"events alone registered sessions: {life.sessions()}"
+    own = peer.event("session.updated", "a")
+    peer.send(own)
+    assert_json_equal(life.events("session-a"), [own["params"]], "a handler of session a after an event for a")

@@ -1,0 +1,106 @@
+"""LIFE, checked the other way: what a server emits (capability ``life.server``, spec/lifecycle.md)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from conformance.areas.life import LifeClient
+from conformance.areas.life_peer import check_event_stream
+
+requirement = pytest.mark.requirement
+
+
+class Scripted:
+    """Sends requests to the server under test and keeps every message it sent back, in order."""
+
+    def __init__(self, life: LifeClient) -> None:
+        self.life = life
+        self.stream: list[dict] = []
+        self._ids = itertools.count(1)
+
+    def request(self, method: str, session_id: str | None = None) -> list[dict]:
+        params = {} if session_id is None else {"sessionId": session_id}
+        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        sent = self.life.server_handle(message)
+        replies = [m for m in sent if isinstance(m, dict) and "id" in m and "method" not in m]
+        assert len(replies) == 1, f"{method} {params} got {len(replies)} replies, not one: {sent}"
+        assert replies[0]["id"] == message["id"], (
+            f"the reply to request {message['id']} carries id {replies[0]['id']!r}"
+        )
+        self.stream.extend(sent)
+        return sent
+
+    def touch(self, session_id: str, kind: str) -> list[dict]:
+        sent = self.life.server_touch(session_id, kind)
+        self.stream.extend(sent)
+        return sent
+
+    def created_id(self, sent: list[dict]) -> str:
+        reply = next(m for m in sent if "id" in m)
+        assert "result" in reply, f"a plain create was refused: {reply}"
+        return str(reply["result"]["sessionId"])
+
+
+@pytest.fixture
+def server(driver):
+    return Scripted(LifeClient(driver))
+
+
+def scenario(server: Scripted) -> list[str]:
+    """A life of three sessions, with refusals; returns the ids created."""
+    a = server.created_id(server.request("session.create", "proposed-a"))
+    b = server.created_id(server.request("session.create"))
+    c = server.created_id(server.request("session.create"))
+    for sid in (a, b):
+        for kind in ("session.updated", "session.foreground", "session.background"):
+            server.touch(sid, kind)
+    server.request("session.resume", a)
+    server.request("session.resume", "never-created")
+    server.request("session.delete", b)
+    server.request("session.delete", b)
+    server.request("session.resume", b)
+    server.touch(b, "session.updated")
+    server.request("session.create", a)
+    server.request("session.create", b)
+    server.request("session.delete", "never-created")
+    server.touch(c, "session.updated")
+    return [a, b, c]
+
+
+@requirement("LIFE-021")
+def test_every_message_the_server_sends_matches_the_schemas(server):
+    scenario(server)
+    problems = [p for p in check_event_stream(server.stream) if "(notification)" in p or "(reply)" in p]
+    assert not problems, "the server sent messages that break schemas/life/:\n  " + "\n  ".join(problems)
+    kinds = {m["params"]["type"] for m in server.stream if "method" in m}
+    assert {"session.created", "session.deleted", "session.updated"} <= kinds, f"the scenario saw only {sorted(kinds)}"
+
+
+@requirement("LIFE-022")
+def test_per_session_created_comes_first_and_nothing_follows_deleted(server):
+    created = scenario(server)
+    problems = [p for p in check_event_stream(server.stream) if "(notification)" not in p and "(reply)" not in p]
+    assert not problems, "the server's event stream breaks the ordering rules:\n  " + "\n  ".join(problems)
+    for sid in created:
+        firsts = [m for m in server.stream if "method" in m and m["params"]["sessionId"] == sid]
+        assert firsts, f"the server emitted no event for session {sid!r}, which it created"
+        assert firsts[0]["params"]["type"] == "session.created", f"the first event of {sid!r} is {firsts[0]['params']}"
+
+
+@requirement("LIFE-023")
+@pytest.mark.parametrize("proposed", ["p-1", "Sitzung ü 7", "x" * 64])
+def test_a_proposed_id_is_used_as_it_is_or_refused(server, proposed):
+    sent = server.request("session.create", proposed)
+    reply = next(m for m in sent if "id" in m)
+    if "error" in reply:
+        assert not [m for m in sent if "method" in m], f"a refused create emitted events: {sent}"
+        return
+    assert reply["result"].get("sessionId") == proposed, f"create proposing {proposed!r} was answered with {reply}"
+    events = [m["params"] for m in sent if "method" in m]
+    for params in events:
+        assert params["sessionId"] == proposed, f"an event for create({proposed!r}) names {params['sessionId']!r}"
+        assert params.get("clientSessionId", proposed) == proposed, (
+            f"clientSessionId differs from the proposal: {params}"
+        )

@@ -1,0 +1,125 @@
+"""LIFE: resume, delete, and replies that match nothing (spec/lifecycle.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.areas.life import LifeClient
+from conformance.areas.life_peer import ScriptedPeer
+from conformance.suite._support import assert_json_equal
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def life(driver):
+    return LifeClient(driver)
+
+
+@pytest.fixture
+def peer(life):
+    return ScriptedPeer(life)
+
+
+def active(life, peer, session_id):
+    """Create ``session_id`` through a healthy server and subscribe a handler named ``session-<id>`` to it."""
+    op = life.create(session_id)
+    peer.serve(peer.only())
+    assert life.result(op).get("state") == "ok", f"create({session_id!r}) served normally: {life.result(op)}"
+    life.subscribe(f"session-{session_id}", session_id=session_id)
+
+
+@requirement("LIFE-016")
+def test_resuming_an_active_session_keeps_one_entry_and_single_delivery(life, peer):
+    active(life, peer, "a")
+    for attempt in (1, 2):
+        op = life.resume("a")
+        request = peer.only()
+        assert request["method"] == "session.resume", f"resume sent {request['method']!r}"
+        assert request["params"].get("sessionId") == "a", f"resume('a') sent params {request['params']}"
+        during = peer.event("session.updated", "a")
+        peer.send(during, peer.ok(request))
+        assert_json_equal(life.result(op), {"state": "ok", "session_id": "a"}, f"resume number {attempt}")
+    after = peer.event("session.background", "a")
+    peer.send(after)
+    got = life.events("session-a")
+    assert len(got) == 3, f"three events after two resumes reached the session's handler {len(got)} times: {got}"
+    assert_json_equal(life.registry(), {"sessions": ["a"], "pending": 0}, "the registry after two resumes")
+
+
+@requirement("LIFE-017")
+@pytest.mark.parametrize("fault", ["error", "timeout"])
+def test_a_failed_resume_leaves_the_registry_as_it_was(life, peer, fault):
+    active(life, peer, "a")
+    op_active, op_dormant = life.resume("a"), life.resume("dormant")
+    requests = peer.pull()
+    for request, op in zip(requests, (op_active, op_dormant), strict=True):
+        if fault == "error":
+            peer.send(peer.error(request, "no such session on this server"))
+        else:
+            life.timeout(op)
+        assert life.result(op).get("state") == "failed", f"resume ({fault}) must fail: {life.result(op)}"
+    assert_json_equal(
+        life.registry(), {"sessions": ["a"], "pending": 0}, f"the registry after two failed resumes ({fault})"
+    )
+    update = peer.event("session.updated", "a")
+    peer.send(update)
+    assert_json_equal(
+        life.events("session-a"), [update["params"]], "the active session's handler after its failed resume"
+    )
+
+
+@requirement("LIFE-018")
+def test_delete_removes_the_entry_only_when_the_server_confirms(life, peer):
+    active(life, peer, "a")
+    life.subscribe("all")
+    refused = life.delete("a")
+    request = peer.only()
+    assert (request["method"], request["params"].get("sessionId")) == ("session.delete", "a"), f"delete sent {request}"
+    assert life.sessions() == ["a"], "a session stays registered while its delete is in flight"
+    peer.send(peer.event("session.updated", "a"), peer.error(request))
+    assert life.result(refused).get("state") == "failed", f"a refused delete must fail: {life.result(refused)}"
+    assert life.sessions() == ["a"], "a session stays registered when the server refuses to delete it"
+    assert len(life.events("session-a")) == 1, "events still reach a session whose delete is in flight"
+    confirmed = life.delete("a")
+    request = peer.only()
+    peer.send(peer.event("session.deleted", "a"))
+    assert life.sessions() == ["a"], "the deleted event alone does not end the entry; the reply does"
+    peer.send(peer.ok(request))
+    assert_json_equal(life.result(confirmed), {"state": "ok", "session_id": "a"}, "the result of a confirmed delete")
+    assert_json_equal(life.registry(), {"sessions": [], "pending": 0}, "the registry after a confirmed delete")
+    late = peer.event("session.updated", "a")
+    peer.send(late)
+    assert len(life.events("session-a")) == 2, "nothing reaches a deleted session's handler"
+    assert life.events("all")[-1] == late["params"], "a wildcard handler still sees events for the deleted id"
+
+
+@requirement("LIFE-019")
+def test_duplicate_and_unexpected_replies_change_nothing(life, peer):
+    life.create("a")
+    first = peer.only()
+    ok = peer.ok(first)
+    peer.send(ok)
+    delete_op = life.delete("a")
+    delete_request = peer.only()
+    peer.send(peer.error(delete_request))
+    strays = [
+        ok,  # a duplicate of a reply already handled
+        peer.error(first),  # an error for a request that already succeeded
+        peer.ok(delete_request),  # a success for a request that already failed
+        {"jsonrpc": "2.0", "id": 99999, "result": {"sessionId": "stray"}},
+        {"jsonrpc": "2.0", "id": "no-such-request", "error": {"code": 1, "message": "stray"}},
+        {"jsonrpc": "2.0", "id": None, "result": {"sessionId": "stray"}},
+    ]
+    peer.send(*strays)
+    assert life.result(delete_op).get("state") == "failed", "a late success does not revive a failed delete"
+    assert_json_equal(life.registry(), {"sessions": ["a"], "pending": 0}, "the registry after stray replies")
+    op = life.create()
+    request = peer.only()
+    peer.send(peer.ok(request, "srv-9"), peer.ok(request, "srv-10"))
+    assert_json_equal(
+        life.result(op), {"state": "ok", "session_id": "srv-9"}, "a create answered twice keeps the first"
+    )
+    assert_json_equal(
+        life.registry(), {"sessions": ["a", "srv-9"], "pending": 0}, "the registry after a duplicated reply"
+    )

@@ -1,0 +1,413 @@
+"""One broken LIFE implementation per requirement of spec/requirements/life.yaml.
+
+Each bug is the smallest override of the reference client (:mod:`reference_impl.lifecycle`)
+or server (:mod:`reference_impl.lifecycle_server`), modelled where possible on a bug or a
+design seen upstream in github/copilot-sdk (/work/shared/research/upstream-semantics.md §1).
+``also_fails`` names the other requirements whose tests cannot help seeing the same bug;
+LIFE-020 (the model-based test) sees most client bugs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reference_impl.lifecycle import KNOWN_TYPES, LIFE_CLAIMS, Conflict, LifecycleClient, LifecycleProbe
+from reference_impl.lifecycle_server import LifecycleServer
+from tests.miniatures import MiniatureImplementation
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from reference_impl.history import Environment
+
+
+def _ids(*numbers: int) -> frozenset[str]:
+    """LIFE requirement IDs by number: ``_ids(20)`` is ``{"LIFE-020"}``."""
+    return frozenset(f"LIFE-{n:03d}" for n in numbers)
+
+
+class LifeMiniature(MiniatureImplementation):
+    """A LIFE miniature: ``broken`` is a client class or a server class; the other side is the reference."""
+
+    def __init__(
+        self,
+        requirement: str,
+        label: str,
+        broken: type[LifecycleClient | LifecycleServer],
+        *,
+        also_fails: Collection[str] = (),
+    ) -> None:
+        super().__init__(
+            requirement, label, doc=inspect.getdoc(broken) or "", claims=LIFE_CLAIMS, also_fails=also_fails
+        )
+        self.broken = broken
+
+    def open_lifecycle_client(self, env: Environment) -> LifecycleProbe:
+        client = self.broken() if issubclass(self.broken, LifecycleClient) else LifecycleClient()
+        return LifecycleProbe(client=client)
+
+    def open_lifecycle_server(self, env: Environment) -> LifecycleServer:
+        server_class = self.broken if issubclass(self.broken, LifecycleServer) else LifecycleServer
+        return server_class(env.clock)
+
+
+def _is_reply(message: Any) -> bool:
+    return isinstance(message, dict) and "method" not in message
+
+
+# --- what handlers receive ---------------------------------------------------------------------
+
+
+class DropsClientSessionId(LifecycleClient):
+    """Handlers never see clientSessionId: the event type has no such field (copilot-sdk Python 1.0.27)."""
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        super()._dispatch({k: v for k, v in event.items() if k != "clientSessionId"})
+
+
+drops_client_session_id = LifeMiniature("LIFE-001", "drops clientSessionId", DropsClientSessionId, also_fails=_ids(20))
+
+
+class CrashesOnUnknownType(LifecycleClient):
+    """An event of an unknown type raises KeyError inside the notification handler (a closed enum lookup)."""
+
+    _CODES: ClassVar[dict[str, int]] = {kind: number for number, kind in enumerate(sorted(KNOWN_TYPES))}
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        _ = self._CODES[event["type"]]
+        super()._dispatch(event)
+
+
+crashes_on_unknown_type = LifeMiniature(
+    "LIFE-002", "crashes on unknown type", CrashesOnUnknownType, also_fails=_ids(20)
+)
+
+
+class RaisesOnMetadataWithoutTimes(LifecycleClient):
+    """Metadata without startTime raises KeyError inside the notification handler (copilot-sdk Python 1.0.27)."""
+
+    def deliver(self, message: Any) -> None:
+        params = message.get("params") if isinstance(message, dict) else None
+        if isinstance(params, dict) and isinstance(params.get("metadata"), dict):
+            _ = params["metadata"]["startTime"]
+        super().deliver(message)
+
+
+raises_on_metadata_without_times = LifeMiniature(
+    "LIFE-003", "raises on metadata without times", RaisesOnMetadataWithoutTimes, also_fails=_ids(4)
+)
+
+
+class DropsSilently(LifecycleClient):
+    """A malformed notification is dropped without a word: nothing reaches the diagnostics."""
+
+    def deliver(self, message: Any) -> None:
+        before = len(self.diagnostics)
+        super().deliver(message)
+        del self.diagnostics[before:]
+
+
+drops_silently = LifeMiniature("LIFE-004", "drops silently", DropsSilently)
+
+
+class StopsAtFirstRaise(LifecycleClient):
+    """The handler loop sits inside one try block: the first handler that raises ends delivery of that event."""
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        sid, kind = event["sessionId"], event["type"]
+        try:
+            for sub in list(self._subscriptions):
+                if sub.session_id in (None, sid) and sub.event_type in (None, kind):
+                    sub.handler(dict(event))
+        except Exception as exc:
+            self.diagnostics.append(f"a handler raised {exc}")
+
+
+stops_at_first_raise = LifeMiniature("LIFE-005", "stops at first raising handler", StopsAtFirstRaise)
+
+
+class TypedBeforeWildcard(LifecycleClient):
+    """Typed handlers run before every other handler, whatever the subscription order (copilot-sdk Python)."""
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        self._subscriptions.sort(key=lambda sub: sub.event_type is None)
+        super()._dispatch(event)
+
+
+typed_before_wildcard = LifeMiniature("LIFE-006", "typed handlers first", TypedBeforeWildcard)
+
+
+class UnsubscribesWildcardOnly(LifecycleClient):
+    """Unsubscribe looks only in the wildcard list: typed and session handlers stay subscribed."""
+
+    def off(self, name: str) -> None:
+        self._subscriptions = [
+            s for s in self._subscriptions if not (s.name == name and s.session_id is None and s.event_type is None)
+        ]
+
+
+unsubscribes_wildcard_only = LifeMiniature("LIFE-007", "unsubscribe misses typed", UnsubscribesWildcardOnly)
+
+
+class BroadcastsUnknownIds(LifecycleClient):
+    """An event for an unregistered id is handed to every session's handlers (a 'fallback' route)."""
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        if event["sessionId"] in self.sessions:
+            super()._dispatch(event)
+            return
+        for sub in list(self._subscriptions):
+            if sub.event_type in (None, event["type"]):
+                try:
+                    sub.handler(dict(event))
+                except Exception as exc:
+                    self.diagnostics.append(f"handler {sub.name!r} raised {exc}")
+
+
+broadcasts_unknown_ids = LifeMiniature("LIFE-008", "broadcasts unknown ids", BroadcastsUnknownIds, also_fails=_ids(20))
+
+
+# --- creating ----------------------------------------------------------------------------------
+
+
+class RegistersAfterReply(LifecycleClient):
+    """A caller-chosen id is registered only when the reply arrives: early events and requests find no session."""
+
+    def create(self, session_id: str | None = None) -> str:
+        taken = session_id in self.sessions or any(r.session_id == session_id for r in self._pending.values())
+        if session_id is not None and taken:
+            raise Conflict(f"session {session_id!r} is taken")
+        op = super().create(session_id)
+        if session_id is not None:
+            self.sessions.discard(session_id)
+        return op
+
+
+registers_after_reply = LifeMiniature("LIFE-009", "registers after reply", RegistersAfterReply, also_fails=_ids(20))
+
+
+class ReKeysOnOtherId(LifecycleClient):
+    """A reply naming another id re-keys the session to that id instead of failing the create."""
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        request = self._pending[request_id]
+        result = message.get("result")
+        sid = result.get("sessionId") if isinstance(result, dict) else None
+        if request.session_id is not None and isinstance(sid, str) and sid and sid != request.session_id:
+            self._unregister(request.session_id)
+            self.sessions.add(sid)
+            self._finish(request_id, sid)
+            return
+        super()._on_reply(request_id, message)
+
+
+re_keys_on_other_id = LifeMiniature("LIFE-010", "re-keys on another id", ReKeysOnOtherId, also_fails=_ids(20))
+
+
+class ProvisionalAlias(LifecycleClient):
+    """A create without an id registers a provisional client-side id at once and re-keys it when the reply comes."""
+
+    def create(self, session_id: str | None = None) -> str:
+        op = super().create(session_id)
+        if session_id is None:
+            self.sessions.add(f"provisional-{op}")
+        return op
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        self.sessions.discard(f"provisional-{self._pending[request_id].op}")
+        super()._on_reply(request_id, message)
+
+    def timeout(self, op: str) -> None:
+        self.sessions.discard(f"provisional-{op}")
+        super().timeout(op)
+
+
+provisional_alias = LifeMiniature("LIFE-011", "provisional alias", ProvisionalAlias, also_fails=_ids(20))
+
+
+class LazyOnCreatedEvent(LifecycleClient):
+    """A server-assigned session is materialised by its session.created event (copilot-sdk PR #1452).
+
+    When the reply comes before the event, the create fails with "session was not registered".
+    """
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        waiting = any(r.method == "session.create" and r.session_id is None for r in self._pending.values())
+        if event["type"] == "session.created" and waiting and event["sessionId"] not in self.sessions:
+            self.sessions.add(event["sessionId"])
+        super()._dispatch(event)
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        request, result = self._pending[request_id], message.get("result")
+        sid = result.get("sessionId") if isinstance(result, dict) else None
+        if request.session_id is None and "error" not in message and isinstance(sid, str) and sid:
+            if sid in self.sessions:
+                self._finish(request_id, sid)
+            else:
+                self._fail(request_id, "failed_precondition", f"session was not registered: {sid}")
+            return
+        super()._on_reply(request_id, message)
+
+
+lazy_on_created_event = LifeMiniature(
+    "LIFE-012", "lazy on created event", LazyOnCreatedEvent, also_fails=_ids(11, 14, 19, 20)
+)
+
+
+class LeaksAfterError(LifecycleClient):
+    """An error reply fails the create but leaves its pending request and its caller-chosen entry behind."""
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        request = self._pending[request_id]
+        if "error" in message and request.method == "session.create":
+            self._results[request.op] = {"state": "failed", "error": "failed_precondition", "message": "refused"}
+            return
+        super()._on_reply(request_id, message)
+
+
+leaks_after_error = LifeMiniature("LIFE-013", "leaks after an error reply", LeaksAfterError, also_fails=_ids(20))
+
+
+class CorrelatesFirstInFirstOut(LifecycleClient):
+    """A create reply is matched to the oldest create in flight, not by its id: replies out of order cross over."""
+
+    def deliver(self, message: Any) -> None:
+        if _is_reply(message) and message.get("id") in self._pending:
+            creates = [i for i, r in self._pending.items() if r.method == "session.create"]
+            if self._pending[message["id"]].method == "session.create":
+                message = {**message, "id": min(creates)}
+        super().deliver(message)
+
+
+correlates_fifo = LifeMiniature(
+    "LIFE-014", "correlates first in first out", CorrelatesFirstInFirstOut, also_fails=_ids(20)
+)
+
+
+class ReplacesSilently(LifecycleClient):
+    """Creating an id that is registered replaces the entry silently (copilot-sdk Python ``_register_session``)."""
+
+    def create(self, session_id: str | None = None) -> str:
+        if session_id is not None:
+            self._unregister(session_id)
+        return super().create(session_id)
+
+
+replaces_silently = LifeMiniature("LIFE-015", "replaces silently", ReplacesSilently, also_fails=_ids(20))
+
+
+# --- resume, delete, stray replies -------------------------------------------------------------
+
+
+class DoublesOnResume(LifecycleClient):
+    """Resuming an active session attaches its handlers a second time, so every event arrives twice (#742)."""
+
+    def resume(self, session_id: str) -> str:
+        again = [s for s in self._subscriptions if s.session_id == session_id]
+        self._subscriptions.extend(again)
+        return super().resume(session_id)
+
+
+doubles_on_resume = LifeMiniature("LIFE-016", "doubles handlers on resume", DoublesOnResume, also_fails=_ids(17, 20))
+
+
+class ForgetsOnFailedResume(LifecycleClient):
+    """A failed resume removes the entry, even when the session was active before the resume."""
+
+    def resume(self, session_id: str) -> str:
+        op = super().resume(session_id)
+        for request in self._pending.values():
+            if request.op == op:
+                request.was_registered = False
+        return op
+
+
+forgets_on_failed_resume = LifeMiniature(
+    "LIFE-017", "forgets on failed resume", ForgetsOnFailedResume, also_fails=_ids(20)
+)
+
+
+class DeletesOptimistically(LifecycleClient):
+    """Delete removes the entry when the request is sent, before the server has confirmed anything."""
+
+    def delete(self, session_id: str) -> str:
+        op = super().delete(session_id)
+        self._unregister(session_id)
+        return op
+
+
+deletes_optimistically = LifeMiniature(
+    "LIFE-018", "deletes optimistically", DeletesOptimistically, also_fails=_ids(19, 20)
+)
+
+
+class CrashesOnStrayReply(LifecycleClient):
+    """A reply to no pending request raises KeyError from the pending-request map."""
+
+    def deliver(self, message: Any) -> None:
+        if _is_reply(message) and message.get("id") not in self._pending:
+            _ = self._pending[message.get("id")]
+        super().deliver(message)
+
+
+crashes_on_stray_reply = LifeMiniature(
+    "LIFE-019", "crashes on stray reply", CrashesOnStrayReply, also_fails=_ids(13, 20)
+)
+
+
+class RegistryFirstPage(LifecycleClient):
+    """The registry lists only its first page of four sessions; a fifth registered session is invisible."""
+
+    def registry(self) -> dict[str, Any]:
+        listing = super().registry()
+        return {**listing, "sessions": listing["sessions"][:4]}
+
+
+registry_first_page = LifeMiniature("LIFE-020", "registry first page only", RegistryFirstPage)
+
+
+# --- the server side ---------------------------------------------------------------------------
+
+
+class MetadataOnDeleted(LifecycleServer):
+    """The server puts metadata on session.deleted too, where the envelope has none."""
+
+    def _event(self, kind: str, session_id: str, **extra: Any) -> dict[str, Any]:
+        message = super()._event(kind, session_id, **extra)
+        if kind == "session.deleted":
+            message["params"]["metadata"] = {
+                "startTime": "2026-01-01T00:00:00.000Z",
+                "modifiedTime": "2026-01-01T00:00:00.000Z",
+            }
+        return message
+
+
+metadata_on_deleted = LifeMiniature("LIFE-021", "metadata on deleted", MetadataOnDeleted)
+
+
+class KeepsDeletedRecord(LifecycleServer):
+    """Delete emits session.deleted but keeps the record, so the session goes on emitting events afterwards."""
+
+    def handle(self, message: Any) -> list[dict[str, Any]]:
+        started = dict(self._started)
+        sent = super().handle(message)
+        self._started.update(started)
+        self._retired.clear()
+        return sent
+
+
+keeps_deleted_record = LifeMiniature("LIFE-022", "keeps deleted record", KeepsDeletedRecord)
+
+
+class IgnoresProposedId(LifecycleServer):
+    """The server mints its own id even when the create proposes one (the cloud runtime's habit, #1493)."""
+
+    def _create(self, request_id: Any, proposed: str | None) -> list[dict[str, Any]]:
+        sent = super()._create(request_id, None)
+        if proposed is not None:
+            sent[0]["params"]["clientSessionId"] = proposed
+        return sent
+
+
+ignores_proposed_id = LifeMiniature("LIFE-023", "ignores proposed id", IgnoresProposedId)
