@@ -11,7 +11,10 @@ from typing import Any
 from conformance._requirements import capabilities
 from conformance.driver import ImplementationInfo
 
-FORM = "MODULE[:OBJECT], e.g. --impl=reference_impl or --impl=my_sdk.conformance:implementation"
+FORM = (
+    "MODULE[:OBJECT], e.g. --impl=reference_impl or --impl=my_sdk.conformance:implementation; "
+    'or exec:COMMAND for an adapter in any language, e.g. --impl="exec:node examples/node-adapter/adapter.mjs"'
+)
 DEFAULT_OBJECT = "implementation"
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _REQUIRED = ("name", "version", "spec_version", "claims")
@@ -25,6 +28,12 @@ def _split(target: str) -> tuple[str, str]:
     target = target.strip()
     if not target:
         msg = f"--impl is empty; give {FORM}"
+        raise ImplSpecError(msg)
+    if " " in target or re.search(r"\.(m?js|cjs|ts|jar|exe|sh|dll)$", target):
+        msg = (
+            f"--impl={target!r} is not of the form {FORM}. If it is a command that runs an adapter in "
+            f'another language, give --impl="exec:{target}" (spec/adapter-protocol.md)'
+        )
         raise ImplSpecError(msg)
     if target.endswith(".py") or "/" in target or "\\" in target:
         guess = target.removesuffix(".py").replace("/", ".").replace("\\", ".").strip(".")

@@ -176,6 +176,36 @@ class Recorder:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
+    def markdown(self) -> str:
+        """The report as Markdown, for a CI step summary: verdict, counts per area, then every non-pass."""
+        data = self.as_json()
+        impl, summary, rows = data["implementation"], data["summary"], data["requirements"]
+        lines = [
+            f"## Conformance: {impl['name']} {impl['version']} — **{summary['verdict']}**",
+            "",
+            (
+                f"Spec {data['spec_version']}, kit {data['kit']['version']}, `--impl={impl['target']}`, "
+                f"`--hypothesis-seed={data['run']['hypothesis_seed']}`"
+                f"{', strict' if data['run']['strict'] else ''}."
+            ),
+            "",
+            "| area | " + " | ".join(OUTCOMES) + " |",
+            "|---|" + "---|" * len(OUTCOMES),
+        ]
+        for area in sorted({r["area"] for r in rows}):
+            counts = [sum(r["outcome"] == o for r in rows if r["area"] == area) for o in OUTCOMES]
+            lines.append(f"| {area} | " + " | ".join(map(str, counts)) + " |")
+        problems = [r for r in rows if r["outcome"] in ("failed", "not-testable", "not-tested")]
+        if problems:
+            lines += ["", "| requirement | level | outcome | why |", "|---|---|---|---|"]
+            for row in problems:
+                why = next((t.get("message", "") for t in row["tests"] if t.get("message")), row.get("reason", ""))
+                why = why.splitlines()[0].replace("|", "\\|")[:160] if why else ""
+                kinds = f" ({', '.join(row['failure_kinds'])})" if row.get("failure_kinds") else ""
+                link = f"[{row['id']}]({row['anchor']}) {row['title']}"
+                lines.append(f"| {link} | {row['level']} | {row['outcome']}{kinds} | {why} |")
+        return "\n".join(lines) + "\n"
+
     def summary_lines(self) -> list[str]:
         rows = self.requirements()
         counts = ", ".join(f"{sum(r['outcome'] == o for r in rows)} {o}" for o in OUTCOMES)

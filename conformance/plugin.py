@@ -16,8 +16,17 @@ if TYPE_CHECKING:
 
 _OPTIONS = (
     # (flag, ini name, kind, help)
-    ("--impl", "conformance_impl", "string", "implementation under test: MODULE[:OBJECT] (see spec/contract.md)"),
+    (
+        "--impl",
+        "conformance_impl",
+        "string",
+        (
+            "implementation under test: MODULE[:OBJECT] (spec/contract.md), "
+            "or exec:COMMAND for an adapter in any language (spec/adapter-protocol.md)"
+        ),
+    ),
     ("--conformance-report", "conformance_report", "string", "write the JSON report (schemas/report.schema.json)"),
+    ("--conformance-markdown", "conformance_markdown", "string", "write a Markdown summary (for a CI step summary)"),
     ("--conformance-strict", "conformance_strict", "bool", "fail the run on SHOULD/MAY failures too"),
     (
         "--conformance-depth",
@@ -26,6 +35,12 @@ _OPTIONS = (
         "Hypothesis budget: quick (default), deep, or fast (quick without shrinking failures)",
     ),
     ("--conformance-timeout", "conformance_timeout", "string", "seconds one operation may take (default 10)"),
+    (
+        "--conformance-debug-protocol",
+        "conformance_debug_protocol",
+        "bool",
+        "exec: adapters: validate every message in both directions against schemas/protocol/",
+    ),
 )
 
 

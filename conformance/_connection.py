@@ -1,0 +1,268 @@
+"""One adapter process, its three pipes, and the requests waiting for replies.
+
+Three daemon threads keep the kit from ever blocking on the adapter:
+
+* a writer sends queued request lines to stdin (a full pipe blocks it, never the test);
+* a reader parses stdout lines and hands each reply to the request with the same id;
+* a drainer reads stderr continuously into a bounded tail, so a flood cannot
+  fill the pipe and stall the adapter, and a crash can be shown with its last words.
+
+The first thing that goes wrong — an exit, a line that is not a reply, an unknown
+id, a timeout — kills the process and fails every waiting request with the same
+:class:`ImplementationFault`; the connection is then *dead* and says why on every use.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import itertools
+import os
+import queue
+import subprocess
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from conformance._protocol import ProtocolViolation, check_reply, decode_line, encode_line, schema_problems
+from conformance.errors import ImplementationFault, KitError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MAX_LINE = 64 * 1024 * 1024  # a reply longer than this is a protocol error, not an out-of-memory
+TAIL_BYTES = 8192
+TAIL_LINES = 30
+
+
+class _Tail:
+    """The last bytes written to stderr; older bytes are counted, not kept."""
+
+    def __init__(self) -> None:
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def add(self, chunk: bytes) -> None:
+        with self._lock:
+            self.total += len(chunk)
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            while self._size - len(self._chunks[0]) >= TAIL_BYTES:
+                self._size -= len(self._chunks.popleft())
+
+    def text(self) -> str:
+        with self._lock:
+            data = b"".join(self._chunks)[-TAIL_BYTES:]
+            total = self.total
+        if not total:
+            return "(the adapter wrote nothing to stderr)"
+        lines = data.decode("utf-8", "replace").splitlines()[-TAIL_LINES:]
+        dropped = "" if total <= len(data) else f" of {total} bytes"
+        return f"adapter stderr (last {len(lines)} lines{dropped}):\n" + "\n".join("  | " + ln for ln in lines)
+
+
+class Connection:
+    """A running adapter process with request/reply matching by id."""
+
+    def __init__(self, argv: Sequence[str], *, debug: bool = False) -> None:
+        self.argv = list(argv)
+        self.debug = debug
+        self.proc = subprocess.Popen(  # noqa: S603 - the user names the command to test on purpose
+            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self.fault: ImplementationFault | None = None
+        self.trace: list[tuple[str, bytes]] | None = None  # ("->"|"<-", line) when someone wants a transcript
+        self._pending: dict[int, tuple[str, concurrent.futures.Future[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(0)
+        self._tail = _Tail()
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=target, name=f"adapter-{name}-{self.proc.pid}", daemon=True)
+            for name, target in (("stderr", self._drain), ("stdout", self._read), ("stdin", self._write))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    # -- sending -------------------------------------------------------------------
+    def send(self, op: str, args: dict[str, Any], instance: str | None = None) -> concurrent.futures.Future[Any]:
+        """Queue one request; the future resolves to the reply object or an :class:`ImplementationFault`."""
+        future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        with self._lock:
+            rid = next(self._ids)
+            message: dict[str, Any] = {"id": rid, "op": op}
+            if instance is not None:
+                message["instance"] = instance
+            message["args"] = args
+            try:
+                line = encode_line(message)
+            except (TypeError, ValueError) as exc:
+                msg = f"the kit cannot encode {op} as JSON: {exc}"
+                raise KitError(msg) from None
+            if self.debug:
+                problems = schema_problems("request", message)
+                if problems:
+                    msg = f"the kit built a request that breaks schemas/protocol/request.schema.json: {problems}"
+                    raise KitError(msg)
+            if self.fault is not None:
+                future.set_exception(self.fault)
+                return future
+            self._pending[rid] = (op, future)
+            if self.trace is not None:
+                self.trace.append(("->", line))
+        self._outbox.put(line)
+        return future
+
+    def wait(self, futures: Sequence[concurrent.futures.Future[Any]], timeout: float) -> list[dict[str, Any]]:
+        """Every reply, in order; a timeout kills the adapter and raises its fault."""
+        _, not_done = concurrent.futures.wait(futures, timeout=timeout)
+        if not_done:
+            with self._lock:
+                late = [f"{rid} ({op})" for rid, (op, fut) in self._pending.items() if fut in not_done]
+            self.die(
+                f"the adapter did not answer request {', '.join(late)} within {timeout:g} s (--conformance-timeout)"
+            )
+        return [future.result() for future in futures]
+
+    # -- the threads -----------------------------------------------------------------
+    def _write(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        while (line := self._outbox.get()) is not None:
+            try:
+                stdin.write(line)
+                stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                return  # the process is gone; the reader reports it
+        with contextlib.suppress(OSError, ValueError):
+            stdin.close()
+
+    def _drain(self) -> None:
+        stderr = self.proc.stderr
+        assert stderr is not None
+        fd = stderr.fileno()
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := os.read(fd, 65536):
+                self._tail.add(chunk)
+
+    def _read(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        while True:
+            try:
+                line = stdout.readline(MAX_LINE)
+            except (OSError, ValueError):
+                line = b""
+            if not line:
+                self._exited()
+                return
+            if self.trace is not None:
+                self.trace.append(("<-", line))
+            if not line.endswith(b"\n"):
+                if len(line) >= MAX_LINE:
+                    self.die(f"the adapter wrote a line longer than {MAX_LINE} bytes on stdout")
+                else:
+                    self.die(f"the adapter wrote a partial line on stdout and then closed it: {_show(line)}")
+                return
+            if not line.strip():
+                continue  # blank lines are tolerated
+            try:
+                self._deliver(decode_line(line))
+            except ProtocolViolation as exc:
+                hint = " (stdout carries protocol messages only; write logs to stderr)" if exc.not_json else ""
+                self.die(f"the adapter broke the protocol on stdout: {exc}: {_show(line)}{hint}")
+                return
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        check_reply(message)
+        if self.debug:
+            problems = schema_problems("reply", message)
+            if problems:
+                msg = f"the reply breaks schemas/protocol/reply.schema.json: {problems}"
+                raise ProtocolViolation(msg)
+        with self._lock:
+            entry = self._pending.pop(message["id"], None)
+            known = sorted(self._pending)
+        if entry is None:
+            msg = f"reply to id {message['id']}, which no request waiting for a reply has (waiting: {known or 'none'})"
+            raise ProtocolViolation(msg)
+        entry[1].set_result(message)
+
+    def _exited(self) -> None:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.die("the adapter closed its stdout but kept running")
+            return
+        self._threads[0].join(timeout=2)  # let stderr drain so the tail holds the last words
+        with self._lock:
+            waiting = [f"{rid} ({op})" for rid, (op, _) in self._pending.items()]
+        during = f" while request {', '.join(waiting)} waited for a reply" if waiting else ""
+        self.die(f"the adapter exited with {_status(code)}{during}")
+
+    # -- the end -------------------------------------------------------------------
+    def die(self, what: str) -> None:
+        """Record the first fault, kill the process, and fail every waiting request with it."""
+        with self._lock:
+            first = self.fault is None
+            if first:
+                self.fault = ImplementationFault(f"{what} [adapter: {' '.join(self.argv)}]")
+        if first:
+            self._outbox.put(None)  # let the writer thread end
+            self._kill()
+            self._threads[0].join(timeout=2)
+            assert self.fault is not None
+            self.fault.detail = self._tail.text()
+            self.fault.args = (f"{self.fault.what}\n{self.fault.detail}",)
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for _, future in pending.values():
+            if not future.done():
+                future.set_exception(self.fault)
+
+    def _kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+    @property
+    def alive(self) -> bool:
+        return self.fault is None
+
+    def close(self, grace: float = 3.0) -> None:
+        """End the process politely (stdin closed), then firmly; never raises."""
+        if self.fault is None:
+            with self._lock:
+                self.fault = ImplementationFault("the kit closed the adapter")
+            self._outbox.put(None)  # stdin closes: the adapter's signal to exit
+            deadline = time.monotonic() + grace
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        self._outbox.put(None)
+        self._kill()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
+
+
+def _show(line: bytes) -> str:
+    text = line[:200].decode("utf-8", "replace").rstrip("\n")
+    return repr(text) + ("..." if len(line) > 200 else "")
+
+
+def _status(code: int) -> str:
+    if code < 0:
+        try:
+            import signal
+
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"status {code}"

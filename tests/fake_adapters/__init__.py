@@ -1,0 +1,1 @@
+"""Misbehaving adapters for the subprocess transport's fault tests (tests/test_subprocess_faults.py)."""

@@ -1,0 +1,148 @@
+"""An adapter that serves the reference's in-memory HIST over the protocol, then misbehaves.
+
+    python tests/fake_adapters/misbehave.py MODE
+
+Each mode is one way an adapter goes wrong; ``MODES`` documents them.  The
+misbehaviour starts at the ``TRIGGER``-th ``hist.get_items`` request the process
+receives (counting from 1), so the tests before it pass.  When ``FAKE_ADAPTER_LOG``
+names a file, every start appends one line to it, so a test can count restarts, and
+only the first process misbehaves: the restarted ones behave, as a flaky adapter
+might, which shows that the kit restarts the adapter and carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from conformance.serve import Bridge
+from reference_impl.history import MemoryHistory
+
+TRIGGER = 3
+MODES = {
+    "well": "behaves: the control case",
+    "crash": "writes its last words to stderr and exits with status 3",
+    "garbage": "writes a line that is not JSON on stdout",
+    "partial": "writes half a reply without a newline, then exits with status 0",
+    "flood": "writes 6 MB to stderr before the first reply and 64 KB with every reply, and otherwise behaves",
+    "hang": "never answers (sleeps for an hour)",
+    "wrong-id": "answers with an id that no request has",
+    "nan": "answers with NaN, which JSON does not have",
+    "wrong-answer": "answers get_items with the items in reverse order",
+    "bad-request": "claims the kit's request was malformed (error code bad_request)",
+    "banner": "prints a greeting on stdout before the handshake",
+    "old-protocol": "answers the handshake with protocol 2.0",
+    "bad-hello": "answers the handshake without claims",
+    "unknown-claim": "claims a capability the kit does not know",
+}
+
+
+class HistOnly:
+    name = "misbehaving-fake"
+    version = "0.0.1"
+    spec_version = "0.1.0"
+    claims = frozenset({"hist"})
+
+    def open_history(self, env: Any) -> Any:
+        return MemoryHistory.open(env)
+
+
+class Misbehaving(Bridge):
+    def __init__(self, mode: str) -> None:
+        super().__init__(HistOnly(), sys.stdout.buffer)
+        self.mode = mode
+        self.gets = 0
+
+    def raw(self, data: bytes) -> None:
+        with self._write_lock:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+
+    def handle(self, message: dict[str, Any]) -> None:
+        mode, op, rid = self.mode, message.get("op"), message.get("id")
+        if op == "kit.hello":
+            hello: dict[str, Any] = {
+                "protocol": "1.0",
+                "implementation": {
+                    "name": HistOnly.name,
+                    "version": HistOnly.version,
+                    "spec_version": "0.1.0",
+                    "claims": ["hist"],
+                },
+            }
+            if mode == "old-protocol":
+                hello["protocol"] = "2.0"
+            elif mode == "bad-hello":
+                del hello["implementation"]["claims"]
+            elif mode == "unknown-claim":
+                hello["implementation"]["claims"] = ["hist", "hist.teleport"]
+            self.raw(json.dumps({"id": rid, "result": hello}).encode() + b"\n")
+            return
+        if mode == "flood":
+            sys.stderr.write("flood " * 10_000 + "\n")  # 60 KB
+            sys.stderr.flush()
+        if op == "hist.get_items":
+            self.gets += 1
+            if self.gets >= TRIGGER and self.misbehave(mode, rid, message):
+                return
+        super().handle(message)
+
+    def misbehave(self, mode: str, rid: Any, message: dict[str, Any]) -> bool:  # noqa: PLR0911
+        if mode == "crash":
+            sys.stderr.write("traceback: something deep inside\nfatal: simulated crash in get_items\n")
+            sys.stderr.flush()
+            os._exit(3)
+        if mode == "garbage":
+            self.raw(b"<html>this is not json</html>\n")
+            return True
+        if mode == "partial":
+            self.raw(b'{"id": %d, "resu' % rid)
+            os._exit(0)
+        if mode == "hang":
+            time.sleep(3600)
+        if mode == "wrong-id":
+            self.raw(json.dumps({"id": rid + 1000, "result": []}).encode() + b"\n")
+            return True
+        if mode == "nan":
+            self.raw(b'{"id": %d, "result": [{"score": NaN}]}\n' % rid)
+            return True
+        if mode == "wrong-answer":
+            try:
+                result = self.run(message["op"], message["args"], message.get("instance"))
+            except Exception:
+                return False  # an error answer stays right; only results are reversed
+            self.reply(rid, result=list(reversed(result)))
+            return True
+        if mode == "bad-request":
+            self.reply(rid, code="bad_request", message="I do not understand 'limit'")
+            return True
+        return False
+
+
+def main() -> None:
+    mode = sys.argv[1] if len(sys.argv) > 1 else "well"
+    if mode not in MODES:
+        sys.exit(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+    if log := os.environ.get("FAKE_ADAPTER_LOG"):
+        path = Path(log)
+        if path.exists() and mode not in ("flood", "wrong-answer", "bad-request"):
+            mode = "well"  # a restart: this process behaves
+        with path.open("a") as f:
+            f.write(f"start {os.getpid()}\n")
+    if mode == "banner":
+        sys.stdout.write("misbehaving adapter ready!\n")
+        sys.stdout.flush()
+    if mode == "flood":
+        sys.stderr.write(("x" * 1023 + "\n") * 6 * 1024)  # 6 MB before anything else
+        sys.stderr.flush()
+    Misbehaving(mode).serve(sys.stdin.buffer)
+
+
+if __name__ == "__main__":
+    main()

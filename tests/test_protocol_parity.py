@@ -1,0 +1,39 @@
+"""The adapter protocol changes nothing: the reference gives the same outcomes through it as in process.
+
+``python -m conformance.serve`` serves any in-process implementation over the
+protocol, so running the whole suite against the reference both ways, with one
+Hypothesis seed, compares the transports requirement by requirement and test by
+test, for every area the kit has.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import pytest
+
+SEED = "20260101"
+
+
+def outcomes_by_requirement(run) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {r["id"]: (r["outcome"], tuple(r.get("failure_kinds", ()))) for r in run.report["requirements"]}
+
+
+def outcomes_by_test(run) -> dict[str, str]:
+    return {t["nodeid"]: t["outcome"] for r in run.report["requirements"] for t in r["tests"]}
+
+
+@pytest.mark.parametrize("target", ["reference_impl", "reference_impl:memory"])
+def test_the_reference_has_the_same_outcome_for_every_requirement_through_the_protocol(run_kit, target):
+    in_process = run_kit(target, f"--hypothesis-seed={SEED}")
+    command = shlex.join([sys.executable, "-m", "conformance.serve", target])
+    over_protocol = run_kit(f"exec:{command}", f"--hypothesis-seed={SEED}", "--conformance-debug-protocol")
+
+    assert in_process.report["summary"]["verdict"] == "conformant", in_process.result.stdout.str()[-2000:]
+    assert over_protocol.report["implementation"]["claims"] == in_process.report["implementation"]["claims"]
+    expected, got = outcomes_by_requirement(in_process), outcomes_by_requirement(over_protocol)
+    differ = {rid: (expected[rid], got.get(rid)) for rid in expected if expected[rid] != got.get(rid)}
+    assert not differ, f"requirement: (in process, over the protocol): {differ}"
+    assert outcomes_by_test(over_protocol) == outcomes_by_test(in_process)
+    assert over_protocol.report["summary"] == in_process.report["summary"]

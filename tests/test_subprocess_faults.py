@@ -1,0 +1,189 @@
+"""The subprocess transport survives adapters that crash, hang, or break the protocol.
+
+Each fault comes from tests/fake_adapters/misbehave.py, which behaves for its
+first few ``hist.get_items`` requests and then misbehaves in one way.  For each
+fault the run must finish, name the right failure kind (crashed, wrong-answer or
+kit-error), say what happened with the adapter's last stderr lines, and start a
+new adapter process for the tests that follow.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance._connection import _Tail
+from conformance._data import suite_dir
+from conformance._protocol import ProtocolViolation, decode_line, decode_values, encode_line, encode_values
+from conformance._values import NonJSON
+
+FAKE = Path(__file__).parent / "fake_adapters" / "misbehave.py"
+# Twelve quick tests that read a lot; naming the file spares pytester importing the whole suite.
+READS = (str(suite_dir() / "test_hist_reads.py"), "-k", "not invalid and not beyond")
+
+
+def fake(mode: str) -> str:
+    return "exec:" + shlex.join([sys.executable, str(FAKE), mode])
+
+
+def failures(run) -> list[dict]:
+    return [t for r in run.report["requirements"] for t in r["tests"] if t["outcome"] in ("failed", "not-testable")]
+
+
+def starts(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+@pytest.fixture
+def start_log(tmp_path, monkeypatch) -> Path:
+    log = tmp_path / "starts.log"
+    monkeypatch.setenv("FAKE_ADAPTER_LOG", str(log))
+    return log
+
+
+def test_a_well_behaved_fake_passes_every_read_test(run_kit, start_log):
+    run = run_kit(fake("well"), *READS)
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-2000:]
+    assert failures(run) == []
+    assert starts(start_log) == 1
+
+
+# (mode, the words the failure message must contain)
+CRASHES = [
+    (
+        "crash",
+        ["the adapter exited with status 3 while request", "(hist.get_items)", "fatal: simulated crash in get_items"],
+    ),
+    ("garbage", ["is not JSON", "<html>this is not json</html>", "write logs to stderr"]),
+    ("partial", ["partial line on stdout", '"resu']),
+    ("wrong-id", ["reply to id", "which no request waiting for a reply has"]),
+    ("nan", ["NaN is not JSON"]),
+]
+
+
+@pytest.mark.parametrize(("mode", "words"), CRASHES, ids=[c[0] for c in CRASHES])
+def test_a_broken_adapter_is_reported_as_crashed_and_restarted(run_kit, start_log, mode, words):
+    run = run_kit(fake(mode), *READS)
+    assert run.report, f"the run left no report:\n{run.result.stdout.str()[-2000:]}"
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    failed = failures(run)
+    assert failed, "the fault went unnoticed"
+    assert {t["failure_kind"] for t in failed} == {"crashed"}
+    for word in words:
+        assert word in failed[0]["message"], f"{word!r} missing from: {failed[0]['message']}"
+    assert run.having("passed"), "nothing passed: the adapter was not restarted after the fault"
+    assert starts(start_log) >= 2
+
+
+def test_a_hung_adapter_times_out_and_is_replaced(run_kit, start_log):
+    began = time.monotonic()
+    run = run_kit(fake("hang"), *READS, "--conformance-timeout=0.5")
+    assert time.monotonic() - began < 30
+    failed = failures(run)
+    assert failed
+    assert {t["failure_kind"] for t in failed} == {"crashed"}
+    assert "did not answer request" in failed[0]["message"]
+    assert "within 0.5 s (--conformance-timeout)" in failed[0]["message"]
+    assert run.having("passed")
+    assert starts(start_log) >= 2
+
+
+def test_a_flood_on_stderr_does_not_stall_the_run(run_kit):
+    began = time.monotonic()
+    run = run_kit(fake("flood"), *READS, "--conformance-timeout=5")
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-2000:]
+    assert failures(run) == []
+    assert time.monotonic() - began < 30
+
+
+def test_a_wrong_result_is_a_wrong_answer_not_a_crash(run_kit):
+    run = run_kit(fake("wrong-answer"), *READS)
+    failed = failures(run)
+    assert failed
+    assert {t["failure_kind"] for t in failed} == {"wrong-answer"}
+
+
+def test_an_adapter_refusing_a_valid_request_is_reported_as_a_kit_error_with_a_hint(run_kit):
+    run = run_kit(fake("bad-request"), *READS)
+    failed = failures(run)
+    assert failed
+    assert {t["failure_kind"] for t in failed} == {"kit-error"}
+    assert "the adapter says the kit sent a malformed request: I do not understand 'limit'" in failed[0]["message"]
+
+
+HANDSHAKES = [
+    ("old-protocol", "it speaks adapter protocol 2.0, this kit speaks 1.0"),
+    ("bad-hello", "'claims' is a required property"),
+    ("unknown-claim", "claims 'hist.teleport', which this kit does not know"),
+    ("banner", "'misbehaving adapter ready!' (stdout carries protocol messages only; write logs to stderr)"),
+]
+
+
+@pytest.mark.parametrize(("mode", "words"), HANDSHAKES, ids=[h[0] for h in HANDSHAKES])
+def test_a_failed_handshake_stops_the_run_with_the_reason(pytester, mode, words):
+    result = pytester.runpytest_inprocess(f"--impl={fake(mode)}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert words in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("exec:", 'names no command; give exec:COMMAND, e.g. --impl="exec:node examples/node-adapter/adapter.mjs"'),
+        ("exec:node 'unbalanced", "cannot split the command (No closing quotation)"),
+        ("exec:no-such-program-anywhere --x", "cannot start 'no-such-program-anywhere'"),
+        ("node examples/node-adapter/adapter.mjs", '--impl="exec:node examples/node-adapter/adapter.mjs"'),
+        ("adapter.mjs", '--impl="exec:adapter.mjs"'),
+    ],
+)
+def test_a_bad_exec_value_is_a_usage_error_showing_the_form(pytester, value, words):
+    result = pytester.runpytest_inprocess(f"--impl={value}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert words in result.stderr.str()
+
+
+def test_the_debug_flag_validates_every_message_and_the_header_says_so(run_kit):
+    run = run_kit(fake("well"), *READS, "--conformance-debug-protocol", "-v")
+    assert run.result.ret == pytest.ExitCode.OK
+    run.result.stdout.fnmatch_lines(["conformance: adapter protocol over a subprocess: *, validating every message"])
+
+
+def test_non_json_values_travel_as_stand_ins_and_come_back():
+    args = {"items": [{"a": NonJSON("nan"), "b": [NonJSON("bytes")]}], "limit": 2}
+    wire = encode_values(args)
+    assert wire == {"items": [{"a": {"$nonjson": "nan"}, "b": [{"$nonjson": "bytes"}]}], "limit": 2}
+    assert decode_values(wire) == args
+
+
+def test_data_that_looks_like_a_stand_in_is_escaped_and_stays_data():
+    data = {"state": [{"$nonjson": "nan"}, {"$literal": {"x": 1}}, {"$nonjson": "nan", "other": 1}]}
+    wire = encode_values(data)
+    assert wire["state"][0] == {"$literal": {"$nonjson": "nan"}}
+    assert wire["state"][1] == {"$literal": {"$literal": {"x": 1}}}
+    assert wire["state"][2] == {"$nonjson": "nan", "other": 1}
+    assert decode_values(wire) == data
+
+
+def test_lines_keep_lone_surrogates_and_big_integers_and_refuse_nan():
+    message = {"id": 1, "result": ["\ud800", 2**70, 0.1]}
+    assert decode_line(encode_line(message)) == message
+    with pytest.raises(ProtocolViolation, match="NaN is not JSON"):
+        decode_line(b'{"id": 1, "result": NaN}\n')
+    with pytest.raises(ProtocolViolation, match="not UTF-8"):
+        decode_line(b'{"id": 1, "result": "\xff"}\n')
+    with pytest.raises(ValueError):
+        encode_line({"x": float("nan")})
+
+
+def test_the_stderr_tail_keeps_the_last_lines_and_counts_the_rest():
+    tail = _Tail()
+    for n in range(100_000):
+        tail.add(f"line {n}\n".encode())
+    text = tail.text()
+    assert "line 99999" in text
+    assert "line 0\n" not in text
+    assert f"of {sum(len(f'line {n}') + 1 for n in range(100_000))} bytes" in text
