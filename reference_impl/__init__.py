@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 from reference_impl.history import MemoryHistory
 from reference_impl.history_sqlite import SQLiteHistory
+from reference_impl.identity import AgentService
+from reference_impl.lifecycle import LIFE_CLAIMS, LifecycleProbe
+from reference_impl.lifecycle_server import LifecycleServer
+from reference_impl.store import MemorySessionStore
+from reference_impl.store_sqlite import SQLiteSessionStore
+from reference_impl.tasks import TaskService
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from reference_impl.history import Environment, HistoryStore
+    from reference_impl.store import SessionStore
 
 __all__ = ["SPEC_VERSION", "ReferenceImplementation", "__version__", "implementation", "memory"]
 
@@ -26,6 +33,7 @@ SPEC_VERSION = "0.1.0"
 Backend = Literal["sqlite", "memory"]
 
 _HISTORY: dict[Backend, type[HistoryStore]] = {"sqlite": SQLiteHistory, "memory": MemoryHistory}
+_STORE: dict[Backend, type[SessionStore]] = {"sqlite": SQLiteSessionStore, "memory": MemorySessionStore}
 
 
 class ReferenceImplementation:
@@ -41,10 +49,27 @@ class ReferenceImplementation:
         self.backend: Backend = backend
         self.name = f"reference_impl ({backend})"
         # A frozenset, typed as the kit's Implementation protocol declares it.
-        self.claims: Collection[str] = _HISTORY[backend].claims
+        self.claims: Collection[str] = (
+            _HISTORY[backend].claims | _STORE[backend].claims | AgentService.claims | TaskService.claims | LIFE_CLAIMS
+        )
 
     def open_history(self, env: Environment) -> HistoryStore:
         return _HISTORY[self.backend].open(env)
+
+    def open_session_store(self, env: Environment) -> SessionStore:
+        return _STORE[self.backend].open(env)
+
+    def open_agent_service(self, env: Environment) -> AgentService:
+        return AgentService.open(env)  # both backends: the ID area needs no persistence
+
+    def open_task_service(self, env: Environment) -> TaskService:
+        return TaskService.open(env)
+
+    def open_lifecycle_client(self, env: Environment) -> LifecycleProbe:
+        return LifecycleProbe()  # both backends: a client keeps its registry in memory
+
+    def open_lifecycle_server(self, env: Environment) -> LifecycleServer:
+        return LifecycleServer(env.clock)
 
     def __repr__(self) -> str:
         return f"ReferenceImplementation(backend={self.backend!r})"

@@ -10,6 +10,8 @@ from conformance import SPEC_VERSION, __version__
 from conformance._data import validator_for
 from conformance._requirements import index
 
+HIST = {rid for rid in index() if rid.startswith("HIST-")}
+
 # A fake implementation built on the reference, with switches to misbehave.
 FAKE = f"""
 import time
@@ -181,13 +183,13 @@ def test_installed_suite_runs_from_an_empty_directory(run_kit, fake):
     run = run_kit(fake)
     assert run.result.ret == pytest.ExitCode.OK
     assert run.report["summary"]["verdict"] == "conformant"
-    assert run.having("passed") == set(index()) - {"HIST-021"}
+    assert run.having("passed") == HIST - {"HIST-021"}
 
 
 def test_async_implementation_is_accepted(run_kit, fake):
     run = run_kit(f"{fake}:async_style")
     assert run.result.ret == pytest.ExitCode.OK
-    assert run.having("passed") == set(index()) - {"HIST-021"}
+    assert run.having("passed") == HIST - {"HIST-021"}
 
 
 def test_unclaimed_capability_is_skipped_with_the_reason(run_kit, fake):
@@ -223,6 +225,7 @@ def test_missing_factory_of_a_claimed_area_is_not_testable_never_skipped(run_kit
     run = run_kit(f"{fake}:no_factory")
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
     claimed = {rid for rid, req in index().items() if req.capability == "hist"}
+    assert run.having("skipped") >= set(index()) - HIST, "areas the fake does not claim are skipped"
     assert run.having("not-testable") == claimed
     assert "skipped" not in {run.outcomes[rid] for rid in claimed}
     row = run.requirement("HIST-001")
@@ -286,3 +289,25 @@ def test_test_citing_an_unknown_requirement_is_rejected(pytester, fake):
     result = pytester.runpytest_inprocess(f"--impl={fake}", "test_extra.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_extra.py::test_made_up cites unknown requirement(s) HIST-999*"])
+
+
+def test_markdown_summary_lists_verdict_counts_and_each_failure(run_kit, fake, pytester):
+    summary = pytester.path / "summary.md"
+    run = run_kit(f"{fake}:crasher", f"--conformance-markdown={summary}", "-k", "test_reading_without_limit")
+    text = summary.read_text()
+    assert text.startswith("## Conformance: fake 9.9 — **not-conformant**")
+    assert "| hist | 0 | 1 | 0 |" in text  # area counts: passed, failed, not-testable, ...
+    assert "[HIST-001](spec/hist.md#hist-001-" in text
+    assert "failed (crashed) | " in text and "database exploded" in text
+    assert run.report["summary"]["verdict"] == "not-conformant"
+
+
+def test_junit_records_the_requirements_each_test_checks(pytester, fake):
+    import xml.etree.ElementTree as ET
+
+    junit = pytester.path / "junit.xml"
+    pytester.runpytest_inprocess(f"--impl={fake}", f"--junitxml={junit}", "-k", "test_pop_of_empty_history")
+    case = ET.parse(junit).getroot().find(".//testcase")
+    assert case is not None
+    props = {(p.get("name"), p.get("value")) for p in case.iter("property")}
+    assert props == {("requirement", "HIST-017")}

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 #: area name -> module under conformance.areas
 AREA_MODULES: dict[str, str] = {
     "hist": "hist",
+    "life": "life",
+    "store": "store",
+    "id": "id",
+    "task": "task",
 }
 
 

@@ -11,9 +11,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import reference_impl
     from conformance.areas.hist import HistoryImplementation
+    from conformance.areas.id import AgentServiceImplementation
+    from conformance.areas.life import LifecycleImplementation
+    from conformance.areas.store import SessionStoreImplementation
+    from conformance.areas.task import TaskImplementation
     from conformance.contract import Implementation
 
-    sqlite_identity: Implementation = reference_impl.implementation
-    memory_identity: Implementation = reference_impl.memory
-    sqlite_history: HistoryImplementation = reference_impl.implementation
-    memory_history: HistoryImplementation = reference_impl.memory
+    for reference in (reference_impl.implementation, reference_impl.memory):
+        identity: Implementation = reference
+        history: HistoryImplementation = reference
+        store: SessionStoreImplementation = reference
+        agents: AgentServiceImplementation = reference
+        tasks: TaskImplementation = reference
+        lifecycle: LifecycleImplementation = reference
