@@ -1,0 +1,231 @@
+"""The driver and the in-process transport: threading, errors, timeouts, teardown."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+
+import pytest
+
+from conformance._inprocess import InProcessTransport
+from conformance._values import NonJSON, json_equal, materialize
+from conformance.contract import Environment, ManualClock, error_kind_of
+from conformance.driver import Driver, ImplementationInfo
+from conformance.errors import ImplementationError, ImplementationFault, KitError, NotTestable
+
+INFO = ImplementationInfo("probe", "1", "0.1.0", frozenset({"hist"}), "tests:probe")
+
+
+class Session:
+    def __init__(self, log):
+        self.log = log
+        self.items = []
+
+    def get_items(self, limit=None):
+        self.log.append(("get", threading.current_thread().name))
+        if limit == "boom":
+            raise RuntimeError("kaboom")
+        if limit == "slow":
+            time.sleep(5)
+        return list(self.items)
+
+    def add_items(self, items):
+        self.log.append(("add", items))
+        if items == "hold":
+            time.sleep(0.2)  # long enough for concurrent calls to overlap
+            self.log.append(("threads", threading.active_count()))
+        else:
+            self.items.extend(items)
+
+    def pop_item(self):
+        raise KeyError("nothing")
+
+    def clear_session(self):
+        self.items.clear()
+
+    def close(self):
+        self.log.append(("close",))
+
+
+class Backend:
+    def __init__(self, log):
+        self.log = log
+
+    def open_session(self, session_id, **kwargs):
+        return Session(self.log)
+
+    def close(self):
+        self.log.append(("backend-close",))
+
+
+class SyncImpl:
+    def __init__(self):
+        self.log = []
+
+    def open_history(self, env):
+        return Backend(self.log)
+
+
+class AsyncSession(Session):
+    async def get_items(self, limit=None):
+        self.log.append(("get", id(asyncio.get_running_loop())))
+        return list(self.items)
+
+
+class AsyncBackend(Backend):
+    async def open_session(self, session_id, **kwargs):
+        return AsyncSession(self.log)
+
+
+class AsyncImpl(SyncImpl):
+    async def open_history(self, env):
+        return AsyncBackend(self.log)
+
+
+@pytest.fixture
+def make(tmp_path):
+    made = []
+
+    def build(impl, timeout=2.0):
+        driver = Driver(INFO, InProcessTransport(impl, Environment(tmp_path, ManualClock()), timeout=timeout))
+        made.append(driver)
+        return driver
+
+    yield build
+    for driver in made:
+        driver.close()
+
+
+def test_sync_implementation_is_always_called_from_one_thread(make):
+    impl = SyncImpl()
+    driver = make(impl)
+    handle = driver.call("hist.open", {"session_id": "a"})
+    for _ in range(5):
+        driver.call("hist.get_items", {"handle": handle})
+    threads = {name for kind, name in impl.log if kind == "get"}
+    assert len(threads) == 1
+    assert threads != {threading.current_thread().name}
+
+
+def test_async_implementation_is_awaited_on_one_loop(make):
+    impl = AsyncImpl()
+    driver = make(impl)
+    handle = driver.call("hist.open", {"session_id": "a"})
+    assert driver.call("hist.get_items", {"handle": handle}) == []
+    driver.call("hist.get_items", {"handle": handle})
+    loops = {loop for kind, loop in impl.log if kind == "get"}
+    assert len(loops) == 1
+
+
+def test_concurrent_sync_calls_really_overlap_and_results_keep_their_order(make):
+    impl = SyncImpl()
+    driver = make(impl)
+    handle = driver.call("hist.open", {"session_id": "a"})
+    started = time.monotonic()
+    results = driver.concurrently(
+        [("hist.add_items", {"handle": handle, "items": "hold"})] * 4 + [("hist.pop_item", {"handle": handle})]
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 0.6, f"4 calls of 0.2 s took {elapsed:.2f} s: they did not run in parallel"
+    assert results[:4] == [None] * 4
+    assert isinstance(results[4], ImplementationError)
+    assert results[4].kind == "not_found"
+
+
+def test_exceptions_map_to_error_kinds_with_their_message(make):
+    driver = make(SyncImpl())
+    handle = driver.call("hist.open", {"session_id": "a"})
+    with pytest.raises(ImplementationError) as info:
+        driver.call("hist.get_items", {"handle": handle, "limit": "boom"})
+    assert info.value.kind == "internal"
+    assert info.value.exc_type == "RuntimeError"
+    assert "kaboom" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (ValueError("x"), "invalid_argument"),
+        (TypeError("x"), "invalid_argument"),
+        (KeyError("x"), "not_found"),
+        (RuntimeError("x"), "internal"),
+        (type("Closed", (RuntimeError,), {"error_kind": "closed"})("x"), "closed"),
+        (type("Odd", (ValueError,), {"error_kind": "no-such-kind"})("x"), "invalid_argument"),
+    ],
+)
+def test_error_kind_of_prefers_the_declared_kind_then_the_builtin(exc, kind):
+    assert error_kind_of(exc) == kind
+
+
+def test_missing_factory_makes_the_requirement_not_testable(make):
+    driver = make(object())
+    with pytest.raises(NotTestable, match="has no open_history"):
+        driver.call("hist.open", {"session_id": "a"})
+
+
+def test_unknown_area_or_handle_is_a_kit_error(make):
+    driver = make(SyncImpl())
+    with pytest.raises(KitError, match="no area 'nope'"):
+        driver.call("nope.open", {})
+    with pytest.raises(KitError, match="unknown handle"):
+        driver.call("hist.get_items", {"handle": "h99"})
+
+
+def test_a_hang_times_out_and_poisons_the_transport_without_blocking_teardown(make):
+    driver = make(SyncImpl(), timeout=0.2)
+    handle = driver.call("hist.open", {"session_id": "a"})
+    started = time.monotonic()
+    with pytest.raises(ImplementationFault, match=r"hung for more than 0\.2 s"):
+        driver.call("hist.get_items", {"handle": handle, "limit": "slow"})
+    with pytest.raises(ImplementationFault, match="unusable"):
+        driver.call("hist.get_items", {"handle": handle})
+    driver.close()
+    assert time.monotonic() - started < 2, "teardown waited for the hung call"
+
+
+def test_close_tears_down_every_backend_once(make):
+    impl = SyncImpl()
+    driver = make(impl)
+    driver.call("hist.open", {"session_id": "a"})
+    driver.close()
+    driver.close()
+    assert impl.log.count(("backend-close",)) == 1
+
+
+def test_advance_clock_moves_the_environment_clock(tmp_path):
+    clock = ManualClock()
+    transport = InProcessTransport(SyncImpl(), Environment(tmp_path, clock))
+    try:
+        Driver(INFO, transport).advance_clock(0.25)
+        assert (clock.now() - ManualClock.EPOCH).total_seconds() == 0.25
+    finally:
+        transport.close()
+    with pytest.raises(ValueError, match="only moves forward"):
+        clock.advance(-1)
+
+
+def test_materialize_keeps_identity_without_stand_ins_and_builds_values_with_them():
+    plain = {"a": [1, {"b": 2}]}
+    assert materialize(plain) is plain
+    built = materialize({"a": [NonJSON("nan")], "k": NonJSON("integer-key")})
+    assert math.isnan(built["a"][0])
+    assert built["k"] == {1: "a map whose key is not a string"}
+    with pytest.raises(ValueError, match="unknown non-JSON kind"):
+        NonJSON("pickle")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        (1, 1.0, True),
+        (True, 1, False),
+        (None, 0, False),
+        ({"a": [1]}, {"a": [1]}, True),
+        ([1, 2], [2, 1], False),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+    ],
+)
+def test_json_equal_follows_the_json_data_model(a, b, equal):
+    assert json_equal(a, b) is equal
