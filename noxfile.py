@@ -89,6 +89,13 @@ def conformance(session: nox.Session, target: str) -> None:
     session.log(f"{target}: {summary}")
 
 
+@nox.session(python=PYTHONS, default=False, tags=["benchmark"])
+def benchmark(session: nox.Session) -> None:
+    """Measure the adapter protocol: requests/s against a raw echo, and suite wall time against in-process."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_protocol.py", *session.posargs)
+
+
 @nox.session(python=PYTHONS, tags=["tests"])
 def tests(session: nox.Session) -> None:
     """The kit's tests of itself: plugin, spec checker, schemas, miniatures, protocol."""

@@ -72,7 +72,15 @@ def test_requirement_index_files_match_their_schema(path):
 
 def test_report_schema_rejects_a_report_missing_a_requirement_outcome():
     validator = validator_for("report.schema.json")
-    row = {"id": "HIST-001", "level": "MUST", "area": "hist", "title": "t", "capability": "hist", "anchor": "a", "tests": []}
+    row = {
+        "id": "HIST-001",
+        "level": "MUST",
+        "area": "hist",
+        "title": "t",
+        "capability": "hist",
+        "anchor": "a",
+        "tests": [],
+    }
     errors = list(validator.iter_errors({"report_version": "1"}))
     assert errors
     requirement = {"$ref": schemas()["report.schema.json"]["$id"] + "#/$defs/requirement"}

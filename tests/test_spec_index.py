@@ -94,17 +94,32 @@ def edit(path: Path, old: str, new: str) -> None:
 BREAKAGES = {
     "title differs": ("spec/toy.md", "### TOY-001: Things are kept", "### TOY-001: Things are stored", "prose title"),
     "level differs": ("spec/toy.md", "**SHOULD** come", "**MUST** come", "but the index level is SHOULD"),
-    "lowercase keyword": ("spec/toy.md", "returned unchanged.", "returned unchanged, as it must.", "lowercase RFC 2119"),
+    "lowercase keyword": (
+        "spec/toy.md",
+        "returned unchanged.",
+        "returned unchanged, as it must.",
+        "lowercase RFC 2119",
+    ),
     "two keywords": ("spec/toy.md", "returned unchanged.", "returned **MUST** unchanged.", "2 bold keywords"),
     "no keyword": ("spec/toy.md", "**MUST** be returned", "is returned", "0 bold keywords"),
     "capability differs": ("spec/toy.md", "*Capability:* `toy.ordered`", "*Capability:* `toy`", "capability line"),
     "heading missing": ("spec/toy.md", "### TOY-002: Order is nice", "## Order is nice", "has no '### TOY-002"),
     "heading not indexed": ("spec/toy.md", "# Toy\n", "# Toy\n\n### TOY-009: Stray\n\n> X **MUST** y.\n", "TOY-009"),
-    "unknown citation": ("conformance/suite/test_toy.py", '"TOY-002")', '"TOY-003")', "cites unknown requirement TOY-003"),
+    "unknown citation": (
+        "conformance/suite/test_toy.py",
+        '"TOY-002")',
+        '"TOY-003")',
+        "cites unknown requirement TOY-003",
+    ),
     "uncited requirement": ("conformance/suite/test_toy.py", '"TOY-002")', '"TOY-001")', "TOY-002: no test"),
     "adr without confirmation": ("adr/0001-do-things.md", "**Confirmation:**", "**Checked by:**", "no Confirmation"),
     "adr without status": ("adr/0001-do-things.md", "Status: accepted", "Decided.", "no 'Status:' line"),
-    "version differs": ("spec/README.md", f"Spec version: {SPEC_VERSION}", "Spec version: 99.0", "says spec version 99.0"),
+    "version differs": (
+        "spec/README.md",
+        f"Spec version: {SPEC_VERSION}",
+        "Spec version: 99.0",
+        "says spec version 99.0",
+    ),
     "bad index level": ("spec/requirements/toy.yaml", "level: MUST", "level: MUSTN'T", "toy.yaml"),
 }
 
@@ -130,7 +145,10 @@ def test_adr_with_a_bad_file_name_is_reported(toy):
 
 
 def test_withdrawn_requirement_needs_no_test(toy):
-    edit(toy / "spec" / "requirements" / "toy.yaml", "capability: toy.ordered}", "capability: toy.ordered, withdrawn: true}")
+    edit(
+        toy / "spec" / "requirements" / "toy.yaml",
+        "capability: toy.ordered}",
+        "capability: toy.ordered, withdrawn: true}",
+    )
     edit(toy / "conformance" / "suite" / "test_toy.py", '"TOY-002")', '"TOY-001")')
     assert check_repository(toy) == []
-
