@@ -9,10 +9,11 @@ points, no control character, no lone surrogate, used verbatim.
 from __future__ import annotations
 
 import copy
-import math
-import re
 import secrets
 from typing import Any, ClassVar
+
+from reference_impl._errors import InvalidArgument, ReferenceImplError
+from reference_impl.history import check_json, check_session_id, describe
 
 __all__ = [
     "Conflict",
@@ -23,24 +24,16 @@ __all__ = [
     "ServiceClosed",
     "check_caller_id",
     "check_id_list",
+    "describe",
     "json_copy",
     "mint",
 ]
 
-MAX_CALLER_ID_LENGTH = 256
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
-
-class IdentityError(Exception):
+class IdentityError(ReferenceImplError):
     """Root of every exception the agent-service and task simulators raise on purpose."""
 
     error_kind: ClassVar[str]
-
-
-class InvalidArgument(IdentityError, ValueError):
-    """An argument is malformed; nothing was changed and no remote call was made."""
-
-    error_kind = "invalid_argument"
 
 
 class NotFound(IdentityError, LookupError):
@@ -67,40 +60,9 @@ class ServiceClosed(IdentityError, RuntimeError):
     error_kind = "closed"
 
 
-def describe(value: object) -> str:
-    text = repr(value)
-    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
-
-
 def mint(prefix: str) -> str:
     """A fresh id: ``<prefix>_`` and 128 random bits as 32 hexadecimal digits."""
     return f"{prefix}_{secrets.token_hex(16)}"
-
-
-def _check_text(text: str, where: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        msg = f"{where} contains a lone surrogate U+{ord(text[exc.start]):04X}; only Unicode text is accepted"
-        raise InvalidArgument(msg) from None
-
-
-def check_caller_id(value: object, what: str) -> str:
-    """Return ``value`` unchanged if it is a valid caller-supplied id; never substitute another."""
-    if not isinstance(value, str):
-        msg = f"{what} must be a string, got {describe(value)}"
-        raise InvalidArgument(msg)
-    if not value:
-        msg = f"{what} must not be empty; pass 1 to {MAX_CALLER_ID_LENGTH} characters, or omit it to have one minted"
-        raise InvalidArgument(msg)
-    if len(value) > MAX_CALLER_ID_LENGTH:
-        msg = f"{what} has {len(value)} characters; shorten it to at most {MAX_CALLER_ID_LENGTH}"
-        raise InvalidArgument(msg)
-    if match := _CONTROL.search(value):
-        msg = f"{what} contains control character U+{ord(match.group()):04X} at index {match.start()}; remove it"
-        raise InvalidArgument(msg)
-    _check_text(value, what)
-    return value
 
 
 def check_id_list(value: object, what: str) -> list[str]:
@@ -113,28 +75,9 @@ def check_id_list(value: object, what: str) -> list[str]:
     return [check_caller_id(element, f"{what}[{index}]") for index, element in enumerate(value)]
 
 
-def _check_json(value: object, where: str) -> None:
-    if value is None or isinstance(value, (bool, int)):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            msg = f"{where} is {value!r}, which JSON cannot express"
-            raise InvalidArgument(msg)
-    elif isinstance(value, str):
-        _check_text(value, where)
-    elif isinstance(value, list):
-        for index, element in enumerate(value):
-            _check_json(element, f"{where}[{index}]")
-    elif isinstance(value, dict):
-        for key, element in value.items():
-            if not isinstance(key, str):
-                msg = f"{where} has the key {describe(key)}; JSON object keys are strings"
-                raise InvalidArgument(msg)
-            _check_text(key, f"a key of {where}")
-            _check_json(element, f"{where}[{key!r}]")
-    else:
-        msg = f"{where} is {describe(value)}, which is not JSON"
-        raise InvalidArgument(msg)
+def check_caller_id(value: object, what: str) -> str:
+    """Return ``value`` unchanged if it is a valid caller-supplied id (the HIST rule); never substitute another."""
+    return check_session_id(value, what)
 
 
 def json_copy(value: Any, where: str, *, kind: type | None = None) -> Any:
@@ -142,5 +85,5 @@ def json_copy(value: Any, where: str, *, kind: type | None = None) -> Any:
     if kind is not None and not isinstance(value, kind):
         msg = f"{where} must be a JSON {'object' if kind is dict else kind.__name__}, got {describe(value)}"
         raise InvalidArgument(msg)
-    _check_json(value, where)
+    check_json(value, where)
     return copy.deepcopy(value)

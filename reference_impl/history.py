@@ -57,14 +57,14 @@ class Environment(Protocol):
 # --- validation --------------------------------------------------------------------------
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"
 
 
-def _check_unicode(text: str, where: str) -> None:
+def check_unicode(text: str, where: str) -> None:
     # A lone surrogate is not Unicode text: UTF-8 (hence SQLite, and most JSON peers) cannot carry it.
     try:
         text.encode("utf-8")
@@ -74,25 +74,25 @@ def _check_unicode(text: str, where: str) -> None:
         raise InvalidArgument(msg) from None
 
 
-def check_session_id(value: object) -> str:
+def check_session_id(value: object, what: str = "session_id") -> str:
     """Return ``value`` unchanged if it is a valid session id; raise :class:`InvalidArgument` otherwise.
 
     Valid: a ``str`` of 1 to 256 code points with no control character and no lone
     surrogate.  Nothing is trimmed, normalised or case-folded.
     """
     if not isinstance(value, str):
-        msg = f"session_id must be a str, got {_describe(value)}"
+        msg = f"{what} must be a str, got {describe(value)}"
         raise InvalidArgument(msg)
     if not value:
-        msg = f"session_id must not be empty; pass 1 to {MAX_SESSION_ID_LENGTH} characters"
+        msg = f"{what} must not be empty; pass 1 to {MAX_SESSION_ID_LENGTH} characters"
         raise InvalidArgument(msg)
     if len(value) > MAX_SESSION_ID_LENGTH:
-        msg = f"session_id is {len(value)} characters long; shorten it to at most {MAX_SESSION_ID_LENGTH}"
+        msg = f"{what} is {len(value)} characters long; shorten it to at most {MAX_SESSION_ID_LENGTH}"
         raise InvalidArgument(msg)
     if match := _CONTROL.search(value):
-        msg = f"session_id contains control character U+{ord(match.group()):04X} at index {match.start()}; remove it"
+        msg = f"{what} contains control character U+{ord(match.group()):04X} at index {match.start()}; remove it"
         raise InvalidArgument(msg)
-    _check_unicode(value, "session_id")
+    check_unicode(value, what)
     return value
 
 
@@ -102,11 +102,11 @@ def check_limit(value: object, name: str = "limit") -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    msg = f"{name} must be a non-negative integer or None, got {_describe(value)}"
+    msg = f"{name} must be a non-negative integer or None, got {describe(value)}"
     raise InvalidArgument(msg)
 
 
-def _check_json(value: object, where: str) -> None:
+def check_json(value: object, where: str) -> None:
     if value is None or isinstance(value, (bool, int)):
         return  # ints of any size: JSON text keeps every digit
     if isinstance(value, float):
@@ -114,31 +114,29 @@ def _check_json(value: object, where: str) -> None:
             msg = f"{where} is {value!r}, which JSON cannot express; send null or a string instead"
             raise InvalidArgument(msg)
     elif isinstance(value, str):
-        _check_unicode(value, where)
+        check_unicode(value, where)
     elif isinstance(value, list):
         for index, element in enumerate(value):
-            _check_json(element, f"{where}[{index}]")
+            check_json(element, f"{where}[{index}]")
     elif isinstance(value, dict):
         for key, element in value.items():
             if not isinstance(key, str):
-                msg = f"{where} has the key {_describe(key)}; JSON object keys must be str, so convert it first"
+                msg = f"{where} has the key {describe(key)}; JSON object keys must be str, so convert it first"
                 raise InvalidArgument(msg)
-            _check_unicode(key, f"a key of {where}")
-            _check_json(element, f"{where}[{key!r}]")
+            check_unicode(key, f"a key of {where}")
+            check_json(element, f"{where}[{key!r}]")
     else:
-        msg = (
-            f"{where} is {_describe(value)}, which is not JSON; use dict, list, str, int, a finite float, bool or None"
-        )
+        msg = f"{where} is {describe(value)}, which is not JSON; use dict, list, str, int, a finite float, bool or None"
         raise InvalidArgument(msg)
 
 
 def encode_item(item: object, where: str = "item") -> str:
     """Check that ``item`` is a JSON object and return it as JSON text."""
     if not isinstance(item, dict):
-        msg = f"{where} must be a JSON object (a dict with str keys), got {_describe(item)}"
+        msg = f"{where} must be a JSON object (a dict with str keys), got {describe(item)}"
         raise InvalidArgument(msg)
     try:
-        _check_json(item, where)
+        check_json(item, where)
         return json.dumps(item, ensure_ascii=False, allow_nan=False)
     except InvalidArgument:
         raise
@@ -153,7 +151,7 @@ def encode_item(item: object, where: str = "item") -> str:
 def encode_batch(items: object) -> list[str]:
     """Check a whole batch before anything is stored and return its items as JSON text."""
     if not isinstance(items, list):
-        msg = f"items must be a list of JSON objects, got {_describe(items)}; wrap a single item as [item]"
+        msg = f"items must be a list of JSON objects, got {describe(items)}; wrap a single item as [item]"
         raise InvalidArgument(msg)
     return [encode_item(item, f"items[{index}]") for index, item in enumerate(items)]
 

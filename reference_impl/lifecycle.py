@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from reference_impl._errors import HistoryError, InvalidArgument
+from reference_impl._errors import InvalidArgument, ReferenceImplError
 
 __all__ = ["KNOWN_TYPES", "LIFE_CLAIMS", "Conflict", "LifecycleClient", "LifecycleProbe", "NotFound", "event_problem"]
 
@@ -33,13 +33,13 @@ _WITH_METADATA = KNOWN_TYPES - {"session.deleted"}
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
 
 
-class Conflict(HistoryError):
+class Conflict(ReferenceImplError):
     """The session id is already registered on this client."""
 
     error_kind = "conflict"
 
 
-class NotFound(HistoryError, LookupError):
+class NotFound(ReferenceImplError, LookupError):
     """No such session, handler or operation on this client."""
 
     error_kind = "not_found"

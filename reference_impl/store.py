@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from reference_impl._errors import InvalidArgument, StoreClosed
+from reference_impl._errors import InvalidArgument, ReferenceImplError, StoreClosed
 from reference_impl.history import check_session_id, encode_item
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ _MICRO = dt.timedelta(microseconds=1)
 MAX_TTL_SECONDS = 100 * 365 * 86400
 
 
-class SessionStoreError(Exception):
+class SessionStoreError(ReferenceImplError):
     """Root of the errors the session store raises besides invalid input and closed handles."""
 
     error_kind: ClassVar[str]
