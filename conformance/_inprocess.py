@@ -43,6 +43,7 @@ class AreaBinding:
         self.impl = impl
         self.env = env
         self._pool = pool
+        self._root: Any = None
 
     async def invoke(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call an implementation method, await it if needed, and translate what it raises."""
@@ -86,8 +87,17 @@ class AreaBinding:
             raise KitError(msg)
         return await handler(args)
 
+    async def root(self) -> Any:
+        """The object the area's factory returned for this test, made on first use."""
+        if self._root is None:
+            self._root = await self.call_factory()
+        return self._root
+
     async def aclose(self) -> None:
-        """Release everything this binding opened (the test is over)."""
+        """Close the factory's object (the test is over, or a restart); the next ``root()`` makes a new one."""
+        root, self._root = self._root, None
+        if root is not None:
+            await self.invoke(root.close)
 
 
 def _bindings() -> dict[str, type[AreaBinding]]:

@@ -86,20 +86,14 @@ class InProcessHist(AreaBinding):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._backend: Any = None
         self._handles: dict[str, Any] = {}
         self._ids = itertools.count(1)
-
-    async def _ensure_backend(self) -> Any:
-        if self._backend is None:
-            self._backend = await self.call_factory()
-        return self._backend
 
     def _handle(self, args: dict[str, Any]) -> Any:
         return self.lookup(self._handles, args, "handle")
 
     async def op_open(self, args: dict[str, Any]) -> str:
-        backend = await self._ensure_backend()
+        backend = await self.root()
         kwargs = {}
         if "default_limit" in args:
             kwargs["default_limit"] = args["default_limit"]
@@ -128,13 +122,11 @@ class InProcessHist(AreaBinding):
 
     async def op_restart(self, args: dict[str, Any]) -> None:
         await self.aclose()
-        await self._ensure_backend()
+        await self.root()
 
     async def aclose(self) -> None:
-        backend, self._backend = self._backend, None
         self._handles.clear()
-        if backend is not None:
-            await self.invoke(backend.close)
+        await super().aclose()
 
 
 class HistoryHandle:

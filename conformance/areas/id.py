@@ -103,54 +103,40 @@ class InProcessId(AreaBinding):
     area = AREA
     factory_name = "open_agent_service"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._service: Any = None
-
-    async def _svc(self) -> Any:
-        if self._service is None:
-            self._service = await self.call_factory()
-        return self._service
-
     @staticmethod
     def _present(name: str, args: dict[str, Any]) -> dict[str, Any]:
         return {key: args[key] for key in _PASSED_ON[name] if key in args}
 
     async def op_create_session(self, args: dict[str, Any]) -> Any:
-        svc = await self._svc()
+        svc = await self.root()
         return await self.invoke(svc.create_session, **self._present("create_session", args))
 
     async def op_get_session(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self._svc()).get_session, args.get("session_id"))
+        return await self.invoke((await self.root()).get_session, args.get("session_id"))
 
     async def op_set_state(self, args: dict[str, Any]) -> None:
-        await self.invoke((await self._svc()).set_state, args.get("session_id"), args.get("state"))
+        await self.invoke((await self.root()).set_state, args.get("session_id"), args.get("state"))
 
     async def op_run(self, args: dict[str, Any]) -> Any:
-        svc = await self._svc()
+        svc = await self.root()
         return await self.invoke(svc.run, args.get("session_id"), args.get("input"), **self._present("run", args))
 
     async def op_resume(self, args: dict[str, Any]) -> Any:
-        svc = await self._svc()
+        svc = await self.root()
         return await self.invoke(svc.resume, args.get("session_id"), args.get("continuation_token"))
 
     async def op_snapshot(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self._svc()).snapshot, args.get("session_id"))
+        return await self.invoke((await self.root()).snapshot, args.get("session_id"))
 
     async def op_restore(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self._svc()).restore, args.get("snapshot"))
+        return await self.invoke((await self.root()).restore, args.get("snapshot"))
 
     async def op_remote_calls(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self._svc()).remote_calls)
+        return await self.invoke((await self.root()).remote_calls)
 
     async def op_restart(self, args: dict[str, Any]) -> None:
         await self.aclose()
-        await self._svc()
-
-    async def aclose(self) -> None:
-        service, self._service = self._service, None
-        if service is not None:
-            await self.invoke(service.close)
+        await self.root()
 
 
 _UNSET: Any = object()

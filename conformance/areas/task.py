@@ -68,34 +68,20 @@ class InProcessTask(AreaBinding):
     area = AREA
     factory_name = "open_task_service"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._service: Any = None
-
-    async def _svc(self) -> Any:
-        if self._service is None:
-            self._service = await self.call_factory()
-        return self._service
-
     async def op_send(self, args: dict[str, Any]) -> Any:
-        svc = await self._svc()
+        svc = await self.root()
         optional = {k: args[k] for k in ("context_id", "task_id", "reference_task_ids") if k in args}
         return await self.invoke(svc.send, args.get("owner"), args.get("message"), **optional)
 
     async def op_get(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self._svc()).get, args.get("task_id"), args.get("owner"))
+        return await self.invoke((await self.root()).get, args.get("task_id"), args.get("owner"))
 
     async def op_set_state(self, args: dict[str, Any]) -> Any:
-        svc = await self._svc()
+        svc = await self.root()
         return await self.invoke(svc.set_state, args.get("task_id"), args.get("owner"), args.get("state"))
 
     async def op_list(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self._svc()).list_tasks, args.get("context_id"), args.get("owner"))
-
-    async def aclose(self) -> None:
-        service, self._service = self._service, None
-        if service is not None:
-            await self.invoke(service.close)
+        return await self.invoke((await self.root()).list_tasks, args.get("context_id"), args.get("owner"))
 
 
 _UNSET: Any = object()

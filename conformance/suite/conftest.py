@@ -1,13 +1,34 @@
-"""Fixtures shared by the suite's modules (the driver fixtures come from the plugin)."""
+"""Fixtures shared by the suite's modules (the driver fixtures come from the plugin).
+
+Each is an area's facade over this test's fresh implementation instance.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from conformance.areas.hist import HistoryClient
+from conformance.areas.life import LifeClient
+from conformance.areas.life_peer import ScriptedPeer
+from conformance.areas.store import StoreClient
 
 
 @pytest.fixture
 def hist(driver):
-    """The HIST facade over this test's fresh implementation instance."""
     return HistoryClient(driver)
+
+
+@pytest.fixture
+def store(driver):
+    return StoreClient(driver)
+
+
+@pytest.fixture
+def life(driver):
+    return LifeClient(driver)
+
+
+@pytest.fixture
+def peer(life):
+    """The kit playing the lifecycle server, able to inject faults."""
+    return ScriptedPeer(life)

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.life import LifeClient
-from conformance.areas.life_peer import ScriptedPeer
 from conformance.contract import ERROR_KINDS
 from conformance.suite._support import assert_json_equal, expect_error
 
 requirement = pytest.mark.requirement
 
 EMPTY = {"sessions": [], "pending": 0}
-
-
-@pytest.fixture
-def life(driver):
-    return LifeClient(driver)
-
-
-@pytest.fixture
-def peer(life):
-    return ScriptedPeer(life)
 
 
 def assert_ok(life, op, session_id, doing):

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.life import LifeClient
-from conformance.areas.life_peer import ScriptedPeer, event, notification
+from conformance.areas.life_peer import event, notification
 from conformance.suite._support import assert_json_equal
 
 requirement = pytest.mark.requirement
 
 META = {"startTime": "2026-01-01T00:00:00.000Z", "modifiedTime": "2026-01-01T00:00:00.250Z"}
-
-
-@pytest.fixture
-def life(driver):
-    return LifeClient(driver)
-
-
-@pytest.fixture
-def peer(life):
-    return ScriptedPeer(life)
 
 
 def active(life, peer, session_id):

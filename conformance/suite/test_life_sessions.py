@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.life import LifeClient
-from conformance.areas.life_peer import ScriptedPeer
 from conformance.suite._support import assert_json_equal
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def life(driver):
-    return LifeClient(driver)
-
-
-@pytest.fixture
-def peer(life):
-    return ScriptedPeer(life)
 
 
 def active(life, peer, session_id):

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.store import StoreClient
 from conformance.errors import ImplementationError
 from conformance.suite._store_support import assert_same_session, ids_of
 from conformance.suite._support import expect_error
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def store(driver):
-    return StoreClient(driver)
 
 
 @requirement("STORE-027")

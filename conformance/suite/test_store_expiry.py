@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.store import StoreClient
 from conformance.suite._store_support import assert_record, assert_same_session, assert_times, ids_of
 from conformance.suite._support import assert_json_equal, expect_error
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def store(driver):
-    return StoreClient(driver)
 
 
 @requirement("STORE-008")

@@ -5,23 +5,20 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance._values import NonJSON
-from conformance.areas.store import StoreClient
 from conformance.suite._store_support import assert_record, assert_same_session, ids_of, instant
 from conformance.suite._support import assert_json_equal, expect_error
+
+if TYPE_CHECKING:
+    from conformance.areas.store import StoreClient
 
 requirement = pytest.mark.requirement
 
 MINTED = re.compile(r"[A-Za-z0-9_-]{22,64}")
-
-
-@pytest.fixture
-def store(driver):
-    return StoreClient(driver)
 
 
 def mint(store: StoreClient, n: int) -> list[str]:

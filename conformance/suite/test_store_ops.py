@@ -8,17 +8,11 @@ from typing import Any
 import pytest
 
 from conformance._values import NON_JSON_KINDS, NonJSON
-from conformance.areas.store import StoreClient
 from conformance.errors import ImplementationError
 from conformance.suite._store_support import assert_record, assert_same_session, ids_of
 from conformance.suite._support import assert_json_equal, expect_error
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def store(driver):
-    return StoreClient(driver)
 
 
 NOT_OBJECTS: dict[str, Any] = {"string": "state", "array": [1, 2], "number": 5, "boolean": False}
