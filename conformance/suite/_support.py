@@ -41,6 +41,26 @@ def expect_error(kind: str, doing: str) -> Iterator[ExpectedError]:
         pytest.fail(f"{doing}: expected a {kind!r} error, but the operation succeeded", pytrace=False)
 
 
+#: Caller-supplied ids that every area rejects (HIST-026; STORE and ID follow the same rule).
+#: One table, so that the areas cannot drift apart on what "invalid" means.  ``null`` is not
+#: here: for STORE and ID it means "mint one"; HIST adds it to its own cases.
+INVALID_IDS: dict[str, Any] = {
+    "empty": "",
+    "257-ascii": "x" * 257,
+    "257-astral": "\U0001f600" * 257,
+    "nul": "a\u0000b",
+    "tab": "a\tb",
+    "newline": "a\nb",
+    "del": "a\u007fb",
+    "c1-control": "a\u0085b",
+    "lone-surrogate": "a\ud800b",
+    "integer": 42,
+    "boolean": True,
+    "array": ["a"],
+    "object": {"id": "a"},
+}
+
+
 def show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=repr)
     return text if len(text) <= 300 else text[:297] + "..."

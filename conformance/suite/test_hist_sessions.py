@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from conformance.errors import ImplementationError
+from conformance.suite._support import INVALID_IDS as SHARED_INVALID_IDS
 from conformance.suite._support import assert_json_equal, expect_error, item, items
 
 requirement = pytest.mark.requirement
@@ -177,21 +178,7 @@ def test_distinct_ids_are_distinct_sessions(hist, name):
     assert_json_equal(written.get(), items(1), f"the written one of the {name} pair")
 
 
-INVALID_IDS = {
-    "empty": "",
-    "257-ascii": "x" * 257,
-    "257-astral": "\U0001f600" * 257,
-    "nul": "a\u0000b",
-    "tab": "a\tb",
-    "newline": "a\nb",
-    "del": "a\u007fb",
-    "c1-control": "a\u0085b",
-    "lone-surrogate": "a\ud800b",
-    "integer": 42,
-    "null": None,
-    "array": ["a"],
-    "object": {"id": "a"},
-}
+INVALID_IDS = {**SHARED_INVALID_IDS, "null": None}
 
 
 @requirement("HIST-026")

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.areas.id import IdentityClient
 from conformance.suite._identity_support import assert_minted
-from conformance.suite._support import assert_json_equal, expect_error
+from conformance.suite._support import INVALID_IDS, assert_json_equal, expect_error
 
 requirement = pytest.mark.requirement
 
@@ -60,18 +60,6 @@ def test_valid_caller_supplied_session_id_is_kept_verbatim(ids, name):
     assert ids.get(sid)["session_id"] == sid, f"get_session({name}) changed the id"
     assert ids.run(sid)["session_id"] == sid, f"a run on the {name} session reported another session id"
     assert ids.snapshot(sid)["session_id"] == sid, f"the snapshot of the {name} session holds another id"
-
-
-INVALID_IDS = {
-    "empty": "",
-    "257-ascii": "x" * 257,
-    "newline": "a\nb",
-    "nul": "a\u0000b",
-    "c1-control": "a\u0085b",
-    "lone-surrogate": "a\ud800b",
-    "integer": 42,
-    "array": ["a"],
-}
 
 
 @requirement("ID-004")
