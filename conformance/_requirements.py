@@ -32,6 +32,7 @@ class Requirement:
     title: str
     capability: str
     document: str
+    statement: str = ""
 
     @property
     def anchor(self) -> str:
@@ -62,6 +63,7 @@ def _load_file(data: dict, source: str) -> Iterable[Requirement]:
             title=entry["title"],
             capability=entry.get("capability", area),
             document=document,
+            statement=entry.get("statement", ""),
         )
         if not ID_PATTERN.match(req.id) or not req.id.startswith(area.upper() + "-"):
             msg = f"{source}: {req.id!r} is not of the form {area.upper()}-NNN"

@@ -48,8 +48,10 @@ area: toy
 title: Toy area
 document: toy.md
 requirements:
-  - {id: TOY-001, level: MUST, title: Things are kept, capability: toy}
-  - {id: TOY-002, level: SHOULD, title: Order is nice, capability: toy.ordered}
+  - {id: TOY-001, level: MUST, title: Things are kept, capability: toy,
+     statement: "A stored thing **MUST** be returned unchanged."}
+  - {id: TOY-002, level: SHOULD, title: Order is nice, capability: toy.ordered,
+     statement: "Things **SHOULD** come back in order."}
 """
 
 GOOD_SUITE = """\
@@ -93,6 +95,12 @@ def edit(path: Path, old: str, new: str) -> None:
 
 BREAKAGES = {
     "title differs": ("spec/toy.md", "### TOY-001: Things are kept", "### TOY-001: Things are stored", "prose title"),
+    "statement differs": (
+        "spec/requirements/toy.yaml",
+        "be returned unchanged.",
+        "be returned as stored.",
+        "the index statement differs from the prose",
+    ),
     "level differs": ("spec/toy.md", "**SHOULD** come", "**MUST** come", "but the index level is SHOULD"),
     "lowercase keyword": (
         "spec/toy.md",
@@ -134,7 +142,7 @@ def test_each_kind_of_drift_is_reported(toy, name):
 
 def test_command_line_exits_nonzero_on_drift(toy, capsys):
     assert main([str(toy)]) == 0
-    edit(toy / "spec" / "toy.md", "**MUST** be", "**SHOULD** be")
+    edit(toy / "spec" / "requirements" / "toy.yaml", "level: MUST", "level: SHOULD")
     assert main([str(toy)]) == 1
     assert "1 problem(s)" in capsys.readouterr().out
 
@@ -147,8 +155,8 @@ def test_adr_with_a_bad_file_name_is_reported(toy):
 def test_withdrawn_requirement_needs_no_test(toy):
     edit(
         toy / "spec" / "requirements" / "toy.yaml",
-        "capability: toy.ordered}",
-        "capability: toy.ordered, withdrawn: true}",
+        "capability: toy.ordered,",
+        "capability: toy.ordered, withdrawn: true,",
     )
     edit(toy / "conformance" / "suite" / "test_toy.py", '"TOY-002")', '"TOY-001")')
     assert check_repository(toy) == []

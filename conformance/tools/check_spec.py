@@ -38,6 +38,7 @@ class Entry:
     title: str
     capability: str
     withdrawn: bool
+    statement: str
 
 
 def _prose_requirements(text: str) -> dict[str, tuple[str, list[str], str | None]]:
@@ -77,7 +78,7 @@ def check_area(index_path: Path, spec_dir: Path, schema: dict) -> list[str]:  # 
         return problems
     area = data["area"]
     entries = [
-        Entry(r["id"], r["level"], r["title"], r.get("capability", area), r.get("withdrawn", False))
+        Entry(r["id"], r["level"], r["title"], r.get("capability", area), r.get("withdrawn", False), r["statement"])
         for r in data["requirements"]
     ]
     doc = spec_dir / data["document"]
@@ -98,6 +99,8 @@ def check_area(index_path: Path, spec_dir: Path, schema: dict) -> list[str]:  # 
         if not sentence:
             problems.append(f"{where}: no normative '> ...' sentence after the heading")
             continue
+        if sentence != entry.statement:
+            problems.append(f"{where}: the index statement differs from the prose's normative sentence")
         keywords = [k for k in _BOLD.findall(sentence) if k in KEYWORDS]
         if len(keywords) != 1:
             problems.append(f"{where}: the normative sentence has {len(keywords)} bold keywords, expected exactly 1")
