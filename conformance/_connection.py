@@ -26,7 +26,10 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from conformance._protocol import ProtocolViolation, check_reply, decode_line, encode_line, schema_problems
+from conformance._traceback import kit_frame
 from conformance.errors import ImplementationFault, KitError
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -55,8 +55,9 @@ def _import(module: str, target: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
             msg = (
-                f"--impl={target}: cannot import module {module!r} ({exc}). Is it installed in this "
-                "environment (pip install -e .) or on sys.path (pytest --pythonpath=DIR)?"
+                f"--impl={target}: cannot import module {module!r} ({exc}). Install it in this environment "
+                f"(pip install -e .), or, for a module in a local file, run `python -m pytest --impl={target}` "
+                f"from the directory that holds it, or add that directory with `-o pythonpath=DIR`"
             )
             raise ImplSpecError(msg) from None
         raise ImplSpecError(_import_crash(target, exc)) from None

@@ -11,8 +11,12 @@ import json
 from typing import Any
 
 from conformance import SPEC_VERSION, __version__
+from conformance._traceback import kit_frame
 from conformance._values import NON_JSON_KINDS, NonJSON
 from conformance.contract import ERROR_KINDS
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
+
 
 __all__ = [
     "BAD_REQUEST",

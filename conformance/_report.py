@@ -1,4 +1,10 @@
-"""Outcomes per test and per requirement; the JSON report (schemas/report.schema.json)."""
+"""Outcomes per test and per requirement, the verdict, the exit status, and the report files.
+
+Where each part runs matters under pytest-xdist: :func:`classify` runs in the process that ran
+the test (a worker, or the only process) and attaches its result to the test report as
+``report.conformance``; xdist carries that attribute to the controller, whose :class:`Recorder`
+aggregates.  So the serial and the parallel run see the same data and write the same report.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,19 @@ if TYPE_CHECKING:
 
     import pytest
 
+    from conformance._baseline import Baseline
     from conformance.driver import ImplementationInfo
 
 REPORT_VERSION = "1"
+NOT_JUDGED = "not judged: "  # conformance.suite._support.not_judged
 OUTCOMES = ("passed", "failed", "not-testable", "skipped", "not-tested")
+
+#: The process exit status for each result of a run (README, spec/README "Exit status").
+EXIT_CONFORMANT = 0
+EXIT_NOT_CONFORMANT = 1
+EXIT_INTERNAL_ERROR = 3  # pytest's own
+EXIT_USAGE = 4
+EXIT_INCOMPLETE = 6
 
 
 @dataclass
@@ -31,6 +46,7 @@ class TestRecord:
     failure_kind: str | None = None  # wrong-answer | crashed | kit-error | not-testable
     message: str | None = None
     duration_s: float = 0.0
+    known: bool = False  # the failure is listed in the baseline
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"nodeid": self.nodeid, "outcome": self.outcome, "duration_s": round(self.duration_s, 6)}
@@ -38,17 +54,31 @@ class TestRecord:
             out["failure_kind"] = self.failure_kind
         if self.message:
             out["message"] = self.message
+        if self.known:
+            out["known"] = True
         return out
 
 
-def failure_kind(exc: BaseException | None) -> str:
-    """Which of the four kinds of failure an exception stands for."""
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    """The exception, the groups it holds and the causes it was raised from, without repeats."""
     seen: list[BaseException] = []
     stack = [exc] if exc is not None else []
-    while stack:  # look inside exception groups (Hypothesis may raise several)
+    while stack:
         current = stack.pop()
+        if any(current is s for s in seen):
+            continue
         seen.append(current)
         stack.extend(getattr(current, "exceptions", ()))
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
+def failure_kind(exc: BaseException | None) -> str:
+    """Which of the four kinds of failure an exception stands for.
+
+    Causes count too: Hypothesis may wrap an implementation's crash in an error of its own.
+    """
+    seen = _chain(exc)
     for cls, kind in ((KitError, "kit-error"), (ImplementationFault, "crashed"), (NotTestable, "not-testable")):
         if any(isinstance(e, cls) for e in seen):
             return kind
@@ -58,52 +88,149 @@ def failure_kind(exc: BaseException | None) -> str:
     return "wrong-answer"
 
 
-def _short(report: pytest.TestReport) -> str:
+def short_message(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = getattr(crash, "message", None) or str(report.longrepr)
     return text if len(text) <= 2000 else text[:1997] + "..."
 
 
+def binding_ids(ids: list[str], *, strict: bool) -> list[str]:
+    return [rid for rid in ids if strict or index()[rid].binding]
+
+
+def classify(
+    ids: list[str],
+    call: pytest.CallInfo[None],
+    report: pytest.TestReport,
+    *,
+    strict: bool,
+    baseline: Baseline | None,
+) -> dict[str, Any] | None:
+    """What one phase report of a requirement test means, and the outcome rules applied to it.
+
+    A non-binding (SHOULD/MAY) failure, and a failure the baseline lists, become *xfailed* in
+    pytest's terms: shown, counted, and not failing pytest's own exit status.  Never a kit error.
+    """
+    if report.skipped and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix("Skipped: ")
+        if reason.startswith(NOT_JUDGED):  # the test could not judge its requirement: not a skip
+            return {"ids": ids, "outcome": "not-tested", "message": reason}
+        return {"ids": ids, "outcome": "skipped", "message": reason}
+    if report.passed:
+        return {"ids": ids, "outcome": "passed"} if report.when == "call" else None
+    if not report.failed:
+        return None
+    kind = failure_kind(call.excinfo.value if call.excinfo else None)
+    data: dict[str, Any] = {
+        "ids": ids,
+        "outcome": "not-testable" if kind == "not-testable" else "failed",
+        "failure_kind": kind,
+        "message": short_message(report),
+    }
+    if kind == "kit-error":
+        return data
+    binding = binding_ids(ids, strict=strict)
+    if not binding:
+        levels = "/".join(sorted({index()[i].level for i in ids}))
+        report.outcome = "skipped"
+        report.wasxfail = f"{levels} not met ({', '.join(ids)}): {data['message']}"
+    elif baseline is not None and baseline.covers(binding):
+        data["known"] = True
+        reasons = "; ".join(f"{rid}: {baseline.entries[rid].reason}" for rid in binding)
+        report.outcome = "skipped"
+        report.wasxfail = f"known failure (baseline {baseline.path}) {reasons}"
+    return data
+
+
+@dataclass
+class Gate:
+    """What the run means for CI: its verdict, its exit status, and the lines that explain it."""
+
+    verdict: str
+    exit_status: int
+    lines: list[str]
+    known: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+
 @dataclass
 class Recorder:
-    """Watches test reports, applies the outcome rules, and writes the report."""
+    """Aggregates classified test reports, applies the verdict rules, and writes the reports."""
 
     info: ImplementationInfo
     strict: bool
     seed: str
+    scope: frozenset[str] | None = None  # --requirement; None is every requirement
+    baseline: Baseline | None = None
     tests: dict[str, TestRecord] = field(default_factory=dict)
+    deselected: set[str] = field(default_factory=set)
+    internal_error: str | None = None  # pytest (or the kit inside it) crashed: the run is incomplete
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
-    def collected(self, nodeid: str, ids: list[str]) -> None:
-        self.tests[nodeid] = TestRecord(nodeid, ids)
+    # -- collecting ----------------------------------------------------------------
+    def collected(self, nodeid: str, ids: list[str], *, deselected: bool = False) -> None:
+        self.tests.setdefault(nodeid, TestRecord(nodeid, list(ids)))
+        if deselected:
+            self.deselected.add(nodeid)
 
-    def observe(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-        record = self.tests.get(item.nodeid)
-        if record is None or not record.ids:
+    def merge_collection(self, data: dict[str, Any]) -> None:
+        """A worker's collection (``{"collected": {nodeid: ids}, "deselected": [...]}``)."""
+        for nodeid, ids in data.get("collected", {}).items():
+            self.collected(nodeid, ids)
+        for nodeid in data.get("deselected", []):
+            self.deselected.add(nodeid)
+
+    def collection(self) -> dict[str, Any]:
+        return {
+            "collected": {n: r.ids for n, r in self.tests.items()},
+            "deselected": sorted(self.deselected),
+        }
+
+    def observe(self, report: pytest.TestReport) -> None:
+        data: dict[str, Any] | None = getattr(report, "conformance", None)
+        record = self.tests.get(report.nodeid)
+        if data is None:
+            # A report the kit did not classify: xdist's, for a worker that died inside this test.
+            if record is None or not report.failed or not record.ids:
+                return
+            data = {
+                "outcome": "failed",
+                "failure_kind": "crashed",
+                "message": "the pytest worker running this test died: " + short_message(report),
+            }
+        if record is None:
+            record = self.tests[report.nodeid] = TestRecord(report.nodeid, list(data["ids"]))
+        if not record.ids:
             return
         record.duration_s += report.duration
-        if report.skipped and not hasattr(report, "wasxfail"):
-            longrepr = report.longrepr
-            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            record.outcome, record.message = "skipped", reason.removeprefix("Skipped: ")
-            return
-        if report.passed and report.when == "call" and record.outcome == "not-tested":
-            record.outcome = "passed"
-            return
-        if not report.failed:
-            return
-        kind = failure_kind(call.excinfo.value if call.excinfo else None)
-        record.outcome = "not-testable" if kind == "not-testable" else "failed"
-        record.failure_kind = kind
-        record.message = _short(report)
-        levels = {index()[i].level for i in record.ids}
-        if not self.strict and "MUST" not in levels and kind != "kit-error":
-            # SHOULD/MAY: reported as such, but only --conformance-strict fails the run.
-            report.outcome = "skipped"
-            report.wasxfail = f"{'/'.join(sorted(levels))} not met ({', '.join(record.ids)}): {record.message}"
+        outcome = data["outcome"]
+        if outcome == "skipped":
+            record.outcome, record.message = "skipped", data.get("message")
+        elif outcome == "not-tested":
+            record.message = data.get("message")
+        elif outcome == "passed":
+            if record.outcome == "not-tested":
+                record.outcome = "passed"
+        elif record.outcome not in ("failed", "not-testable") or not record.failure_kind:
+            record.outcome = outcome
+            record.failure_kind = data.get("failure_kind")
+            record.message = data.get("message")
+            record.known = bool(data.get("known"))
 
     # -- per requirement -------------------------------------------------------------
+    def _not_tested_reason(self, tests: list[TestRecord]) -> str:
+        if not tests:
+            return "cited by no collected test"
+        judged = [t.message for t in tests if t.message and t.message.startswith(NOT_JUDGED)]
+        if judged:
+            return judged[0]
+        if all(t.nodeid in self.deselected for t in tests):
+            return "its tests were deselected (-k, -m or node ids)"
+        return "no citing test ran (the run stopped early?)"
+
     def requirements(self) -> list[dict[str, Any]]:
         by_id: dict[str, list[TestRecord]] = {}
         for record in self.tests.values():
@@ -121,36 +248,113 @@ class Recorder:
                 "anchor": req.anchor,
             }
             outcomes = [t.outcome for t in tests]
-            for outcome in ("not-testable", "failed"):
-                if outcome in outcomes:
-                    row["outcome"] = outcome
-                    row["failure_kinds"] = sorted({t.failure_kind for t in tests if t.failure_kind})
-                    break
+            if self.scope is not None and rid not in self.scope:
+                row["outcome"] = "not-tested"
+                row["reason"] = "not selected (--requirement)"
             else:
-                if "passed" in outcomes:
-                    row["outcome"] = "passed"
-                elif "skipped" in outcomes:
-                    row["outcome"] = "skipped"
-                    row["reason"] = next(t.message for t in tests if t.outcome == "skipped")
+                for outcome in ("not-testable", "failed"):
+                    if outcome in outcomes:
+                        row["outcome"] = outcome
+                        row["failure_kinds"] = sorted({t.failure_kind for t in tests if t.failure_kind})
+                        break
                 else:
-                    row["outcome"] = "not-tested"
-                    row["reason"] = "cited by no test" if not tests else "no citing test ran (deselected?)"
-            row["tests"] = [t.as_json() for t in tests]
+                    if "passed" in outcomes:
+                        row["outcome"] = "passed"
+                    elif "skipped" in outcomes:
+                        row["outcome"] = "skipped"
+                        row["reason"] = next(t.message or "skipped" for t in tests if t.outcome == "skipped")
+                    else:
+                        row["outcome"] = "not-tested"
+                        row["reason"] = self._not_tested_reason(tests)
+            entry = self.baseline.entries.get(rid) if self.baseline else None
+            if entry is not None and row["outcome"] in ("failed", "not-testable"):
+                row["known_failure"] = {"reason": entry.reason, **({"link": entry.link} if entry.link else {})}
+            row["tests"] = [t.as_json() for t in tests if t.nodeid not in self.deselected]
             rows.append(row)
         return rows
 
+    def _in_scope_binding(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            r for r in rows if (self.strict or r["level"] == "MUST") and (self.scope is None or r["id"] in self.scope)
+        ]
+
     def verdict(self, rows: list[dict[str, Any]]) -> str:
-        binding = [r for r in rows if self.strict or r["level"] == "MUST"]
+        binding = self._in_scope_binding(rows)
+        if self.internal_error is not None:
+            return (
+                "not-conformant" if any(r["outcome"] in ("failed", "not-testable") for r in binding) else "incomplete"
+            )
         if any(r["outcome"] in ("failed", "not-testable") for r in binding):
             return "not-conformant"
         if any(r["outcome"] == "not-tested" for r in binding):
             return "incomplete"
         return "conformant"
 
+    def gate(self, rows: list[dict[str, Any]]) -> Gate:
+        """The verdict, and the exit status CI acts on (the baseline turns known failures green)."""
+        verdict = self.verdict(rows)
+        binding = self._in_scope_binding(rows)
+        failing = [r["id"] for r in binding if r["outcome"] in ("failed", "not-testable")]
+        known = [rid for rid in failing if self.baseline and rid in self.baseline.entries]
+        # A failure in a known requirement can still be new: a test citing it with an unlisted one.
+        new = [rid for rid in failing if rid not in known]
+        stale = []
+        if self.baseline is not None:
+            stale = [r["id"] for r in binding if r["id"] in self.baseline.entries and r["outcome"] == "passed"]
+        untested = [r for r in binding if r["outcome"] == "not-tested"]
+        lines: list[str] = []
+        if self.baseline is not None:
+            lines.append(
+                f"conformance: baseline {self.baseline.path}: {len(known)} known failure(s), "
+                f"{len(new)} new, {len(stale)} stale"
+            )
+            lines.extend(f"conformance: NEW FAILURE {rid}: not in the baseline" for rid in new)
+            lines.extend(f"conformance: STALE {rid} passes now: remove it from the baseline" for rid in stale)
+        if untested:
+            by_reason: dict[str, list[str]] = {}
+            for r in untested:
+                by_reason.setdefault(r.get("reason", ""), []).append(r["id"])
+            for reason, ids in by_reason.items():
+                shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+                lines.append(f"conformance: {len(ids)} requirement(s) not reached ({reason}): {shown}")
+        if self.internal_error is not None:
+            status = EXIT_INTERNAL_ERROR
+            lines.append(
+                "conformance: pytest or the kit crashed (INTERNALERROR above); the outcomes cover what ran before"
+            )
+        elif new or stale:
+            status = EXIT_NOT_CONFORMANT
+        elif untested:
+            status = EXIT_INCOMPLETE
+        elif failing and self.baseline is None:
+            status = EXIT_NOT_CONFORMANT
+        else:
+            status = EXIT_CONFORMANT
+        return Gate(verdict, status, lines, known, new, stale)
+
     def as_json(self) -> dict[str, Any]:
         rows = self.requirements()
+        gate = self.gate(rows)
         summary = {outcome: sum(r["outcome"] == outcome for r in rows) for outcome in OUTCOMES}
         info = self.info
+        run: dict[str, Any] = {
+            "started_at": self.started_at,
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "strict": self.strict,
+            "hypothesis_seed": self.seed,
+        }
+        if self.scope is not None:
+            run["selected"] = sorted(self.scope)
+        if self.internal_error is not None:
+            run["internal_error"] = self.internal_error
+        out_summary: dict[str, Any] = {**summary, "verdict": gate.verdict, "exit_status": gate.exit_status}
+        if self.baseline is not None:
+            out_summary["baseline"] = {
+                "path": self.baseline.path,
+                "known": gate.known,
+                "new": gate.new,
+                "stale": gate.stale,
+            }
         return {
             "report_version": REPORT_VERSION,
             "kit": {"name": "agent-session-conformance", "version": __version__},
@@ -162,13 +366,8 @@ class Recorder:
                 "claims": sorted(info.claims),
                 "target": info.target,
             },
-            "run": {
-                "started_at": self.started_at,
-                "duration_s": round(time.monotonic() - self.started, 3),
-                "strict": self.strict,
-                "hypothesis_seed": self.seed,
-            },
-            "summary": {**summary, "verdict": self.verdict(rows)},
+            "run": run,
+            "summary": out_summary,
             "requirements": rows,
         }
 
@@ -180,13 +379,15 @@ class Recorder:
         """The report as Markdown, for a CI step summary: verdict, counts per area, then every non-pass."""
         data = self.as_json()
         impl, summary, rows = data["implementation"], data["summary"], data["requirements"]
+        selected = data["run"].get("selected")
         lines = [
             f"## Conformance: {impl['name']} {impl['version']} — **{summary['verdict']}**",
             "",
             (
                 f"Spec {data['spec_version']}, kit {data['kit']['version']}, `--impl={impl['target']}`, "
                 f"`--hypothesis-seed={data['run']['hypothesis_seed']}`"
-                f"{', strict' if data['run']['strict'] else ''}."
+                f"{', strict' if data['run']['strict'] else ''}"
+                f"{f', selected: {len(selected)} requirement(s)' if selected is not None else ''}."
             ),
             "",
             "| area | " + " | ".join(OUTCOMES) + " |",
@@ -195,23 +396,53 @@ class Recorder:
         for area in sorted({r["area"] for r in rows}):
             counts = [sum(r["outcome"] == o for r in rows if r["area"] == area) for o in OUTCOMES]
             lines.append(f"| {area} | " + " | ".join(map(str, counts)) + " |")
-        problems = [r for r in rows if r["outcome"] in ("failed", "not-testable", "not-tested")]
+        if "baseline" in summary:
+            base = summary["baseline"]
+            new, stale = ", ".join(base["new"]) or "none", ", ".join(base["stale"]) or "none"
+            lines += [
+                "",
+                (
+                    f"Baseline `{base['path']}`: {len(base['known'])} known, {len(base['new'])} new ({new}), "
+                    f"{len(base['stale'])} stale ({stale})."
+                ),
+            ]
+        problems = [
+            r
+            for r in rows
+            if r["outcome"] in ("failed", "not-testable")
+            or (r["outcome"] == "not-tested" and (selected is None or r["id"] in selected))
+        ]
         if problems:
             lines += ["", "| requirement | level | outcome | why |", "|---|---|---|---|"]
             for row in problems:
                 why = next((t.get("message", "") for t in row["tests"] if t.get("message")), row.get("reason", ""))
                 why = why.splitlines()[0].replace("|", "\\|")[:160] if why else ""
                 kinds = f" ({', '.join(row['failure_kinds'])})" if row.get("failure_kinds") else ""
+                known = " — known (baseline)" if "known_failure" in row else ""
                 link = f"[{row['id']}]({row['anchor']}) {row['title']}"
-                lines.append(f"| {link} | {row['level']} | {row['outcome']}{kinds} | {why} |")
+                lines.append(f"| {link} | {row['level']} | {row['outcome']}{kinds}{known} | {why} |")
         return "\n".join(lines) + "\n"
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, written: list[str]) -> tuple[list[str], Gate]:
         rows = self.requirements()
+        gate = self.gate(rows)
         counts = ", ".join(f"{sum(r['outcome'] == o for r in rows)} {o}" for o in OUTCOMES)
-        lines = [f"conformance: {len(rows)} requirements: {counts} -> {self.verdict(rows)}"]
+        scope = ""
+        if self.scope is not None:
+            scope = f" ({len(self.scope)} selected by --requirement)"
+        lines = []
         for row in rows:
             if row["outcome"] in ("failed", "not-testable"):
                 kinds = ", ".join(row.get("failure_kinds", []))
-                lines.append(f"  {row['outcome'].upper():12} {row['level']:6} {row['id']} {row['title']} [{kinds}]")
-        return lines
+                known = " (known: in the baseline)" if "known_failure" in row else ""
+                lines.append(
+                    f"  {row['outcome'].upper():12} {row['level']:6} {row['id']} {row['title']} [{kinds}]{known}"
+                )
+        lines.extend(gate.lines)
+        files = f"; wrote {', '.join(written)}" if written else ""
+        lines.append(
+            f"conformance: {len(rows)} requirements{scope}: {counts} -> {gate.verdict}"
+            f" (exit status {gate.exit_status}){files}"
+        )
+        lines.append(f"conformance: replay this run with --hypothesis-seed={self.seed}")
+        return lines, gate

@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING, Any
 from conformance._connection import Connection
 from conformance._loading import ImplSpecError, info_of
 from conformance._protocol import BAD_REQUEST, PROTOCOL_VERSION, encode_values, hello_args, schema_problems
-from conformance.errors import ImplementationError, ImplementationFault, KitError
+from conformance._traceback import kit_frame
+from conformance.errors import ImplementationError, ImplementationFault, KitError, RootCause
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,6 +33,10 @@ if TYPE_CHECKING:
 
 PREFIX = "exec:"
 STARTUP_TIMEOUT = 30.0
+#: When the adapter process died in each of this many tests in a row, the kit stops restarting it:
+#: every later test would only repeat the crash (and its stderr) once more.  A crash that only some
+#: operations cause lets the tests between pass, and the count starts again.
+GIVE_UP_AFTER = 3
 FORM = 'exec:COMMAND, e.g. --impl="exec:node examples/node-adapter/adapter.mjs"'
 
 
@@ -58,6 +65,10 @@ class AdapterProcess:
         self._lock = threading.Lock()
         self._instances = itertools.count(1)
         self.starts = 0
+        self.last_death = ""
+        self.dying_tests = 0  # consecutive tests in which the process died
+        self._dead_at_start = False
+        self._restarts_in_test = 0
         self.info = self._start_checked()
 
     def _start(self) -> tuple[Connection, dict[str, Any]]:
@@ -95,7 +106,16 @@ class AdapterProcess:
             if self._conn is not None and self._conn.alive:
                 return self._conn
             if self._conn is not None:
+                fault = self._conn.fault
+                self.last_death = fault.what.splitlines()[0] if fault is not None else "it exited"
                 self._conn.close()
+            if self.dying_tests >= GIVE_UP_AFTER:
+                msg = (
+                    f"the adapter process died in each of {self.dying_tests} tests in a row, so the kit stops "
+                    f"restarting it; the last time: {self.last_death}"
+                )
+                raise RootCause(msg, scope="adapter")
+            self._restarts_in_test += 1
             conn, hello = self._start()
             impl = hello["implementation"]
             if (impl["name"], impl["version"], frozenset(impl["claims"])) != (
@@ -108,6 +128,18 @@ class AdapterProcess:
                 raise conn.fault
             self._conn = conn
             return conn
+
+    def begin_test(self) -> None:
+        with self._lock:
+            self._dead_at_start = self._conn is None or not self._conn.alive
+            self._restarts_in_test = 0
+
+    def end_test(self) -> None:
+        """Count the test as one in which the process died, or start the count again."""
+        with self._lock:
+            dead_now = self._conn is None or not self._conn.alive
+            died = dead_now or self._restarts_in_test > (1 if self._dead_at_start else 0)
+            self.dying_tests = self.dying_tests + 1 if died else 0
 
     def transport(self, storage_dir: Path) -> SubprocessTransport:
         """A fresh, isolated instance over ``storage_dir``."""

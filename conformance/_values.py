@@ -6,6 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from conformance._traceback import kit_frame
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
+
+
 __all__ = ["NON_JSON_KINDS", "NonJSON", "contains_non_json", "json_equal", "materialize"]
 
 #: Each kind of non-JSON value the suite may ask a transport to materialise.

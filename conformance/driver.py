@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from conformance._traceback import kit_frame
 from conformance.errors import ImplementationError, NotTestable
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -15,6 +15,7 @@ __all__ = [
     "ImplementationFault",
     "KitError",
     "NotTestable",
+    "RootCause",
 ]
 
 
@@ -45,6 +46,21 @@ class ImplementationFault(ConformanceError):
         self.what = what
         self.detail = detail
         super().__init__(f"{what}\n{detail}" if detail else what)
+
+
+class RootCause(ImplementationFault):
+    """A crash that every later test of its area (``scope``) would repeat: said once, in full.
+
+    Raised when an area's factory raises or returns no object on a test's first call, and when an
+    adapter process keeps dying.  The kit reports the first occurrence with its traceback; later
+    tests of the same scope fail at once with a one-line reference to it (``repeated``).
+    """
+
+    def __init__(self, summary: str, detail: str = "", *, scope: str | None = None, repeated: bool = False) -> None:
+        self.summary = summary
+        self.scope = scope
+        self.repeated = repeated
+        super().__init__(summary, detail)
 
 
 class NotTestable(ConformanceError):

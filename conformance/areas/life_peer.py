@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance._data import validator_for
+from conformance._traceback import kit_frame
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

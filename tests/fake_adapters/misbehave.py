@@ -40,6 +40,7 @@ MODES = {
     "old-protocol": "answers the handshake with protocol 2.0",
     "bad-hello": "answers the handshake without claims",
     "unknown-claim": "claims a capability the kit does not know",
+    "die-after-3": "every process exits with status 9 after answering three requests (restarts too)",
 }
 
 
@@ -84,6 +85,12 @@ class Misbehaving(Bridge):
                 hello["implementation"]["claims"] = ["hist", "hist.teleport"]
             self.raw(json.dumps({"id": rid, "result": hello}).encode() + b"\n")
             return
+        if mode == "die-after-3":
+            self.served = getattr(self, "served", 0) + 1
+            if self.served > 3:
+                sys.stderr.write("fatal: out of file handles after three requests\n")
+                sys.stderr.flush()
+                os._exit(9)
         if mode == "flood":
             sys.stderr.write("flood " * 10_000 + "\n")  # 60 KB
             sys.stderr.flush()
@@ -131,7 +138,7 @@ def main() -> None:
         sys.exit(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     if log := os.environ.get("FAKE_ADAPTER_LOG"):
         path = Path(log)
-        if path.exists() and mode not in ("flood", "wrong-answer", "bad-request"):
+        if path.exists() and mode not in ("flood", "wrong-answer", "bad-request", "die-after-3"):
             mode = "well"  # a restart: this process behaves
         with path.open("a") as f:
             f.write(f"start {os.getpid()}\n")
