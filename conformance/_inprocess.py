@@ -18,12 +18,16 @@ import concurrent.futures
 import contextvars
 import functools
 import inspect
+import json
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from conformance._traceback import kit_frame
 from conformance._values import materialize
 from conformance.contract import error_kind_of
-from conformance.errors import ImplementationError, ImplementationFault, KitError
+from conformance.errors import ConformanceError, ImplementationError, ImplementationFault, KitError, RootCause
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -44,9 +48,15 @@ class AreaBinding:
         self.env = env
         self._pool = pool
         self._root: Any = None
+        self._opened: set[str] = set()
 
-    async def invoke(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call an implementation method, await it if needed, and translate what it raises."""
+    async def invoke(self, fn: Callable[..., Any], *args: Any, answers: bool = True, **kwargs: Any) -> Any:
+        """Call an implementation method, await it if needed, and translate what it raises.
+
+        An ``Exception`` is an answer of the kind it maps to (spec/contract.md), unless the
+        operation has no error answers (``answers=False``): then, like anything derived only from
+        ``BaseException``, it is a crash.
+        """
         op = getattr(fn, "__qualname__", repr(fn))
         try:
             if _concurrent.get() and not inspect.iscoroutinefunction(fn):
@@ -56,21 +66,53 @@ class AreaBinding:
                 result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            raise
         except Exception as exc:  # the implementation's own error: translate it to a kind
+            if not answers:
+                msg = f"{op} raised {type(exc).__name__}: {exc}; this operation has no error answers"
+                raise ImplementationFault(msg) from exc
             raise ImplementationError(
                 error_kind_of(exc), str(exc) or "(empty message)", op=op, exc_type=type(exc).__name__
             ) from exc
+        except BaseException as exc:
+            msg = f"{op} raised {type(exc).__name__}, which derives only from BaseException: not an answer"
+            raise ImplementationFault(msg) from exc
         return result
 
     async def call_factory(self) -> Any:
-        factory = getattr(self.impl, self.factory_name, None)
+        return await self.open_factory(self.factory_name)
+
+    async def open_factory(self, factory_name: str) -> Any:
+        """Call one of the implementation's factories for this area.
+
+        On a test's first call, a factory that raises, or returns null, fails every test of the
+        area the same way: that is a :class:`RootCause`, reported once.  Later calls (a restart)
+        fail only the test that made them.
+        """
+        factory = getattr(self.impl, factory_name, None)
         if factory is None:
             msg = (
-                f"the implementation claims {self.area!r} but has no {self.factory_name}() factory; "
-                f"add `def {self.factory_name}(self, env): ...` (see conformance.areas.{self.area})"
+                f"the implementation claims {self.area!r} but has no {factory_name}() factory; "
+                f"add `def {factory_name}(self, env): ...` (see conformance.areas.{self.area})"
             )
-            raise ImplementationError("unsupported", msg, op=f"{self.area}.{self.factory_name}")
-        return await self.invoke(factory, self.env)
+            raise ImplementationError("unsupported", msg, op=f"{self.area}.{factory_name}")
+        first = factory_name not in self._opened
+        self._opened.add(factory_name)
+        call = f"{factory_name}(env)"
+        try:
+            result = await self.invoke(factory, self.env)
+        except ImplementationError as exc:
+            if not first or exc.kind == "unsupported":
+                raise
+            cause = f"{call} raised {exc.exc_type or exc.kind}: {exc.message}"
+            raise RootCause(cause, scope=self.area) from exc.__cause__
+        if result is None:
+            msg = f"{call} returned None; it must return the object the {self.area} area works on"
+            if first:
+                raise RootCause(msg, scope=self.area)
+            raise ImplementationFault(msg)
+        return result
 
     @staticmethod
     def lookup(table: dict[str, Any], args: dict[str, Any], key: str) -> Any:
@@ -128,6 +170,9 @@ class InProcessTransport:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(self.timeout)
+        except ConformanceError as exc:
+            # Raised on the loop thread: its frames there are the kit's; the implementation's are in its cause.
+            raise exc.with_traceback(None) from exc.__cause__
         except concurrent.futures.TimeoutError:
             future.cancel()
             self._broken = f"{what} hung for more than {self.timeout:g} s"
@@ -148,7 +193,7 @@ class InProcessTransport:
         return await self._binding(area).dispatch(name, materialize(args))
 
     def call(self, op: str, args: dict[str, Any]) -> Any:
-        return self._run(self._dispatch(op, args), op)
+        return _json_result(op, self._run(self._dispatch(op, args), op))
 
     def concurrently(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
         async def one(op: str, args: dict[str, Any]) -> Any:
@@ -162,7 +207,10 @@ class InProcessTransport:
             return list(await asyncio.gather(*(one(op, args) for op, args in calls)))
 
         results: list[Any] = self._run(together(), f"{len(calls)} concurrent operations")
-        return results
+        return [
+            r if isinstance(r, ImplementationError) else _json_result(op, r)
+            for (op, _), r in zip(calls, results, strict=True)
+        ]
 
     def advance_clock(self, seconds: float) -> None:
         advance = getattr(self.env.clock, "advance", None)
@@ -178,8 +226,11 @@ class InProcessTransport:
         self._closed = True
 
         async def close_all() -> None:
-            for binding in self._areas.values():
-                await binding.aclose()
+            try:
+                for binding in self._areas.values():
+                    await binding.aclose()
+            finally:
+                await _finish_leftovers()
 
         try:
             if not self._broken:
@@ -190,3 +241,31 @@ class InProcessTransport:
                 self._thread.join(timeout=self.timeout)
                 self._loop.close()
             self._pool.shutdown(wait=not self._broken, cancel_futures=True)
+            self._areas.clear()
+
+
+async def _finish_leftovers() -> None:
+    """Cancel the tasks the implementation left running and close its async generators."""
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=1.0)
+    await asyncio.get_running_loop().shutdown_asyncgens()
+
+
+def _json_result(op: str, result: Any) -> Any:
+    """The result itself (not a copy: HIST-028 looks for aliasing), or a crash if JSON cannot carry it.
+
+    The same test as the subprocess bridge's (``json.dumps`` without NaN), so that both transports
+    call a set, a datetime or a NaN in a result the same thing: a crash, not a wrong answer.
+    """
+    if result is None or type(result) in (str, int, bool):
+        return result
+    try:
+        json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        msg = f"{op}: the result is not JSON ({exc}): {type(result).__name__}"
+        raise ImplementationFault(msg) from None
+    return result

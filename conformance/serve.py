@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import os
 import sys
 import threading
 import traceback
@@ -96,6 +97,9 @@ class Bridge:
         except Exception as exc:  # a bug in the bridge: say so on stderr, answer internal
             traceback.print_exc(file=sys.stderr)
             self.reply(rid, code="internal", message=f"conformance.serve failed: {type(exc).__name__}: {exc}")
+        except BaseException as exc:
+            traceback.print_exc(file=sys.stderr)
+            self.reply(rid, code="internal", message=f"{type(exc).__name__} (derives only from BaseException): {exc}")
         else:
             self.reply(rid, result=result)
 
@@ -147,8 +151,22 @@ def main(argv: list[str] | None = None) -> int:
     except ImplSpecError as exc:
         sys.stderr.write(f"conformance.serve: {exc}\n")
         return 2
-    Bridge(impl, sys.stdout.buffer).serve(sys.stdin.buffer)
+    Bridge(impl, _protocol_stdout()).serve(sys.stdin.buffer)
     return 0
+
+
+def _protocol_stdout() -> IO[bytes]:
+    """Keep stdout for the protocol alone: what the implementation prints goes to stderr.
+
+    The protocol's stream is a duplicate of file descriptor 1, and descriptor 1 itself (and
+    ``sys.stdout``) now lead to stderr, so a stray ``print`` or a C library's output cannot
+    corrupt a reply.
+    """
+    sys.stdout.flush()
+    protocol = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._inprocess import AreaBinding
-from conformance.errors import ImplementationError
+from conformance._traceback import kit_frame
+
+__tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -94,6 +96,9 @@ class LifecycleImplementation(Protocol):
     def open_lifecycle_server(self, env: Environment) -> _MaybeAwait: ...
 
 
+#: Operations the spec gives no error answers: anything they raise is a crash, never an error kind.
+_NO_ANSWERS = frozenset({"deliver", "outbox", "registry", "events", "diagnostics"})
+
 _CLIENT_OPS = {
     # op name: (method, positional argument keys, optional keyword argument keys)
     "create": ("create", (), ("session_id",)),
@@ -123,11 +128,7 @@ class InProcessLife(AreaBinding):
         self._server: Any = None
 
     async def _open(self, factory_name: str) -> Any:
-        factory = getattr(self.impl, factory_name, None)
-        if factory is None:
-            msg = f"the implementation claims LIFE but has no {factory_name}(env) factory (see conformance.areas.life)"
-            raise ImplementationError("unsupported", msg, op=f"life.{factory_name}")
-        return await self.invoke(factory, self.env)
+        return await self.open_factory(factory_name)
 
     async def dispatch(self, name: str, args: dict[str, Any]) -> Any:
         if name in _CLIENT_OPS:
@@ -135,7 +136,8 @@ class InProcessLife(AreaBinding):
                 self._client = await self._open("open_lifecycle_client")
             method, positional, optional = _CLIENT_OPS[name]
             kwargs = {key: args[key] for key in optional if key in args}
-            return await self.invoke(getattr(self._client, method), *(args.get(k) for k in positional), **kwargs)
+            fn = getattr(self._client, method)
+            return await self.invoke(fn, *(args.get(k) for k in positional), answers=name not in _NO_ANSWERS, **kwargs)
         if name in ("server_handle", "server_touch"):
             if self._server is None:
                 self._server = await self._open("open_lifecycle_server")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import pytest
 
@@ -12,7 +13,9 @@ from conformance._values import json_equal
 from conformance.errors import ImplementationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
+
+T = TypeVar("T")
 
 
 class ExpectedError:
@@ -32,6 +35,8 @@ def expect_error(kind: str, doing: str) -> Iterator[ExpectedError]:
     try:
         yield caught
     except ImplementationError as exc:
+        if exc.kind == "internal":
+            raise  # a crash is not an answer, here or anywhere (spec/contract.md)
         if exc.kind != kind:
             pytest.fail(f"{doing}: expected a {kind!r} error, got {exc.kind!r}: {exc.message}", pytrace=False)
         if not exc.message.strip():
@@ -39,6 +44,33 @@ def expect_error(kind: str, doing: str) -> Iterator[ExpectedError]:
         caught.error = exc
     else:
         pytest.fail(f"{doing}: expected a {kind!r} error, but the operation succeeded", pytrace=False)
+
+
+def pick(data: Any, seen: Sequence[T], label: str) -> T:
+    """One of ``seen``, chosen by position.
+
+    Models draw a position, never the value: values an implementation minted (task ids, tokens)
+    differ from run to run, and a strategy built over them (``sampled_from(ids)``) differs too,
+    which Hypothesis reports as ``FlakyStrategyDefinition`` instead of replaying the failure.
+    """
+    from hypothesis import strategies as st
+
+    position: int = data.draw(st.integers(0, len(seen) - 1), label=label)
+    return seen[position]
+
+
+NOT_JUDGED = "not judged: "
+
+
+def not_judged(relies_on: str, why: str) -> NoReturn:
+    """End a test that cannot judge its requirement because another requirement's behaviour is missing.
+
+    A test of R asserts only what R says (spec/README, "Blame"); when the observation it needs
+    depends on behaviour that R does not demand (a rejection that R only describes the effect of),
+    and the implementation lacks it, R is not judged by this test.  The report shows the test as
+    not-tested with this reason; the requirement relied on fails on its own tests.
+    """
+    pytest.skip(f"{NOT_JUDGED}relies on {relies_on}: {why}")
 
 
 #: Caller-supplied ids that every area rejects (HIST-026; STORE and ID follow the same rule).
@@ -69,6 +101,51 @@ def show(value: Any) -> str:
 def assert_json_equal(actual: Any, expected: Any, doing: str) -> None:
     """Equality under the JSON data model (``true`` is not ``1``; ``1.0`` is ``1``)."""
     if not json_equal(actual, expected):
+        pytest.fail(f"{doing}:\n  expected {show(expected)}\n  got      {show(actual)}", pytrace=False)
+
+
+_TIMESTAMPS = ("startTime", "modifiedTime")
+
+
+def _instants_as_instants(envelope: Any) -> Any:
+    """An event envelope with its metadata timestamps replaced by the UTC instants they denote."""
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("metadata"), dict):
+        return envelope
+    metadata = dict(envelope["metadata"])
+    for key in _TIMESTAMPS:
+        text = metadata.get(key)
+        if isinstance(text, str):
+            try:
+                instant = dt.datetime.fromisoformat(text.replace("z", "Z"))
+            except ValueError:
+                continue
+            if instant.tzinfo is not None:
+                metadata[key] = {"instant": instant.astimezone(dt.UTC).isoformat()}
+    return {**envelope, "metadata": metadata}
+
+
+def events_equal(actual: Any, expected: Any) -> bool:
+    """Envelopes (an envelope, a list of them, or of ``{"handler", "event"}`` records) equal as events."""
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, list):
+            return [norm(v) for v in value]
+        if isinstance(value, dict) and set(value) == {"handler", "event"}:
+            return {"handler": value["handler"], "event": _instants_as_instants(value["event"])}
+        return _instants_as_instants(value)
+
+    return json_equal(norm(actual), norm(expected))
+
+
+def assert_events_equal(actual: Any, expected: Any, doing: str) -> None:
+    """Envelopes equal under JSON, with timestamps compared as instants.
+
+    For requirements that are about which events arrive, not how their timestamps are written:
+    a typed SDK that parses ``…00.250Z`` and writes back ``…00.250000+00:00`` delivers the same
+    event (only LIFE-001 is about the envelope kept as it was sent).
+    """
+
+    if not events_equal(actual, expected):
         pytest.fail(f"{doing}:\n  expected {show(expected)}\n  got      {show(actual)}", pytrace=False)
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conformance._values import NON_JSON_KINDS, NonJSON
 from conformance.errors import ImplementationError
-from conformance.suite._support import assert_json_equal, expect_error, item, items, show
+from conformance.suite._support import assert_json_equal, expect_error, item, items, not_judged, show
 
 requirement = pytest.mark.requirement
 
@@ -51,8 +51,14 @@ def test_rejected_batch_stores_nothing(hist, bad, position):
     h.add(items(1, 2))
     batch = items(3, 4, 5)
     batch.insert({"first": 0, "middle": 2, "last": 3}[position], BAD_ITEMS[bad])
-    with expect_error("invalid_argument", f"add_items with a {bad} item in {position} place"):
+    try:
         h.add(batch)
+    except ImplementationError as exc:
+        if exc.kind == "internal":
+            raise  # a crash is not a rejection
+    else:
+        # HIST-010 is about batches that fail; that this one must fail is HIST-012/013's to judge.
+        not_judged("HIST-012/HIST-013", f"add_items accepted a batch with a {bad} item in {position} place")
     assert_json_equal(h.get(), items(1, 2), "the history after the rejected batch")
 
 

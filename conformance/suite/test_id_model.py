@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from conformance._values import json_equal
 from conformance.areas.id import IdentityClient
 from conformance.errors import ImplementationError
-from conformance.suite._support import show
+from conformance.suite._support import pick, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,7 +81,7 @@ class IdentityModel(RuleBasedStateMachine):
     @precondition(lambda self: self.sessions)
     @rule(data=st.data(), steps=st.integers(1, 3))
     def run(self, data: st.DataObject, steps: int) -> None:
-        sid = data.draw(st.sampled_from(sorted(self.sessions)))
+        sid = pick(data, sorted(self.sessions), "session")
         self.counter += 1
         text = f"input {self.counter}"
         got = self.ids.run(sid, text, steps=steps)
@@ -96,7 +96,7 @@ class IdentityModel(RuleBasedStateMachine):
     @precondition(lambda self: any(o.session_id in self.sessions for o in self.ops))
     @rule(data=st.data(), through_json=st.booleans())
     def resume(self, data: st.DataObject, through_json: bool) -> None:
-        op = data.draw(st.sampled_from([o for o in self.ops if o.session_id in self.sessions]))
+        op = pick(data, [o for o in self.ops if o.session_id in self.sessions], "operation")
         token = json.loads(json.dumps(op.token)) if through_json else op.token
         if token is None:
             return  # a finished operation's caller holds no token
@@ -109,7 +109,7 @@ class IdentityModel(RuleBasedStateMachine):
     @precondition(lambda self: len(self.sessions) == 2 and any(o.token is not None for o in self.ops))
     @rule(data=st.data())
     def resume_on_the_wrong_session(self, data: st.DataObject) -> None:
-        op = data.draw(st.sampled_from([o for o in self.ops if o.token is not None]))
+        op = pick(data, [o for o in self.ops if o.token is not None], "operation with a token")
         other = next(s for s in self.sessions if s != op.session_id)
         calls = self.ids.remote_calls()
         try:
@@ -123,7 +123,7 @@ class IdentityModel(RuleBasedStateMachine):
     @precondition(lambda self: self.sessions)
     @rule(data=st.data(), state=states)
     def set_state(self, data: st.DataObject, state: dict[str, Any]) -> None:
-        sid = data.draw(st.sampled_from(sorted(self.sessions)))
+        sid = pick(data, sorted(self.sessions), "session")
         self.ids.set_state(sid, state)
         self.sessions[sid]["state"] = json.loads(json.dumps(state))
 

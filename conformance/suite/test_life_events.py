@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.areas.life_peer import event, notification
-from conformance.suite._support import assert_json_equal
+from conformance.suite._support import assert_events_equal, assert_json_equal
 
 requirement = pytest.mark.requirement
 
@@ -47,8 +47,8 @@ def test_an_unknown_event_type_reaches_wildcard_handlers_with_its_own_type(life,
     ]
     for params in unknown:
         peer.send(notification(params))
-    assert_json_equal(life.events("all"), unknown, "a wildcard handler after two events of unknown types")
-    assert_json_equal(life.events("updates"), [], "a session.updated handler after two events of unknown types")
+    assert_events_equal(life.events("all"), unknown, "a wildcard handler after two events of unknown types")
+    assert_events_equal(life.events("updates"), [], "a session.updated handler after two events of unknown types")
     peer.send(peer.event("session.updated", "a"))
     assert len(life.events("updates")) == 1, "a known event after unknown ones must still reach its typed handler"
 
@@ -81,10 +81,10 @@ MALFORMED = {
 def test_a_malformed_notification_is_dropped_and_the_client_keeps_working(life, peer, label):
     life.subscribe("all")
     peer.send(MALFORMED[label])  # an error raised here is a crash inside the notification handler
-    assert_json_equal(life.events("all"), [], f"what a handler received for a malformed notification ({label})")
+    assert_events_equal(life.events("all"), [], f"what a handler received for a malformed notification ({label})")
     good = peer.event("session.updated", "a")
     peer.send(good)
-    assert_json_equal(life.events("all"), [good["params"]], f"a valid event delivered after one with {label}")
+    assert_events_equal(life.events("all"), [good["params"]], f"a valid event delivered after one with {label}")
 
 
 @requirement("LIFE-004")
@@ -105,7 +105,7 @@ def test_a_raising_handler_does_not_stop_the_others(life, peer):
     one, two = peer.event("session.updated", "a"), peer.event("session.background", "a")
     peer.send(one, two)
     for name in ("first", "second", "third", "fourth"):
-        assert_json_equal(life.events(name), [one["params"], two["params"]], f"events of handler {name!r}")
+        assert_events_equal(life.events(name), [one["params"], two["params"]], f"events of handler {name!r}")
 
 
 @requirement("LIFE-006")
@@ -134,8 +134,8 @@ def test_an_unsubscribed_handler_receives_nothing_more(life, peer):
         life.unsubscribe(name)
     peer.send(second)
     for name in ("wildcard", "session-a", "typed"):
-        assert_json_equal(life.events(name), [first["params"]], f"events of {name!r}, unsubscribed after the first")
-    assert_json_equal(
+        assert_events_equal(life.events(name), [first["params"]], f"events of {name!r}, unsubscribed after the first")
+    assert_events_equal(
         life.events("keeper"), [first["params"], second["params"]], "events of a handler still subscribed"
     )
     life.subscribe("wildcard")  # the name is free again
@@ -154,11 +154,11 @@ def test_events_for_unknown_sessions_reach_no_other_session(life, peer):
         peer.event("session.deleted", "ghost"),
     ]
     peer.send(*ghosts)
-    assert_json_equal(life.events("session-a"), [], "a handler of session a after events for unknown sessions")
-    assert_json_equal(
+    assert_events_equal(life.events("session-a"), [], "a handler of session a after events for unknown sessions")
+    assert_events_equal(
         life.events("all"), [g["params"] for g in ghosts], "a wildcard handler receives every valid event"
     )
     assert life.sessions() == ["a"], f"events alone registered sessions: {life.sessions()}"
     own = peer.event("session.updated", "a")
     peer.send(own)
-    assert_json_equal(life.events("session-a"), [own["params"]], "a handler of session a after an event for a")
+    assert_events_equal(life.events("session-a"), [own["params"]], "a handler of session a after an event for a")

@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from conformance._values import json_equal
 from conformance.areas.task import STATES, TERMINAL_STATES, TaskClient
 from conformance.errors import ImplementationError
-from conformance.suite._support import show
+from conformance.suite._support import pick, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,7 +92,7 @@ class TaskModel(RuleBasedStateMachine):
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), with_context=st.booleans(), stranger=strangers)
     def send_to_task(self, data: st.DataObject, with_context: bool, stranger: bool) -> None:
-        task = self.tasks[data.draw(st.sampled_from(list(self.tasks)))]
+        task = self.tasks[pick(data, list(self.tasks), "task")]
         owner = next(o for o in OWNERS if o != task.owner) if stranger else task.owner
         body = self.message()
         extra = {"context_id": task.context_id} if with_context else {}
@@ -110,7 +110,7 @@ class TaskModel(RuleBasedStateMachine):
     @precondition(lambda self: self.contexts)
     @rule(data=st.data(), stranger=strangers)
     def send_to_context(self, data: st.DataObject, stranger: bool) -> None:
-        context_id = data.draw(st.sampled_from(list(self.contexts)))
+        context_id = pick(data, list(self.contexts), "context")
         context_owner, task_ids = self.contexts[context_id]
         owner = next(o for o in OWNERS if o != context_owner) if stranger else context_owner
         body = self.message()
@@ -131,7 +131,7 @@ class TaskModel(RuleBasedStateMachine):
     @precondition(lambda self: self.tasks)
     @rule(data=st.data(), state=states, stranger=strangers)
     def set_state(self, data: st.DataObject, state: str, stranger: bool) -> None:
-        task = self.tasks[data.draw(st.sampled_from(list(self.tasks)))]
+        task = self.tasks[pick(data, list(self.tasks), "task")]
         owner = next(o for o in OWNERS if o != task.owner) if stranger else task.owner
         call = lambda: self.client(owner).set_state(task.task_id, state)  # noqa: E731
         if owner != task.owner:

@@ -27,8 +27,9 @@ class Miniature:
 
     requirement: str  # the one requirement ID it violates, e.g. "HIST-002"
     target: str  # the --impl value that selects it, e.g. "tests.miniatures.hist:limit_oldest"
-    also_fails: frozenset[str]  # other IDs the kit may legitimately fail too, because the bug shows there
+    also_fails: frozenset[str]  # other IDs the kit fails too, because the bug shows there (checked both ways)
     doc: str  # how it misbehaves
+    may_fail: frozenset[str] = frozenset()  # IDs it fails on some seeds only (model searches), not required
 
 
 class MiniatureImplementation:
@@ -38,13 +39,21 @@ class MiniatureImplementation:
     spec_version = reference_impl.SPEC_VERSION
 
     def __init__(
-        self, requirement: str, label: str, *, doc: str, claims: Collection[str], also_fails: Collection[str] = ()
+        self,
+        requirement: str,
+        label: str,
+        *,
+        doc: str,
+        claims: Collection[str],
+        also_fails: Collection[str] = (),
+        may_fail: Collection[str] = (),
     ) -> None:
         self.requirement = requirement
         self.name = f"miniature {requirement} ({label})"
         self.doc = doc
         self.claims = frozenset(claims)
         self.also_fails = frozenset(also_fails)
+        self.may_fail = frozenset(may_fail)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -56,7 +65,7 @@ def all_miniatures() -> list[Miniature]:
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         found.extend(
-            Miniature(value.requirement, f"{module.__name__}:{attr}", value.also_fails, value.doc)
+            Miniature(value.requirement, f"{module.__name__}:{attr}", value.also_fails, value.doc, value.may_fail)
             for attr, value in vars(module).items()
             if isinstance(value, MiniatureImplementation)
         )

@@ -52,10 +52,18 @@ class HistMiniature(MiniatureImplementation):
         base: type[HistoryStore] = MemoryHistory,
         claims: Collection[str] = reference_impl.memory.claims,
         also_fails: Collection[str] = (),
+        may_fail: Collection[str] = (),
     ) -> None:
         # Only HIST claims: the reference also claims other areas, which a HIST miniature does not open.
         claims = [c for c in claims if c.partition(".")[0] == "hist"]
-        super().__init__(requirement, label, doc=inspect.getdoc(broken) or "", claims=claims, also_fails=also_fails)
+        super().__init__(
+            requirement,
+            label,
+            doc=inspect.getdoc(broken) or "",
+            claims=claims,
+            also_fails=also_fails,
+            may_fail=may_fail,
+        )
         if issubclass(broken, HistorySession):
             self.store: type[HistoryStore] = type(f"{broken.__name__}Store", (base,), {"session_class": broken})
         else:
@@ -147,7 +155,7 @@ class NegativeLimitReturnsAll(HistorySession):
 
 
 negative_limit_returns_all = HistMiniature(
-    "HIST-005", "negative limit returns all", NegativeLimitReturnsAll, base=SQLiteHistory, also_fails=_ids(27)
+    "HIST-005", "negative limit returns all", NegativeLimitReturnsAll, base=SQLiteHistory
 )
 
 
@@ -222,7 +230,8 @@ same_instant_shuffled = HistMiniature(
     "HIST-008",
     "same instant shuffled",
     SameInstantShuffled,
-    also_fails=_ids(1, 2, 3, 4, 5, 6, 9, 10, 14, 15, 16, 18, 19, 20, 22, 27, 28),
+    also_fails=_ids(1, 2, 3, 4, 5, 6, 9, 10, 14, 15, 18, 20, 22, 27, 28),
+    may_fail=_ids(16, 19),  # whether a pop or clear test meets a shuffled pair depends on the shuffle
 )
 
 # --- writing -----------------------------------------------------------------------------
@@ -256,7 +265,7 @@ class StoresValidPrefix(HistorySession):
             self._store.append(self.session_id, [encode_item(item, f"items[{index}]")])
 
 
-partial_batch = HistMiniature("HIST-010", "rejected batch leaves a prefix", StoresValidPrefix, also_fails=_ids(27))
+partial_batch = HistMiniature("HIST-010", "rejected batch leaves a prefix", StoresValidPrefix)
 
 
 class EmptyBatchRaises(HistorySession):
@@ -286,9 +295,7 @@ class StringifiesNonJSON(HistorySession):
         self._store.append(self.session_id, [json.dumps(item, default=str) for item in items])
 
 
-stringifies_non_json = HistMiniature(
-    "HIST-012", "stringifies non-JSON values", StringifiesNonJSON, also_fails=_ids(10, 27)
-)
+stringifies_non_json = HistMiniature("HIST-012", "stringifies non-JSON values", StringifiesNonJSON)
 
 
 class AcceptsAnyValue(HistorySession):
@@ -304,7 +311,7 @@ class AcceptsAnyValue(HistorySession):
         self._store.append(self.session_id, [json.dumps(item) for item in items])
 
 
-accepts_any_value = HistMiniature("HIST-013", "accepts non-object items", AcceptsAnyValue, also_fails=_ids(10, 27))
+accepts_any_value = HistMiniature("HIST-013", "accepts non-object items", AcceptsAnyValue)
 
 
 class RoundsFloats(HistorySession):

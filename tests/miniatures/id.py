@@ -30,10 +30,18 @@ class IdMiniature(MiniatureImplementation):
     """An ID miniature: the reference agent service with one method overridden."""
 
     def __init__(
-        self, requirement: str, label: str, broken: type[AgentService], *, also_fails: Collection[str] = ()
+        self,
+        requirement: str,
+        label: str,
+        broken: type[AgentService],
+        *,
+        also_fails: Collection[str] = (),
+        may_fail: Collection[str] = (),
     ) -> None:
         doc = inspect.getdoc(broken) or ""
-        super().__init__(requirement, label, doc=doc, claims=AgentService.claims, also_fails=also_fails)
+        super().__init__(
+            requirement, label, doc=doc, claims=AgentService.claims, also_fails=also_fails, may_fail=may_fail
+        )
         self.service = broken
 
     def open_agent_service(self, env: Environment) -> AgentService:

@@ -26,10 +26,18 @@ class TaskMiniature(MiniatureImplementation):
     """A TASK miniature: the reference task service with one method overridden."""
 
     def __init__(
-        self, requirement: str, label: str, broken: type[TaskService], *, also_fails: Collection[str] = ()
+        self,
+        requirement: str,
+        label: str,
+        broken: type[TaskService],
+        *,
+        also_fails: Collection[str] = (),
+        may_fail: Collection[str] = (),
     ) -> None:
         doc = inspect.getdoc(broken) or ""
-        super().__init__(requirement, label, doc=doc, claims=TaskService.claims, also_fails=also_fails)
+        super().__init__(
+            requirement, label, doc=doc, claims=TaskService.claims, also_fails=also_fails, may_fail=may_fail
+        )
         self.service = broken
 
     def open_task_service(self, env: Environment) -> TaskService:

@@ -1,0 +1,172 @@
+"""Blame: every failure names the right requirement, with the right kind, on both transports.
+
+Two families prove it.  Single-deviation variants (tests/variants.py: the reference with one real
+library's behaviour) must fail exactly the requirements that behaviour violates.  Small fakes built
+here raise, return or print what real implementations do, and the failure kind must be the one
+spec/README gives it: an error of kind ``internal``, anything derived only from ``BaseException``,
+a result JSON cannot carry, and an exception from an operation that has no error answers are
+crashes, never wrong answers, in process and over ``conformance.serve`` alike.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance import SPEC_VERSION
+from tests.variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def failed(run) -> dict[str, list[str]]:
+    return {
+        r["id"]: r.get("failure_kinds", [])
+        for r in run.report["requirements"]
+        if r["outcome"] in ("failed", "not-testable")
+    }
+
+
+def served(target: str) -> str:
+    return "exec:" + shlex.join([sys.executable, "-m", "conformance.serve", target])
+
+
+@pytest.fixture
+def on_path(monkeypatch, pytester):
+    """Adapters started by the kit (conformance.serve) import the fakes and tests.variants too."""
+    paths = [str(pytester.path), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("transport", ["in-process", "serve"])
+def test_a_variant_fails_exactly_what_its_behaviour_violates(run_kit, on_path, name, transport):
+    variant = VARIANTS[name]
+    target = f"tests.variants:{name}"
+    run = run_kit(target if transport == "in-process" else served(target))
+    got = failed(run)
+    assert set(got) == variant.fails, (
+        f"{name} ({type(variant).__doc__.splitlines()[0]}) should fail {sorted(variant.fails)}, failed {sorted(got)}"
+    )
+    assert all(kinds == ["wrong-answer"] for kinds in got.values()), got
+
+
+FAKES = f"""
+import datetime
+from reference_impl import ReferenceImplementation
+from reference_impl.history import HistorySession, MemoryHistory
+from reference_impl.lifecycle import LifecycleProbe
+
+
+class Interrupt(BaseException):
+    pass
+
+
+class _Session(HistorySession):
+    mode = ""
+
+    def get_items(self, limit=None):
+        if self.mode == "internal-on-invalid" and limit is not None and not (type(limit) is int and limit >= 0):
+            raise RuntimeError("unexpected limit")  # maps to internal: a crash, not an invalid_argument
+        if self.mode == "base-exception" and limit == 1:
+            raise Interrupt("stop")
+        if self.mode == "set-result" and limit == 1:
+            return {{1, 2}}
+        if self.mode == "datetime-result" and limit == 1:
+            return [{{"at": datetime.datetime(2026, 1, 1)}}]
+        if self.mode == "prints":
+            print("debug: reading", limit)
+        return super().get_items(limit)
+
+
+def _store(mode):
+    session = type("S", (_Session,), {{"mode": mode}})
+    return type("H", (MemoryHistory,), {{"session_class": session}})
+
+
+class _FragileProbe(LifecycleProbe):
+    def deliver(self, message):
+        if isinstance(message, dict) and message.get("params", {{}}).get("sessionId") == "a":
+            raise KeyError("sessionId")  # a stray lookup error: no error answer exists for deliver
+        return super().deliver(message)
+
+
+class Fake(ReferenceImplementation):
+    def __init__(self, mode):
+        super().__init__("memory")
+        self.name, self.spec_version, self.mode = f"fake {{mode}}", "{SPEC_VERSION}", mode
+
+    def open_history(self, env):
+        return _store(self.mode).open(env)
+
+    def open_lifecycle_client(self, env):
+        return _FragileProbe() if self.mode == "fragile-deliver" else super().open_lifecycle_client(env)
+
+
+internal_on_invalid = Fake("internal-on-invalid")
+base_exception = Fake("base-exception")
+set_result = Fake("set-result")
+datetime_result = Fake("datetime-result")
+prints = Fake("prints")
+fragile_deliver = Fake("fragile-deliver")
+"""
+
+
+@pytest.fixture
+def fakes(pytester):
+    pytester.makepyfile(blamefakes=FAKES)
+    pytester.syspathinsert()
+    return "blamefakes"
+
+
+CRASHES = {
+    # fake: (the requirement its crash shows in, words of the failure message)
+    "internal_on_invalid": ("HIST-005", "unexpected limit"),
+    "base_exception": ("HIST-002", "derives only from BaseException"),
+    "set_result": ("HIST-002", "not JSON"),
+    "datetime_result": ("HIST-002", "not JSON"),
+    "fragile_deliver": ("LIFE-003", "KeyError"),
+}
+
+
+@pytest.mark.parametrize("transport", ["in-process", "serve"])
+@pytest.mark.parametrize("fake", sorted(CRASHES))
+def test_what_is_not_an_answer_is_a_crash_on_both_transports(run_kit, fakes, on_path, fake, transport):
+    rid, words = CRASHES[fake]
+    target = f"{fakes}:{fake}"
+    area = rid.split("-")[0]
+    run = run_kit(target if transport == "in-process" else served(target), f"--requirement={area}")
+    got = failed(run)
+    assert rid in got, f"{fake} over {transport}: {rid} was {run.requirement(rid)['outcome']}"
+    assert got[rid] == ["crashed"], f"{fake} over {transport}: {rid} failed as {got[rid]}"
+    messages = " ".join(t.get("message", "") for t in run.requirement(rid)["tests"])
+    assert words in messages, messages[:2000]
+    assert "wrong-answer" not in {k for kinds in got.values() for k in kinds}, got
+
+
+def test_an_implementation_that_prints_does_not_break_the_protocol(run_kit, fakes, on_path):
+    run = run_kit(served(f"{fakes}:prints"), "--requirement=HIST")
+    assert failed(run) == {}, run.result.stdout.str()[-3000:]
+    assert run.result.ret == 0
+
+
+def test_an_adapter_killed_inside_a_model_test_is_a_crash(run_kit):
+    fake = ROOT / "tests" / "fake_adapters" / "misbehave.py"
+    run = run_kit("exec:" + shlex.join([sys.executable, str(fake), "crash"]), "--requirement=HIST-027")
+    assert failed(run) == {"HIST-027": ["crashed"]}, failed(run)
+    assert "FlakyStrategyDefinition" not in run.requirement("HIST-027")["tests"][0].get("message", "")
+
+
+def test_a_batch_the_store_accepts_leaves_hist_010_not_judged(run_kit):
+    """HIST-010 judges only batches that fail; accepting a non-JSON value is HIST-012's failure alone."""
+    run = run_kit("tests.variants:non_json_stringified", "--requirement=HIST-010,HIST-012")
+    assert set(failed(run)) == {"HIST-012"}
+    row = run.requirement("HIST-010")
+    not_judged = [t for t in row["tests"] if t["outcome"] == "not-tested"]
+    assert not_judged, row
+    assert all(t["message"].startswith("not judged: relies on HIST-012/HIST-013") for t in not_judged)
+    assert row["outcome"] == "passed"  # the batches it did reject were judged, and stored nothing
