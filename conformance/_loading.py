@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance._requirements import capabilities
 from conformance.driver import ImplementationInfo
+from conformance.errors import ConformanceError
 
 FORM = (
     "MODULE[:OBJECT], e.g. --impl=reference_impl or --impl=my_sdk.conformance:implementation; "
@@ -20,7 +21,7 @@ _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _REQUIRED = ("name", "version", "spec_version", "claims")
 
 
-class ImplSpecError(ValueError):
+class ImplSpecError(ConformanceError, ValueError):
     """The ``--impl`` value does not name a usable implementation."""
 
 

@@ -14,6 +14,7 @@ from conformance import SPEC_VERSION, __version__
 from conformance._traceback import kit_frame
 from conformance._values import NON_JSON_KINDS, NonJSON
 from conformance.contract import ERROR_KINDS
+from conformance.errors import ConformanceError
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -42,7 +43,7 @@ LITERAL_KEY = "$literal"
 RESERVED_KEYS = (NONJSON_KEY, LITERAL_KEY)
 
 
-class ProtocolViolation(ValueError):
+class ProtocolViolation(ConformanceError, ValueError):
     """A line or message that the protocol does not allow."""
 
     def __init__(self, message: str, *, not_json: bool = False) -> None:

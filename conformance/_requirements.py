@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conformance._data import requirements_dir
+from conformance.errors import ConformanceError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -44,7 +45,7 @@ class Requirement:
         return self.level == "MUST"
 
 
-class RequirementIndexError(ValueError):
+class RequirementIndexError(ConformanceError, ValueError):
     """The index files are malformed (a bug in the kit's data)."""
 
 

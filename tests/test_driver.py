@@ -229,3 +229,61 @@ def test_materialize_keeps_identity_without_stand_ins_and_builds_values_with_the
 )
 def test_json_equal_follows_the_json_data_model(a, b, equal):
     assert json_equal(a, b) is equal
+
+
+class LeakyBackend(Backend):
+    """Starts a background task that never ends and an async generator it never closes."""
+
+    def __init__(self, log):
+        super().__init__(log)
+        self.task = None
+        self.gen_closed = False
+
+    async def open_session(self, session_id, **kwargs):
+        async def forever():
+            await asyncio.sleep(3600)
+
+        async def stream():
+            try:
+                while True:
+                    yield 1
+            finally:
+                self.gen_closed = True
+
+        self.task = asyncio.get_running_loop().create_task(forever())
+        self.gen = stream()
+        await self.gen.__anext__()
+        return Session(self.log)
+
+
+def test_teardown_cancels_leftover_tasks_and_closes_async_generators(tmp_path):
+    log: list = []
+    backend = LeakyBackend(log)
+    impl = type("Impl", (), {"open_history": lambda self, env: backend})()
+    env = Environment(storage_dir=tmp_path, clock=ManualClock())
+    transport = InProcessTransport(impl, env, timeout=2)
+    transport.call("hist.open", {"session_id": "a"})
+    assert backend.task is not None and not backend.task.done()
+    transport.close()
+    assert backend.task.cancelled(), "a task the implementation left running outlived its test"
+    assert backend.gen_closed, "an async generator the implementation left open was not closed"
+
+
+def test_a_result_json_cannot_carry_is_a_crash_in_process(tmp_path):
+    class Odd(Session):
+        def get_items(self, limit=None):
+            return {1, 2} if limit == 1 else [{"at": math.nan}]
+
+    class OddBackend(Backend):
+        def open_session(self, session_id, **kwargs):
+            return Odd(self.log)
+
+    impl = type("Impl", (), {"open_history": lambda self, env: OddBackend([])})()
+    transport = InProcessTransport(impl, Environment(storage_dir=tmp_path, clock=ManualClock()), timeout=2)
+    try:
+        handle = transport.call("hist.open", {"session_id": "a"})
+        for limit in (1, 2):
+            with pytest.raises(ImplementationFault, match="the result is not JSON"):
+                transport.call("hist.get_items", {"handle": handle, "limit": limit})
+    finally:
+        transport.close()

@@ -482,3 +482,25 @@ def test_installed_suite_node_ids_resolve_only_when_not_local(tmp_path):
     args, wanted = resolve_suite_args(["test_local.py", "test_hist_reads.py::x"], tmp_path, suite_dir())
     assert args == ["test_local.py", str(suite_dir())]
     assert wanted == ["test_hist_reads.py::x"]
+
+
+def test_a_crash_of_pytest_or_the_kit_still_leaves_a_report_that_says_so(pytester, fakes):
+    pytester.makepyfile(
+        crashplugin=textwrap.dedent(
+            """
+            def pytest_runtest_logfinish(nodeid, location):
+                if "test_pop_of_empty_history_returns_null" in nodeid:
+                    raise RuntimeError("a plugin fell over")
+            """
+        )
+    )
+    report = pytester.path / "r.json"
+    result = pytester.runpytest_inprocess(
+        f"--impl={fakes}", f"--conformance-report={report}", "--requirement=HIST", "-p", "crashplugin"
+    )
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    data = json.loads(report.read_text())
+    assert "a plugin fell over" in data["run"]["internal_error"]
+    assert data["summary"]["verdict"] == "incomplete"
+    assert data["summary"]["exit_status"] == 3
+    assert not list(validator_for("report.schema.json").iter_errors(data))

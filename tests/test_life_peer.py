@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.life_peer import check_event_stream, event, notification
 from conformance.contract import ManualClock
+from conformance.suite._life_peer import check_event_stream, event, notification
 from reference_impl.lifecycle_server import LifecycleServer
 
 

@@ -10,14 +10,15 @@ the set of failed requirements to ``fails``, in both transports, with the same f
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from reference_impl import ReferenceImplementation
 from reference_impl._ids import check_id_list, json_copy
-from reference_impl.history import HistorySession, MemoryHistory
+from reference_impl.history import MemoryHistory
+from reference_impl.history_sqlite import SQLiteHistory
 from reference_impl.identity import AgentService, check_steps
 from reference_impl.lifecycle import LifecycleProbe
+from tests.miniatures.hist import NegativeLimitReturnsAll, StringifiesNonJSON
 
 
 class Variant(ReferenceImplementation):
@@ -34,16 +35,8 @@ class Variant(ReferenceImplementation):
 # -- HIST ----------------------------------------------------------------------------------
 
 
-class _NegativeLimitSession(HistorySession):
-    def get_items(self, limit: object = None) -> list[Any]:
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit < 0:
-            self._check_open()
-            return [json.loads(text) for text in self._store.load(self.session_id, None)]
-        return super().get_items(limit)
-
-
-class _NegativeLimitPassesThrough(MemoryHistory):
-    session_class = _NegativeLimitSession
+class _NegativeLimitPassesThrough(SQLiteHistory):  # LIMIT -1 means no limit there
+    session_class = NegativeLimitReturnsAll  # the HIST-005 miniature's handle: the same behaviour
 
 
 class NegativeLimitMeansAll(Variant):
@@ -59,17 +52,8 @@ class NegativeLimitMeansAll(Variant):
         return _NegativeLimitPassesThrough.open(env)
 
 
-class _StringifyingSession(HistorySession):
-    def add_items(self, items: object) -> None:
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            super().add_items(items)  # the shape of the batch is still checked
-            return
-        self._check_open()
-        self._store.append(self.session_id, [json.dumps(i, default=str) for i in items])
-
-
 class _Stringifies(MemoryHistory):
-    session_class = _StringifyingSession
+    session_class = StringifiesNonJSON  # the HIST-012 miniature's handle: the same behaviour
 
 
 class NonJSONStringified(Variant):

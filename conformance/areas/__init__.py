@@ -1,33 +1,25 @@
-"""The areas of the spec, one module each.
+"""The areas of the spec, one module each, and the registry of their in-process bindings.
 
-An area module defines its Python protocols, its in-process binding (a subclass
-of :class:`conformance._inprocess.AreaBinding`) and the facade the suite uses.
-Adding an area means adding its module name to ``AREA_MODULES``.
+An area module defines its Python protocols, its in-process binding (a subclass of
+:class:`conformance._binding.AreaBinding`) and the facade the suite uses.  Adding an area means
+adding its binding to ``BINDINGS``: the registry is a plain mapping, read by the in-process
+transport, never discovered by scanning modules.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from conformance.areas.hist import InProcessHist
+from conformance.areas.id import InProcessId
+from conformance.areas.life import InProcessLife
+from conformance.areas.store import InProcessStore
+from conformance.areas.task import InProcessTask
+
 if TYPE_CHECKING:
-    from conformance._inprocess import AreaBinding
+    from conformance._binding import AreaBinding
 
-#: area name -> module under conformance.areas
-AREA_MODULES: dict[str, str] = {
-    "hist": "hist",
-    "life": "life",
-    "store": "store",
-    "id": "id",
-    "task": "task",
+#: area name -> its in-process binding
+BINDINGS: dict[str, type[AreaBinding]] = {
+    binding.area: binding for binding in (InProcessHist, InProcessStore, InProcessId, InProcessTask, InProcessLife)
 }
-
-
-def in_process_bindings() -> dict[str, type[AreaBinding]]:
-    bindings: dict[str, type[AreaBinding]] = {}
-    for area, module in AREA_MODULES.items():
-        mod = importlib.import_module(f"conformance.areas.{module}")
-        for value in vars(mod).values():
-            if isinstance(value, type) and getattr(value, "area", None) == area and hasattr(value, "factory_name"):
-                bindings[area] = value
-    return bindings

@@ -4,10 +4,10 @@ The kit plays the server.  The implementation's *client* is reached through JSON
 operations only, so a client written in any language can sit behind the subprocess
 transport: ``life.create`` starts a create and returns at once; the kit reads the
 request from ``life.outbox``, composes a reply or an event (see
-:mod:`conformance.areas.life_peer`) and hands it over with ``life.deliver``.  Time
+:mod:`conformance.suite._life_peer`) and hands it over with ``life.deliver``.  Time
 is never waited for: ``life.timeout`` fires a request's timer.  An implementation
 that also claims ``life.server`` is checked the other way round: the kit sends it
-requests and validates what it emits (:func:`conformance.areas.life_peer.check_event_stream`).
+requests and validates what it emits (:func:`conformance.suite._life_peer.check_event_stream`).
 
 Wire operations (arguments and results are JSON; ``op`` is an opaque string the client chose):
 
@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conformance._inprocess import AreaBinding
+from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module

@@ -75,7 +75,7 @@ import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conformance._inprocess import AreaBinding
+from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
 from conformance.errors import KitError
 
@@ -239,22 +239,6 @@ class InProcessStore(AreaBinding):
         for handle, store in stores.items():
             if handle not in closed:
                 await self.invoke(store.close)
-
-
-def parse_instant(text: Any, what: str = "an instant") -> dt.datetime:
-    """Parse an RFC 3339 timestamp from the wire; raise AssertionError when it is not one."""
-    if not isinstance(text, str):
-        msg = f"{what} is {text!r}, not an RFC 3339 string"
-        raise AssertionError(msg)  # noqa: TRY004 - a wrong answer is a failed assertion, not a TypeError
-    try:
-        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        msg = f"{what} {text!r} is not an RFC 3339 timestamp"
-        raise AssertionError(msg) from None
-    if value.tzinfo is None or "T" not in text.upper():
-        msg = f"{what} {text!r} has no UTC offset; RFC 3339 needs one (e.g. 'Z')"
-        raise AssertionError(msg)
-    return value.astimezone(dt.UTC)
 
 
 _UNSET: Any = object()

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conformance._inprocess import AreaBinding
+from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module

@@ -9,12 +9,28 @@ import pytest
 
 from conformance._data import validator_for
 from conformance._values import json_equal
-from conformance.areas.store import RECORD_FIELDS, parse_instant
+from conformance.areas.store import RECORD_FIELDS
 from conformance.contract import ManualClock
 from conformance.suite._support import show
 
 #: Where every test's clock starts.
 T0 = ManualClock.EPOCH
+
+
+def parse_instant(text: Any, what: str = "an instant") -> dt.datetime:
+    """Parse an RFC 3339 timestamp from the wire; raise AssertionError when it is not one."""
+    if not isinstance(text, str):
+        msg = f"{what} is {text!r}, not an RFC 3339 string"
+        raise AssertionError(msg)  # noqa: TRY004 - a wrong answer is a failed assertion, not a TypeError
+    try:
+        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        msg = f"{what} {text!r} is not an RFC 3339 timestamp"
+        raise AssertionError(msg) from None
+    if value.tzinfo is None or "T" not in text.upper():
+        msg = f"{what} {text!r} has no UTC offset; RFC 3339 needs one (e.g. 'Z')"
+        raise AssertionError(msg)
+    return value.astimezone(dt.UTC)
 
 
 def at(seconds: float) -> dt.datetime:

@@ -13,9 +13,10 @@ from conformance._values import json_equal
 from conformance.errors import ImplementationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 class ExpectedError:
@@ -57,6 +58,18 @@ def pick(data: Any, seen: Sequence[T], label: str) -> T:
 
     position: int = data.draw(st.integers(0, len(seen) - 1), label=label)
     return seen[position]
+
+
+def bound(machine: type[M], driver_factory: Callable[[], Any]) -> type[M]:
+    """``machine`` with this test's driver factory: state machines cannot take pytest fixtures."""
+    return type(f"{machine.__name__}Run", (machine,), {"make_driver": staticmethod(driver_factory)})
+
+
+def run_model(machine: type, driver_factory: Callable[[], Any], settings: Any) -> None:
+    """Run a model's state machine as this test, at the run's Hypothesis settings."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    run_state_machine_as_test(bound(machine, driver_factory), settings=settings)
 
 
 NOT_JUDGED = "not judged: "

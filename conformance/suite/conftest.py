@@ -9,8 +9,8 @@ import pytest
 
 from conformance.areas.hist import HistoryClient
 from conformance.areas.life import LifeClient
-from conformance.areas.life_peer import ScriptedPeer
 from conformance.areas.store import StoreClient
+from conformance.suite._life_peer import ScriptedPeer
 
 
 @pytest.fixture

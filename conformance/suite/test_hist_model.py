@@ -23,12 +23,11 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from conformance._values import json_equal
 from conformance.areas.hist import HistoryClient
-from conformance.suite._support import show
+from conformance.suite._support import bound, run_model, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -113,8 +112,7 @@ class HistoryModel(RuleBasedStateMachine):
 
 @pytest.mark.requirement("HIST-027")
 def test_any_sequence_of_operations_matches_the_model(driver_factory, hypothesis_settings):
-    machine = type("HistoryModelRun", (HistoryModel,), {"make_driver": staticmethod(driver_factory)})
-    run_state_machine_as_test(machine, settings=hypothesis_settings)
+    run_model(HistoryModel, driver_factory, hypothesis_settings)
 
 
 def _walk_step(machine: HistoryModel, rng: random.Random) -> None:
@@ -137,7 +135,7 @@ def _walk_step(machine: HistoryModel, rng: random.Random) -> None:
 def test_a_long_seeded_walk_matches_the_model(driver_factory, seed):
     # Hypothesis's programs are short and random; a long walk from a fixed seed reaches deep states
     # and gives the same verdict on every run.
-    machine = type("HistoryModelWalk", (HistoryModel,), {"make_driver": staticmethod(driver_factory)})()
+    machine = bound(HistoryModel, driver_factory)()
     rng = random.Random(seed)
     machine.start()
     try:

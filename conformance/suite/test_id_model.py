@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from conformance._values import json_equal
 from conformance.areas.id import IdentityClient
 from conformance.errors import ImplementationError
-from conformance.suite._support import pick, show
+from conformance.suite._support import pick, run_model, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -155,8 +155,7 @@ class IdentityModel(RuleBasedStateMachine):
 
 @pytest.mark.requirement("ID-020")
 def test_any_sequence_of_identity_operations_matches_the_model(driver_factory, hypothesis_settings):
-    machine = type("IdentityModelRun", (IdentityModel,), {"make_driver": staticmethod(driver_factory)})
-    run_state_machine_as_test(machine, settings=hypothesis_settings)
+    run_model(IdentityModel, driver_factory, hypothesis_settings)
 
 
 @pytest.mark.requirement("ID-020")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.areas.life_peer import event, notification
+from conformance.suite._life_peer import event, notification
 from conformance.suite._support import assert_events_equal, assert_json_equal
 
 requirement = pytest.mark.requirement

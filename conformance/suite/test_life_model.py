@@ -1,6 +1,6 @@
 """LIFE-020: random interleavings of creates, resumes, deletes, replies, faults and events, against a model.
 
-The kit plays the server (:class:`~conformance.areas.life_peer.ScriptedPeer`).  Hypothesis starts
+The kit plays the server (:class:`~conformance.suite._life_peer.ScriptedPeer`).  Hypothesis starts
 operations, answers the requests in flight in any order and with any fault (error, another id,
 no id, a timeout, a duplicate), and delivers events for registered and unknown sessions, valid or
 malformed.  After every step the client's registry, its pending count and every handler delivery
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from conformance._values import json_equal
 from conformance.areas.life import LifeClient
-from conformance.areas.life_peer import ScriptedPeer, notification
 from conformance.errors import ImplementationError
-from conformance.suite._support import events_equal, show
+from conformance.suite._life_peer import ScriptedPeer, notification
+from conformance.suite._support import events_equal, run_model, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -202,5 +202,4 @@ class LifecycleModel(RuleBasedStateMachine):
 
 @pytest.mark.requirement("LIFE-020")
 def test_any_interleaving_matches_the_model(driver_factory, hypothesis_settings):
-    machine = type("LifecycleModelRun", (LifecycleModel,), {"make_driver": staticmethod(driver_factory)})
-    run_state_machine_as_test(machine, settings=hypothesis_settings)
+    run_model(LifecycleModel, driver_factory, hypothesis_settings)

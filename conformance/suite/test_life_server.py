@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from conformance.areas.life import LifeClient
-from conformance.areas.life_peer import check_event_stream
+from conformance.suite._life_peer import check_event_stream
 
 requirement = pytest.mark.requirement
 

@@ -20,14 +20,13 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from conformance._values import NonJSON, json_equal
-from conformance.areas.store import StoreClient, parse_instant
+from conformance.areas.store import StoreClient
 from conformance.errors import ImplementationError
-from conformance.suite._store_support import T0
-from conformance.suite._support import show
+from conformance.suite._store_support import T0, parse_instant
+from conformance.suite._support import bound, run_model, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -223,8 +222,7 @@ class StoreModel(RuleBasedStateMachine):
 
 @pytest.mark.requirement("STORE-029")
 def test_any_sequence_of_operations_matches_the_model(driver_factory, hypothesis_settings):
-    machine = type("StoreModelRun", (StoreModel,), {"make_driver": staticmethod(driver_factory)})
-    run_state_machine_as_test(machine, settings=hypothesis_settings)
+    run_model(StoreModel, driver_factory, hypothesis_settings)
 
 
 def _walk_step(machine: StoreModel, rng: random.Random) -> None:
@@ -254,7 +252,7 @@ def _walk_step(machine: StoreModel, rng: random.Random) -> None:
 def test_a_long_seeded_walk_matches_the_model(driver_factory, seed):
     # Hypothesis's programs are short; one long walk per seed reaches states they rarely do,
     # and a fixed seed makes the verdict the same on every run.
-    machine = type("StoreModelWalk", (StoreModel,), {"make_driver": staticmethod(driver_factory)})()
+    machine = bound(StoreModel, driver_factory)()
     rng = random.Random(seed)
     machine.start([rng.choice(OWNERS) for _ in IDS], [rng.choice(TTLS_MS) for _ in IDS])
     try:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from conformance._values import json_equal
 from conformance.areas.task import STATES, TERMINAL_STATES, TaskClient
 from conformance.errors import ImplementationError
-from conformance.suite._support import pick, show
+from conformance.suite._support import pick, run_model, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,8 +157,7 @@ class TaskModel(RuleBasedStateMachine):
 
 @pytest.mark.requirement("TASK-012")
 def test_any_sequence_of_task_operations_matches_the_model(driver_factory, hypothesis_settings):
-    machine = type("TaskModelRun", (TaskModel,), {"make_driver": staticmethod(driver_factory)})
-    run_state_machine_as_test(machine, settings=hypothesis_settings)
+    run_model(TaskModel, driver_factory, hypothesis_settings)
 
 
 @pytest.mark.requirement("TASK-012")
