@@ -402,7 +402,9 @@ def test_a_factory_that_always_raises_is_said_once(pytester, fakes):
     out = result.stdout.str()
     assert result.ret == 1
     assert len(out.splitlines()) < 300, out
-    assert out.count("database exploded") <= 4  # the traceback once, the summary line, the root-cause line
+    # The traceback once (source line, message, Hypothesis's copy of it), the summary and root-cause
+    # lines: a handful, where 0.1.0 printed it once per test (hundreds).
+    assert out.count("database exploded") < 10, out
     result.stdout.fnmatch_lines(
         ["conformance: root cause for hist, said once at *: open_history(env) raised RuntimeError*"]
     )

@@ -35,7 +35,8 @@ def unknown_ids(ids):
 
 
 #: One seed for every miniature run, so that "what else fails" is a fact the declarations can state
-#: exactly; a requirement that fails only on some seeds is declared in ``may_fail``.
+#: exactly (with the Hypothesis release the test group pins); a requirement that a model search finds
+#: on some seeds or releases only is declared in ``may_fail``.
 SEED = "20261127"
 
 
