@@ -2,7 +2,7 @@
 
 Each bug is the smallest override of the reference implementation
 (:mod:`reference_impl.history`), modelled where possible on a bug seen upstream
-(/work/shared/research/upstream-semantics.md §2).  ``also_fails`` names the other
+(openai/openai-agents-python, ``src/agents/memory/``: https://github.com/openai/openai-agents-python).  ``also_fails`` names the other
 requirements whose tests cannot help seeing the same bug; HIST-027 (the model-based
 test) sees most of them.
 """

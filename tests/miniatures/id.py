@@ -2,7 +2,7 @@
 
 Each bug is the smallest override of the reference agent service
 (:mod:`reference_impl.identity`), modelled where possible on what upstream does
-(/work/shared/research/upstream-semantics.md §4): agent-framework's ``from_dict``
+(https://github.com/microsoft/agent-framework, ADR 0029): agent-framework's ``from_dict``
 inventing an id for ``""``, ignoring unknown members and decoding type tags in user
 state; ids minted from a counter or from content.  ``also_fails`` names the other
 requirements whose tests cannot help seeing the same bug; ID-020 (the model) sees many.

@@ -2,7 +2,7 @@
 
 Each bug is the smallest override of the reference client (:mod:`reference_impl.lifecycle`)
 or server (:mod:`reference_impl.lifecycle_server`), modelled where possible on a bug or a
-design seen upstream in github/copilot-sdk (/work/shared/research/upstream-semantics.md §1).
+design seen upstream in github/copilot-sdk (https://github.com/github/copilot-sdk).
 ``also_fails`` names the other requirements whose tests cannot help seeing the same bug;
 LIFE-020 (the model-based test) sees most client bugs.
 """

@@ -1,9 +1,9 @@
 """One broken STORE implementation per requirement of spec/requirements/store.yaml.
 
 Each bug is the smallest override of the reference (:mod:`reference_impl.store`),
-modelled where possible on a behaviour seen upstream (/work/shared/research/
-upstream-semantics.md §3 and §5: mcp-data-platform's memory and Postgres stores,
-a2a-sdk's database task store, agent-framework, google-adk).  ``also_fails`` names
+modelled where possible on a behaviour seen upstream: mcp-data-platform's memory and
+Postgres stores (https://github.com/txn2/mcp-data-platform, ``pkg/session``), a2a-sdk's
+database task store, agent-framework, google-adk.  ``also_fails`` names
 the other requirements whose tests cannot help seeing the same bug; STORE-029
 (the model-based test) sees most of them.
 """

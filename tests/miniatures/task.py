@@ -2,7 +2,7 @@
 
 Each bug is the smallest override of the reference task service
 (:mod:`reference_impl.tasks`), modelled on the A2A rules it breaks
-(/work/shared/research/upstream-semantics.md §4): client-minted ids accepted, a
+(https://github.com/a2aproject/A2A, the task lifecycle): client-minted ids accepted, a
 terminal task reopened, references inferred, owners not checked.  ``also_fails``
 names the other requirements whose tests see the same bug; TASK-012 (the model)
 sees many.
