@@ -440,6 +440,7 @@ class KitPlugin:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._close_adapter()
+        gc.unfreeze()  # the process may live on (pytester, an IDE): let its garbage be collected again
 
     def _close_adapter(self) -> None:
         if self.adapter is not None:
