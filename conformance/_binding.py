@@ -59,7 +59,7 @@ class AreaBinding:
                 result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
-        except (KeyboardInterrupt, asyncio.CancelledError):
+        except (KeyboardInterrupt, GeneratorExit, asyncio.CancelledError):  # the kit stopping the call
             raise
         except Exception as exc:  # the implementation's own error: translate it to a kind
             if not answers:

@@ -2,13 +2,16 @@
 
 Threading model, stated in spec/contract.md:
 
-* Every call runs on one dedicated kit thread that also runs an asyncio event
-  loop, so a synchronous implementation always sees the same thread and an
-  asynchronous one always sees the same loop.
-* Inside :meth:`InProcessTransport.concurrently`, synchronous methods run on a
-  thread pool (truly in parallel) and coroutines run interleaved on the loop.
+* Every call runs on one thread that runs an asyncio event loop while the call lasts, so a
+  synchronous implementation always sees the same thread and an asynchronous one always sees
+  the same loop.  That thread is the test's own thread when it is the process's main thread
+  (the usual case: a call then costs a few microseconds of kit work, not a thread hand-off);
+  otherwise it is a dedicated kit thread.
+* Inside :meth:`InProcessTransport.concurrently`, synchronous methods run on a thread pool
+  (truly in parallel) and coroutines run interleaved on the loop.
 * A call that does not return within the timeout is an :class:`ImplementationFault`
-  ("hung"); the transport is then unusable and says so on every later call.
+  ("hung"); the transport is then unusable and says so on every later call.  On the main
+  thread a ``SIGALRM`` timer interrupts the call; on a dedicated thread the call is abandoned.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import signal
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from conformance._binding import concurrent_calls
@@ -46,23 +51,71 @@ class InProcessTransport:
         self._broken: str | None = None
         self._closed = False
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="conformance-loop", daemon=True)
-        self._thread.start()
+        self._owner = threading.get_ident() if _can_run_here() else None
+        self._thread: threading.Thread | None = None
+        if self._owner is None:
+            self._thread = threading.Thread(target=self._loop.run_forever, name="conformance-loop", daemon=True)
+            self._thread.start()
+        self._armed = False
+        self._fired = False
 
     def _run(self, coro: Any, what: str) -> Any:
         if self._broken:
             coro.close()
             raise ImplementationFault(f"the implementation is unusable: {self._broken}")
+        try:
+            return self._run_here(coro, what) if self._owner is not None else self._run_on_thread(coro, what)
+        except ConformanceError as exc:
+            # Raised in the loop's frames, which are the kit's; the implementation's are in its cause.
+            raise exc.with_traceback(None) from exc.__cause__
+
+    def _run_on_thread(self, coro: Any, what: str) -> Any:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(self.timeout)
-        except ConformanceError as exc:
-            # Raised on the loop thread: its frames there are the kit's; the implementation's are in its cause.
-            raise exc.with_traceback(None) from exc.__cause__
         except concurrent.futures.TimeoutError:
             future.cancel()
-            self._broken = f"{what} hung for more than {self.timeout:g} s"
-            raise ImplementationFault(self._broken) from None
+            raise self._hung(what) from None
+
+    def _run_here(self, coro: Any, what: str) -> Any:
+        if threading.get_ident() != self._owner:
+            coro.close()
+            msg = "the in-process transport was called from a thread other than the one that opened it"
+            raise KitError(msg)
+        if self.timeout >= _NEVER:
+            return self._loop.run_until_complete(coro)
+        started = time.monotonic()
+        self._fired = False
+        previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        pending, interval = signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        self._armed = True
+        try:
+            try:
+                result = self._loop.run_until_complete(coro)
+            finally:
+                self._armed = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException:
+            if not self._fired:
+                raise
+            result = None
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+            if pending:  # someone else's timer (pytest-timeout, say): give it back what is left of it
+                left = pending - (time.monotonic() - started)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
+        if self._fired:
+            raise self._hung(what)
+        return result
+
+    def _on_alarm(self, signum: int, frame: object) -> None:
+        if self._armed:
+            self._fired = True
+            raise _Hung
+
+    def _hung(self, what: str) -> ImplementationFault:
+        self._broken = f"{what} hung for more than {self.timeout:g} s"
+        return ImplementationFault(self._broken)
 
     def _binding(self, area: str) -> AreaBinding:
         binding = self._areas.get(area)
@@ -122,12 +175,33 @@ class InProcessTransport:
             if not self._broken:
                 self._run(close_all(), "teardown")
         finally:
-            if not self._broken:
+            if self._thread is None:
+                if self._broken:  # the interrupted call's task stays pending: that was reported already
+                    self._loop.set_exception_handler(lambda _loop, _context: None)
+                self._loop.close()
+            elif not self._broken:
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 self._thread.join(timeout=self.timeout)
                 self._loop.close()
             self._pool.shutdown(wait=not self._broken, cancel_futures=True)
             self._areas.clear()
+
+
+class _Hung(BaseException):
+    """Raised into a call on the main thread when its time is up; never escapes the transport."""
+
+
+#: A timeout this long (the subprocess bridge's) means "never time out": no timer is set.
+_NEVER = 3600.0
+
+
+def _can_run_here() -> bool:
+    """Whether calls can run on the calling thread, timed by ``SIGALRM`` (the main thread, on POSIX)."""
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and asyncio._get_running_loop() is None
+    )
 
 
 async def _finish_leftovers() -> None:

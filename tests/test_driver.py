@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import signal
 import threading
 import time
 
@@ -105,8 +106,48 @@ def test_sync_implementation_is_always_called_from_one_thread(make):
     for _ in range(5):
         driver.call("hist.get_items", {"handle": handle})
     threads = {name for kind, name in impl.log if kind == "get"}
-    assert len(threads) == 1
-    assert threads != {threading.current_thread().name}
+    assert threads == {threading.current_thread().name}, "on the main thread, calls run on it: no hand-off"
+
+
+def on_another_thread(work):
+    """Run ``work()`` on a fresh thread (not the main one) and return what it returns or raise what it raised."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="test-side")
+    thread.start()
+    thread.join(10)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_off_the_main_thread_calls_run_on_one_dedicated_kit_thread(make):
+    impl = SyncImpl()
+
+    def work():
+        driver = make(impl)
+        handle = driver.call("hist.open", {"session_id": "a"})
+        for _ in range(3):
+            driver.call("hist.get_items", {"handle": handle})
+        return driver
+
+    driver = on_another_thread(work)
+    threads = {name for kind, name in impl.log if kind == "get"}
+    assert threads == {"conformance-loop"}
+    with pytest.raises(KitError, match="no area"):  # the dedicated thread serves any caller
+        driver.call("nope.open", {})
+
+
+def test_a_transport_opened_on_the_main_thread_refuses_calls_from_another(make):
+    driver = make(SyncImpl())
+    with pytest.raises(KitError, match="thread other than the one that opened it"):
+        on_another_thread(lambda: driver.call("hist.open", {"session_id": "a"}))
 
 
 def test_async_implementation_is_awaited_on_one_loop(make):
@@ -183,6 +224,56 @@ def test_a_hang_times_out_and_poisons_the_transport_without_blocking_teardown(ma
         driver.call("hist.get_items", {"handle": handle})
     driver.close()
     assert time.monotonic() - started < 2, "teardown waited for the hung call"
+
+
+def test_a_hang_off_the_main_thread_is_abandoned_not_waited_for(make):
+    def work():
+        driver = make(SyncImpl(), timeout=0.2)
+        handle = driver.call("hist.open", {"session_id": "a"})
+        with pytest.raises(ImplementationFault, match=r"hung for more than 0\.2 s"):
+            driver.call("hist.get_items", {"handle": handle, "limit": "slow"})
+        with pytest.raises(ImplementationFault, match="unusable"):
+            driver.call("hist.get_items", {"handle": handle})
+        started = time.monotonic()
+        driver.close()
+        return time.monotonic() - started
+
+    assert on_another_thread(work) < 1, "teardown waited for the hung call"
+
+
+def test_an_async_hang_on_the_main_thread_times_out(make):
+    class Stuck(AsyncImpl):
+        async def open_history(self, env):
+            await asyncio.sleep(3600)
+
+    driver = make(Stuck(), timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(ImplementationFault, match=r"hung for more than 0\.2 s"):
+        driver.call("hist.open", {"session_id": "a"})
+    driver.close()
+    assert time.monotonic() - started < 1
+
+
+def test_the_call_timer_leaves_another_owner_of_sigalrm_its_handler_and_its_time(make):
+    fired = []
+
+    def theirs(signum, frame):
+        fired.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, theirs)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        driver = make(SyncImpl())
+        handle = driver.call("hist.open", {"session_id": "a"})
+        driver.call("hist.get_items", {"handle": handle})
+        assert signal.getsignal(signal.SIGALRM) is theirs
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < left <= 0.5
+        time.sleep(0.7)
+        assert fired == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_close_tears_down_every_backend_once(make):
