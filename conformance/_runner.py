@@ -14,6 +14,7 @@ import gc
 import random
 import shlex
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from conformance._data import suite_dir
 from conformance._loading import ImplSpecError, load
 from conformance._options import option
 from conformance._report import Recorder, classify
+from conformance._reproducible import restore as restore_local_constants
+from conformance._reproducible import without_local_constants
 from conformance._requirements import index
 from conformance._selection import matches, parse_requirements, resolve_suite_args
 from conformance._traceback import kit_frame, show_kit_frames
@@ -51,6 +54,8 @@ DEPTHS = {
     # so a failing program prints in full rather than minimal.
     "fast": (30, 25, False),
 }
+#: Seconds between two progress lines of a long model test.
+PROGRESS_EVERY = 10.0
 WORKER_KEY = "conformance"  # in xdist's workerinput (seed) and workeroutput (collection)
 
 
@@ -204,6 +209,7 @@ class KitPlugin:
         self.recorder.merge_collection(output.get(WORKER_KEY, {}))
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        without_local_constants()  # a seed replays the same examples, whatever else is loaded
         # An xdist controller runs no test: its adapter process only answered the handshake.
         if self.config.pluginmanager.has_plugin("dsession"):
             self._close_adapter()
@@ -256,7 +262,9 @@ class KitPlugin:
             (keep if selected else drop).append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+        # Plain tests first, searches (property and model tests, seeded walks) last: most bugs show
+        # in a plain test within a second of the start, and -x or a first red line comes sooner.
+        items[:] = sorted(keep, key=is_search)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -306,8 +314,10 @@ class KitPlugin:
                 self.adapter.end_test()
             # Collect the implementation's leftovers now, at a point of the kit's choosing: left to
             # the garbage collector, their finalizers can run inside pytest's own code (CPython 3.11
-            # once failed in ast.parse while pytest formatted a failure).
+            # once failed in ast.parse while pytest formatted a failure).  What survives is frozen
+            # with the rest, so each collection costs one test's leftovers, never the whole heap.
             gc.collect()
+            gc.freeze()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -440,6 +450,7 @@ class KitPlugin:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._close_adapter()
+        restore_local_constants()
         gc.unfreeze()  # the process may live on (pytester, an IDE): let its garbage be collected again
 
     def _close_adapter(self) -> None:
@@ -467,11 +478,21 @@ class KitPlugin:
             drv.close()
 
     @pytest.fixture
-    def driver_factory(self, tmp_path: Path) -> Iterator[Callable[[], Driver]]:
-        """Makes fresh drivers on demand (state machines need one per example); closes them all."""
+    def driver_factory(self, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[], Driver]]:
+        """Makes fresh drivers on demand (state machines need one per example); closes them all.
+
+        A test that keeps making them for longer than :data:`PROGRESS_EVERY` seconds (a model
+        test against a slow backend) says how far it got, so that a long run is not a silent one.
+        """
         made: list[Driver] = []
+        started = last = time.monotonic()
 
         def make() -> Driver:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY:
+                last = now
+                self._progress(f"{request.node.nodeid}: {len(made)} programs run in {now - started:.0f} s")
             drv = self._driver(Path(tempfile.mkdtemp(dir=tmp_path, prefix="storage-")))
             made.append(drv)
             return drv
@@ -481,6 +502,16 @@ class KitPlugin:
         finally:
             for drv in made:
                 drv.close()
+
+    def _progress(self, line: str) -> None:
+        """One line on the terminal now, past output capture (nothing on an xdist worker)."""
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        if reporter is None or capture is None or hasattr(self.config, "workerinput"):
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
+            reporter.write_line(f"conformance: {line}")
 
     @pytest.fixture
     def implementation_info(self) -> ImplementationInfo:
@@ -500,6 +531,11 @@ class KitPlugin:
             suppress_health_check=list(HealthCheck),
             phases=[p for p in Phase if shrink or p is not Phase.shrink],
         )
+
+
+def is_search(item: pytest.Item) -> bool:
+    """Whether a test searches (a model module's test, or one using Hypothesis): the costly ones."""
+    return item.path.stem.endswith("_model") or "hypothesis_settings" in getattr(item, "fixturenames", ())
 
 
 def _as_list(value: object) -> list[str]:
