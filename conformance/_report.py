@@ -233,7 +233,8 @@ class Recorder:
 
     def requirements(self) -> list[dict[str, Any]]:
         by_id: dict[str, list[TestRecord]] = {}
-        for record in self.tests.values():
+        # By node id: the order tests ran in (or reached an xdist controller in) is no part of a verdict.
+        for record in sorted(self.tests.values(), key=lambda r: r.nodeid):
             for rid in record.ids:
                 by_id.setdefault(rid, []).append(record)
         rows = []
