@@ -1,11 +1,13 @@
 """One adapter process, its three pipes, and the requests waiting for replies.
 
-Three daemon threads keep the kit from ever blocking on the adapter:
+The kit never blocks on the adapter, and a request costs what the pipe costs:
 
-* a writer sends queued request lines to stdin (a full pipe blocks it, never the test);
-* a reader parses stdout lines and hands each reply to the request with the same id;
-* a drainer reads stderr continuously into a bounded tail, so a flood cannot
-  fill the pipe and stall the adapter, and a crash can be shown with its last words.
+* the thread that waits for a reply does the reading and writing itself, with ``select`` and
+  non-blocking pipes: no hand-off to another thread per request, and a full stdin pipe (an
+  adapter that stopped reading) or a silent stdout is a timeout, never a hang;
+* the requests a test sends together (a concurrency test) go out in one write;
+* one daemon thread reads stderr continuously into a bounded tail, so a flood cannot fill the
+  pipe and stall the adapter, and a crash can be shown with its last words.
 
 The first thing that goes wrong — an exit, a line that is not a reply, an unknown
 id, a timeout — kills the process and fails every waiting request with the same
@@ -18,7 +20,7 @@ import concurrent.futures
 import contextlib
 import itertools
 import os
-import queue
+import select
 import subprocess
 import threading
 import time
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 MAX_LINE = 64 * 1024 * 1024  # a reply longer than this is a protocol error, not an out-of-memory
 TAIL_BYTES = 8192
 TAIL_LINES = 30
+CHUNK = 1 << 16
 
 
 class _Tail:
@@ -76,23 +79,30 @@ class Connection:
         self.proc = subprocess.Popen(  # noqa: S603 - the user names the command to test on purpose
             self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self.fault: ImplementationFault | None = None
         self.trace: list[tuple[str, bytes]] | None = None  # ("->"|"<-", line) when someone wants a transcript
         self._pending: dict[int, tuple[str, concurrent.futures.Future[dict[str, Any]]]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the pending requests and the outgoing bytes
+        self._io = threading.Lock()  # one thread at a time reads and writes the pipes
         self._ids = itertools.count(0)
         self._tail = _Tail()
-        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=target, name=f"adapter-{name}-{self.proc.pid}", daemon=True)
-            for name, target in (("stderr", self._drain), ("stdout", self._read), ("stdin", self._write))
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._stdin = self.proc.stdin.fileno()
+        self._stdout = self.proc.stdout.fileno()
+        os.set_blocking(self._stdin, False)
+        os.set_blocking(self._stdout, False)
+        self._outgoing = bytearray()  # request lines not yet taken by the pipe
+        self._incoming = bytearray()  # the start of a reply line not yet complete
+        self._drainer = threading.Thread(target=self._drain, name=f"adapter-stderr-{self.proc.pid}", daemon=True)
+        self._drainer.start()
 
     # -- sending -------------------------------------------------------------------
     def send(self, op: str, args: dict[str, Any], instance: str | None = None) -> concurrent.futures.Future[Any]:
-        """Queue one request; the future resolves to the reply object or an :class:`ImplementationFault`."""
+        """Queue one request; :meth:`wait` writes it (with any others queued) and reads its reply.
+
+        The future resolves to the reply object or an :class:`ImplementationFault`.
+        """
         future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
         with self._lock:
             rid = next(self._ids)
@@ -114,70 +124,103 @@ class Connection:
                 future.set_exception(self.fault)
                 return future
             self._pending[rid] = (op, future)
+            self._outgoing += line
             if self.trace is not None:
                 self.trace.append(("->", line))
-        self._outbox.put(line)
         return future
 
     def wait(self, futures: Sequence[concurrent.futures.Future[Any]], timeout: float) -> list[dict[str, Any]]:
         """Every reply, in order; a timeout kills the adapter and raises its fault."""
-        _, not_done = concurrent.futures.wait(futures, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        with self._io:
+            while self.fault is None and not all(f.done() for f in futures):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._pump(left)
+        not_done = [f for f in futures if not f.done()]
         if not_done:
             with self._lock:
                 late = [f"{rid} ({op})" for rid, (op, fut) in self._pending.items() if fut in not_done]
-            self.die(
-                f"the adapter did not answer request {', '.join(late)} within {timeout:g} s (--conformance-timeout)"
-            )
+            if self._outgoing:
+                what = f"the adapter did not read request {', '.join(late)} from its stdin within {timeout:g} s"
+            else:
+                what = f"the adapter did not answer request {', '.join(late)} within {timeout:g} s"
+            self.die(f"{what} (--conformance-timeout)")
         return [future.result() for future in futures]
 
-    # -- the threads -----------------------------------------------------------------
+    # -- the pipes -------------------------------------------------------------------
+    def _pump(self, timeout: float) -> None:
+        """Write what is queued and read what has come, waiting at most ``timeout`` for either."""
+        self._write()
+        writable = [self._stdin] if self._outgoing else []
+        try:
+            readable, writable, _ = select.select([self._stdout], writable, [], timeout)
+        except (OSError, ValueError):
+            readable, writable = [self._stdout], []
+        if writable:
+            self._write()
+        if readable:
+            self._read()
+
     def _write(self) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        while (line := self._outbox.get()) is not None:
-            try:
-                stdin.write(line)
-                stdin.flush()
-            except (BrokenPipeError, OSError, ValueError):
-                return  # the process is gone; the reader reports it
-        with contextlib.suppress(OSError, ValueError):
-            stdin.close()
+        if not self._outgoing:
+            return
+        try:
+            written = os.write(self._stdin, self._outgoing)
+        except BlockingIOError:
+            return  # the pipe is full: the adapter is busy, or stopped reading (a timeout says which)
+        except OSError:
+            # Its stdin is closed: the adapter is gone or going; reading its stdout says how.
+            self._outgoing.clear()
+            return
+        del self._outgoing[:written]
+
+    def _read(self) -> bool:
+        """Read what stdout has now and act on each complete line; whether there may be more."""
+        try:
+            chunk = os.read(self._stdout, CHUNK)
+        except BlockingIOError:
+            return False
+        except OSError:
+            chunk = b""
+        if not chunk:
+            if self._incoming:
+                partial = _show(bytes(self._incoming))
+                self.die(f"the adapter wrote a partial line on stdout and then closed it: {partial}")
+            else:
+                self._exited()
+            return False
+        self._incoming += chunk
+        while self.fault is None:
+            end = self._incoming.find(b"\n")
+            if end < 0:
+                if len(self._incoming) >= MAX_LINE:
+                    self.die(f"the adapter wrote a line longer than {MAX_LINE} bytes on stdout")
+                break
+            line = bytes(self._incoming[: end + 1])
+            del self._incoming[: end + 1]
+            self._line(line)
+        return self.fault is None
+
+    def _line(self, line: bytes) -> None:
+        if self.trace is not None:
+            self.trace.append(("<-", line))
+        if not line.strip():
+            return  # blank lines are tolerated
+        try:
+            self._deliver(decode_line(line))
+        except ProtocolViolation as exc:
+            hint = " (stdout carries protocol messages only; write logs to stderr)" if exc.not_json else ""
+            self.die(f"the adapter broke the protocol on stdout: {exc}: {_show(line)}{hint}")
 
     def _drain(self) -> None:
         stderr = self.proc.stderr
         assert stderr is not None
         fd = stderr.fileno()
         with contextlib.suppress(OSError, ValueError):
-            while chunk := os.read(fd, 65536):
+            while chunk := os.read(fd, CHUNK):
                 self._tail.add(chunk)
-
-    def _read(self) -> None:
-        stdout = self.proc.stdout
-        assert stdout is not None
-        while True:
-            try:
-                line = stdout.readline(MAX_LINE)
-            except (OSError, ValueError):
-                line = b""
-            if not line:
-                self._exited()
-                return
-            if self.trace is not None:
-                self.trace.append(("<-", line))
-            if not line.endswith(b"\n"):
-                if len(line) >= MAX_LINE:
-                    self.die(f"the adapter wrote a line longer than {MAX_LINE} bytes on stdout")
-                else:
-                    self.die(f"the adapter wrote a partial line on stdout and then closed it: {_show(line)}")
-                return
-            if not line.strip():
-                continue  # blank lines are tolerated
-            try:
-                self._deliver(decode_line(line))
-            except ProtocolViolation as exc:
-                hint = " (stdout carries protocol messages only; write logs to stderr)" if exc.not_json else ""
-                self.die(f"the adapter broke the protocol on stdout: {exc}: {_show(line)}{hint}")
-                return
 
     def _deliver(self, message: dict[str, Any]) -> None:
         check_reply(message)
@@ -200,7 +243,7 @@ class Connection:
         except subprocess.TimeoutExpired:
             self.die("the adapter closed its stdout but kept running")
             return
-        self._threads[0].join(timeout=2)  # let stderr drain so the tail holds the last words
+        self._drainer.join(timeout=2)  # let stderr drain so the tail holds the last words
         with self._lock:
             waiting = [f"{rid} ({op})" for rid, (op, _) in self._pending.items()]
         during = f" while request {', '.join(waiting)} waited for a reply" if waiting else ""
@@ -213,10 +256,10 @@ class Connection:
             first = self.fault is None
             if first:
                 self.fault = ImplementationFault(f"{what} [adapter: {' '.join(self.argv)}]")
+            self._outgoing.clear()
         if first:
-            self._outbox.put(None)  # let the writer thread end
             self._kill()
-            self._threads[0].join(timeout=2)
+            self._drainer.join(timeout=2)
             assert self.fault is not None
             self.fault.detail = self._tail.text()
             self.fault.args = (f"{self.fault.what}\n{self.fault.detail}",)
@@ -234,6 +277,13 @@ class Connection:
 
     @property
     def alive(self) -> bool:
+        """Whether the adapter still runs and has said nothing wrong; an exit between requests counts."""
+        with self._io:
+            exited = self.fault is None and self.proc.poll() is not None
+            while self._read():  # what it wrote since the last reply: a stray line, or its last words
+                pass
+            if exited and self.fault is None:  # gone, though something else holds its stdout open
+                self._exited()
         return self.fault is None
 
     def close(self, grace: float = 3.0) -> None:
@@ -241,15 +291,14 @@ class Connection:
         if self.fault is None:
             with self._lock:
                 self.fault = ImplementationFault("the kit closed the adapter")
-            self._outbox.put(None)  # stdin closes: the adapter's signal to exit
-            deadline = time.monotonic() + grace
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()  # the adapter's signal to exit
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        self._outbox.put(None)
+                self.proc.wait(timeout=grace)
         self._kill()
-        for thread in self._threads:
-            thread.join(timeout=2)
-        for pipe in (self.proc.stdout, self.proc.stderr):
+        self._drainer.join(timeout=2)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             with contextlib.suppress(OSError):
                 if pipe is not None:
                     pipe.close()

@@ -96,13 +96,17 @@ def encode_line(message: dict[str, Any]) -> bytes:
     ``ensure_ascii`` keeps lone surrogates (legal in a Python ``str``) as ``\\udXXX``
     escapes, which every JSON parser reads back; raw they are not valid UTF-8.
     """
-    text = json.dumps(message, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-    return text.encode("ascii") + b"\n"
+    return _ENCODER.encode(message).encode("ascii") + b"\n"
 
 
 def _refuse_constant(name: str) -> Any:
     msg = f"{name} is not JSON (RFC 8259 has no NaN or Infinity); send a finite number or an error"
     raise ProtocolViolation(msg)
+
+
+# Built once: a call per message costs less than building them per message, as json.dumps(**kw) does.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def decode_line(line: bytes) -> dict[str, Any]:
@@ -113,7 +117,7 @@ def decode_line(line: bytes) -> dict[str, Any]:
         msg = f"the line is not UTF-8 ({exc.reason} at byte {exc.start})"
         raise ProtocolViolation(msg, not_json=True) from None
     try:
-        message = json.loads(text, parse_constant=_refuse_constant)
+        message = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         msg = f"the line is not JSON ({exc.msg} at column {exc.colno})"
         raise ProtocolViolation(msg, not_json=True) from None

@@ -13,13 +13,12 @@ template for adapters in other languages.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import os
 import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from conformance._inprocess import InProcessTransport
 from conformance._loading import FORM, ImplSpecError, load
@@ -34,20 +33,25 @@ from conformance._protocol import (
 from conformance.contract import Environment, ManualClock
 from conformance.errors import ImplementationError, ImplementationFault, KitError
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 # The kit times requests out and kills the process; the bridge itself never gives up on a call.
 _NO_TIMEOUT = 24 * 3600.0
 
 
 class Bridge:
-    """Answers requests; each instance is an in-process transport over the implementation."""
+    """Answers requests; each instance is an in-process transport over the implementation.
+
+    Requests run on the main thread, one after another, except the ones the kit sends together
+    (a concurrency test writes them in one go): those run together, as they would in process.
+    """
 
     def __init__(self, impl: Any, out: IO[bytes]) -> None:
         self.impl = impl
         self._out = out
         self._write_lock = threading.Lock()
         self._instances: dict[str, InProcessTransport] = {}
-        # Requests run on threads so that a batch the kit pipelines runs concurrently, as in process.
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="bridge")
 
     def reply(self, rid: Any, *, result: Any = None, code: str = "", message: str = "", exc_type: str = "") -> None:
         if code:
@@ -64,22 +68,57 @@ class Bridge:
             self._out.write(line)
             self._out.flush()
 
-    def serve(self, lines: IO[bytes]) -> None:
-        for raw in lines:
-            if not raw.strip():
-                continue
-            try:
-                message = decode_line(raw)
-            except ProtocolViolation as exc:
-                sys.stderr.write(f"conformance.serve: ignoring a line that is not a request: {exc}\n")
-                continue
-            if message.get("op") == "kit.hello":
-                self.handle(message)  # first, and alone: no request can overtake it
-            else:
-                self._pool.submit(self.handle, message)
-        self._pool.shutdown(wait=True)
+    def serve(self, stream: IO[bytes]) -> None:
+        for batch in _arrivals(stream):
+            messages = []
+            for raw in batch:
+                if not raw.strip():
+                    continue
+                try:
+                    messages.append(decode_line(raw))
+                except ProtocolViolation as exc:
+                    sys.stderr.write(f"conformance.serve: ignoring a line that is not a request: {exc}\n")
+            if messages:
+                self.handle_batch(messages)
         for transport in list(self._instances.values()):
             transport.close()
+
+    def handle_batch(self, messages: list[dict[str, Any]]) -> None:
+        """Requests that arrived together: operations on one instance run concurrently, others in turn."""
+        instance = messages[0].get("instance")
+        transport = self._instances.get(instance) if isinstance(instance, str) else None
+        together = (
+            len(messages) > 1
+            and transport is not None
+            and all(
+                isinstance(m.get("id"), int)
+                and isinstance(m.get("op"), str)
+                and not m["op"].startswith("kit.")
+                and isinstance(m.get("args"), dict)
+                and m.get("instance") == instance
+                for m in messages
+            )
+        )
+        if not together:
+            for message in messages:
+                self.handle(message)
+            return
+        assert transport is not None
+        try:
+            results = transport.concurrently([(m["op"], decode_values(m["args"])) for m in messages])
+        except KitError as exc:
+            for m in messages:
+                self.reply(m["id"], code=BAD_REQUEST, message=str(exc))
+            return
+        except ImplementationFault as exc:
+            for m in messages:
+                self.reply(m["id"], code="internal", message=str(exc))
+            return
+        for m, result in zip(messages, results, strict=True):
+            if isinstance(result, ImplementationError):
+                self.reply(m["id"], code=result.kind, message=result.message, exc_type=result.exc_type)
+            else:
+                self.reply(m["id"], result=result)
 
     def handle(self, message: dict[str, Any]) -> None:
         rid, op, args = message.get("id"), message.get("op"), message.get("args")
@@ -140,6 +179,22 @@ class Bridge:
                 "claims": sorted(impl.claims),
             },
         }
+
+
+def _arrivals(stream: IO[bytes]) -> Iterator[list[bytes]]:
+    """The complete lines of ``stream``, grouped by what one read returned (what arrived together)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a pipe or file (a test's BytesIO): a line at a time
+        yield from ([line] for line in stream)
+        return
+    pending = b""
+    while chunk := os.read(fd, 1 << 16):
+        *lines, pending = (pending + chunk).split(b"\n")
+        if lines:
+            yield [line + b"\n" for line in lines]
+    if pending:
+        yield [pending]
 
 
 def main(argv: list[str] | None = None) -> int:

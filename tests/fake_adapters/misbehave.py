@@ -65,6 +65,10 @@ class Misbehaving(Bridge):
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
 
+    def handle_batch(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:  # one at a time, so that each meets the misbehaviour
+            self.handle(message)
+
     def handle(self, message: dict[str, Any]) -> None:
         mode, op, rid = self.mode, message.get("op"), message.get("id")
         if op == "kit.hello":
