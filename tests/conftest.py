@@ -31,9 +31,37 @@ class KitRun:
         return next(r for r in self.report["requirements"] if r["id"] == rid)
 
 
+#: Modules an in-process kit run may import once and keep: the kit, its suite, the reference and
+#: the miniatures, and Hypothesis.  Pytester would otherwise unload them after every run, and
+#: importing the suite again (with pytest's assertion rewriting) costs more than most runs.
+#: Modules a test writes itself (``pytester.makepyfile``) are still unloaded: names repeat.
+KEPT_MODULES = ("conformance", "reference_impl", "tests", "hypothesis", "_hypothesis", "zope", "readline")
+
+
+def _kept(name: str) -> bool:
+    return name.partition(".")[0] in KEPT_MODULES
+
+
+def keep_kit_modules(pytester: pytest.Pytester) -> None:
+    """Make ``pytester`` keep :data:`KEPT_MODULES` loaded between and after its in-process runs.
+
+    Pytester takes its module snapshots in a private method; where a pytest release renames it,
+    runs are slower but still correct.
+    """
+    from _pytest.pytester import SysModulesSnapshot
+
+    def snapshot() -> SysModulesSnapshot:
+        return SysModulesSnapshot(preserve=_kept)
+
+    if hasattr(pytester, "_Pytester__take_sys_modules_snapshot"):
+        pytester._Pytester__take_sys_modules_snapshot = snapshot  # type: ignore[attr-defined]
+        pytester._sys_modules_snapshot = snapshot()  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def run_kit(pytester: pytest.Pytester):
     """Run the kit in-process against ``--impl=target`` and read back its report."""
+    keep_kit_modules(pytester)
 
     def run(target: str, *args: str, depth: str = "fast") -> KitRun:
         report = pytester.path / "report.json"
