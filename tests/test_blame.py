@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conformance import SPEC_VERSION
-from tests.variants import VARIANTS
+from tests.variants import VARIANTS, areas_changed, definitions_beyond_factories
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,12 +47,21 @@ def on_path(monkeypatch, pytester):
 def test_a_variant_fails_exactly_what_its_behaviour_violates(run_kit, on_path, name, transport):
     variant = VARIANTS[name]
     target = f"tests.variants:{name}"
-    run = run_kit(target if transport == "in-process" else served(target))
+    areas = f"--requirement={','.join(sorted(areas_changed(variant)))}"
+    run = run_kit(target if transport == "in-process" else served(target), areas)
     got = failed(run)
     assert set(got) == variant.fails, (
         f"{name} ({type(variant).__doc__.splitlines()[0]}) should fail {sorted(variant.fails)}, failed {sorted(got)}"
     )
     assert all(kinds == ["wrong-answer"] for kinds in got.values()), got
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_variant_changes_only_factories_so_its_other_areas_are_the_reference(name):
+    variant = VARIANTS[name]
+    assert definitions_beyond_factories(variant) == set()
+    assert areas_changed(variant), f"{name} replaces no factory: it is the reference"
+    assert {rid.partition("-")[0] for rid in variant.fails} <= areas_changed(variant)
 
 
 FAKES = f"""

@@ -76,7 +76,7 @@ def test_an_adapter_that_stops_reading_its_stdin_times_out_instead_of_blocking_t
     try:
         started = time.monotonic()
         request = deaf.send("kit.hello", {"padding": "x" * (4 << 20)})  # far more than a pipe holds
-        with pytest.raises(ImplementationFault, match="did not read request 0 \\(kit.hello\\) from its stdin"):
+        with pytest.raises(ImplementationFault, match=r"did not read request 0 \(kit\.hello\) from its stdin"):
             deaf.wait([request], timeout=0.5)
         assert time.monotonic() - started < 5
         assert not deaf.alive

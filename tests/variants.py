@@ -158,3 +158,36 @@ VARIANTS = {
 }
 for _attr, _variant in VARIANTS.items():
     globals()[_attr] = _variant
+
+
+#: Each factory of the implementation object, and the area whose tests use what it returns.
+FACTORIES = {
+    "open_history": "HIST",
+    "open_session_store": "STORE",
+    "open_agent_service": "ID",
+    "open_task_service": "TASK",
+    "open_lifecycle_client": "LIFE",
+    "open_lifecycle_server": "LIFE",
+}
+#: What a variant class may define besides factories: its declarations.
+_DECLARATIONS = {"fails", "source", "__doc__", "__module__", "__qualname__", "__firstlineno__", "__static_attributes__"}
+
+
+def areas_changed(variant: Variant) -> set[str]:
+    """The areas whose factory the variant replaces.
+
+    A variant changes nothing but factories (``tests/test_blame.py`` checks that), so the tests
+    of every other area run the reference itself, whose pass ``tests/test_miniatures.py`` proves:
+    running only the changed areas' tests judges the variant as fully as the whole suite.
+    """
+    return {
+        area
+        for name, area in FACTORIES.items()
+        if getattr(type(variant), name) is not getattr(ReferenceImplementation, name)
+    }
+
+
+def definitions_beyond_factories(variant: Variant) -> set[str]:
+    """Names a variant's own classes define that are neither factories nor declarations."""
+    own = [k for k in type(variant).__mro__ if issubclass(k, Variant) and k is not Variant]
+    return {name for klass in own for name in vars(klass)} - set(FACTORIES) - _DECLARATIONS

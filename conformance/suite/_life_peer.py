@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from conformance.areas.life import LifeClient
 
-__all__ = ["KNOWN_TYPES", "ScriptedPeer", "check_event_stream", "event", "notification"]
+__all__ = ["KNOWN_TYPES", "ScriptedClient", "ScriptedPeer", "check_event_stream", "event", "notification"]
 
 KNOWN_TYPES = ("session.created", "session.deleted", "session.updated", "session.foreground", "session.background")
 _EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -159,3 +159,37 @@ def check_event_stream(messages: Iterable[Any]) -> list[str]:
         else:
             problems.extend(f"{where} (reply): {p}" for p in _schema_problems("life/reply.schema.json", message))
     return problems
+
+
+class ScriptedClient:
+    """The kit playing the client of a lifecycle server.
+
+    Sends requests to the server under test and keeps every message it sent back, in order.
+    """
+
+    def __init__(self, life: LifeClient) -> None:
+        self.life = life
+        self.stream: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+
+    def request(self, method: str, session_id: str | None = None) -> list[dict[str, Any]]:
+        params = {} if session_id is None else {"sessionId": session_id}
+        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        sent = self.life.server_handle(message)
+        replies = [m for m in sent if isinstance(m, dict) and "id" in m and "method" not in m]
+        assert len(replies) == 1, f"{method} {params} got {len(replies)} replies, not one: {sent}"
+        assert replies[0]["id"] == message["id"], (
+            f"the reply to request {message['id']} carries id {replies[0]['id']!r}"
+        )
+        self.stream.extend(sent)
+        return sent
+
+    def touch(self, session_id: str, kind: str) -> list[dict[str, Any]]:
+        sent = self.life.server_touch(session_id, kind)
+        self.stream.extend(sent)
+        return sent
+
+    def created_id(self, sent: list[dict[str, Any]]) -> str:
+        reply = next(m for m in sent if "id" in m)
+        assert "result" in reply, f"a plain create was refused: {reply}"
+        return str(reply["result"]["sessionId"])

@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 
 from conformance.areas.hist import HistoryClient
+from conformance.areas.id import IdentityClient
 from conformance.areas.life import LifeClient
 from conformance.areas.store import StoreClient
-from conformance.suite._life_peer import ScriptedPeer
+from conformance.areas.task import TaskClient
+from conformance.suite._life_peer import ScriptedClient, ScriptedPeer
 
 
 @pytest.fixture
@@ -32,3 +34,20 @@ def life(driver):
 def peer(life):
     """The kit playing the lifecycle server, able to inject faults."""
     return ScriptedPeer(life)
+
+
+@pytest.fixture
+def server(life):
+    """The kit playing the client of the lifecycle server under test."""
+    return ScriptedClient(life)
+
+
+@pytest.fixture
+def ids(driver):
+    return IdentityClient(driver)
+
+
+@pytest.fixture
+def tasks(driver):
+    """The task service, as the owner ``alice``."""
+    return TaskClient(driver, owner="alice")

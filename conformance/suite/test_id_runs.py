@@ -7,16 +7,10 @@ import json
 import pytest
 
 from conformance._values import NonJSON
-from conformance.areas.id import IdentityClient
 from conformance.suite._identity_support import assert_shape, finish, rejected_without_remote_call, via_json
 from conformance.suite._support import assert_json_equal, show
 
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def ids(driver):
-    return IdentityClient(driver)
 
 
 @requirement("ID-007")

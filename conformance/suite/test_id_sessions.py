@@ -11,11 +11,6 @@ from conformance.suite._support import INVALID_IDS, assert_json_equal, expect_er
 requirement = pytest.mark.requirement
 
 
-@pytest.fixture
-def ids(driver):
-    return IdentityClient(driver)
-
-
 @requirement("ID-001")
 def test_minted_session_and_response_ids_are_visible_ascii_of_16_to_128_characters(ids):
     minted: list[str] = []

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conformance._values import NonJSON
-from conformance.areas.id import IdentityClient
 from conformance.suite._identity_support import assert_shape, finish, rejected_without_remote_call, via_json
 from conformance.suite._support import assert_json_equal, expect_error
 
+if TYPE_CHECKING:
+    from conformance.areas.id import IdentityClient
+
 requirement = pytest.mark.requirement
-
-
-@pytest.fixture
-def ids(driver):
-    return IdentityClient(driver)
 
 
 def round_trip(ids: IdentityClient, session_id: str) -> dict:

@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from conformance.areas.life import LifeClient
-from conformance.suite._life_peer import check_event_stream
+from conformance.suite._life_peer import ScriptedClient, check_event_stream
 
 requirement = pytest.mark.requirement
 
 
-class Scripted:
-    """Sends requests to the server under test and keeps every message it sent back, in order."""
-
-    def __init__(self, life: LifeClient) -> None:
-        self.life = life
-        self.stream: list[dict] = []
-        self._ids = itertools.count(1)
-
-    def request(self, method: str, session_id: str | None = None) -> list[dict]:
-        params = {} if session_id is None else {"sessionId": session_id}
-        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        sent = self.life.server_handle(message)
-        replies = [m for m in sent if isinstance(m, dict) and "id" in m and "method" not in m]
-        assert len(replies) == 1, f"{method} {params} got {len(replies)} replies, not one: {sent}"
-        assert replies[0]["id"] == message["id"], (
-            f"the reply to request {message['id']} carries id {replies[0]['id']!r}"
-        )
-        self.stream.extend(sent)
-        return sent
-
-    def touch(self, session_id: str, kind: str) -> list[dict]:
-        sent = self.life.server_touch(session_id, kind)
-        self.stream.extend(sent)
-        return sent
-
-    def created_id(self, sent: list[dict]) -> str:
-        reply = next(m for m in sent if "id" in m)
-        assert "result" in reply, f"a plain create was refused: {reply}"
-        return str(reply["result"]["sessionId"])
-
-
-@pytest.fixture
-def server(driver):
-    return Scripted(LifeClient(driver))
-
-
-def scenario(server: Scripted) -> list[str]:
+def scenario(server: ScriptedClient) -> list[str]:
     """A life of three sessions, with refusals; returns the ids created."""
     a = server.created_id(server.request("session.create", "proposed-a"))
     b = server.created_id(server.request("session.create"))

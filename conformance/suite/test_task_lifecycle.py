@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance._values import NonJSON
-from conformance.areas.task import TERMINAL_STATES, TaskClient
+from conformance.areas.task import TERMINAL_STATES
 from conformance.suite._identity_support import assert_minted, assert_shape
 from conformance.suite._support import assert_json_equal, expect_error
 
@@ -13,11 +13,6 @@ requirement = pytest.mark.requirement
 
 MADE_UP_TASK = "task_00000000000000000000000000000000"
 MADE_UP_CONTEXT = "ctx_00000000000000000000000000000000"
-
-
-@pytest.fixture
-def tasks(driver):
-    return TaskClient(driver, owner="alice")
 
 
 def message(n: int) -> dict:

@@ -188,7 +188,7 @@ class ResumesLatest(AgentService):
         return pending[-1].operation_id if pending else named
 
 
-resumes_latest = IdMiniature("ID-010", "resumes the latest operation", ResumesLatest, also_fails=_ids(20))
+resumes_latest = IdMiniature("ID-010", "resumes the latest operation", ResumesLatest, may_fail=_ids(20))
 
 
 class SpentTokenStartsOver(AgentService):
