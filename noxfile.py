@@ -91,9 +91,12 @@ def conformance(session: nox.Session, target: str) -> None:
 
 @nox.session(python=PYTHONS, default=False, tags=["benchmark"])
 def benchmark(session: nox.Session) -> None:
-    """Measure the adapter protocol: requests/s against a raw echo, and suite wall time against in-process."""
-    session.install("-e", ".")
-    session.run("python", "benchmarks/bench_protocol.py", *session.posargs)
+    """Measure every speed figure side by side (protocol, time to catch a bug, model budget, -n 2, own tests).
+
+    ``nox -s benchmark -- --json FILE`` writes them as JSON; ``--skip SECTION`` leaves one out.
+    """
+    session.install("-e", ".", *group("test"))
+    session.run("python", "benchmarks/bench.py", *session.posargs)
 
 
 @nox.session(python=PYTHONS, tags=["tests"])

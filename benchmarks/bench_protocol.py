@@ -71,25 +71,53 @@ def kit_run(impl: str) -> tuple[float, int]:
     return time.perf_counter() - began, result.returncode
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--target", default="reference_impl", help="in-process implementation for the wall-time run")
-    parser.add_argument("--runs", type=int, default=2, help="whole-kit runs per side; the fastest counts")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    options = parser.parse_args(argv)
+def calls_per_run(target: str) -> int:
+    """How many operations one suite run sends (a request each, over the protocol), counted in process."""
+    import os
 
+    import pytest
+
+    from conformance import driver
+
+    count = 0
+    call, concurrently = driver.Driver.call, driver.Driver.concurrently
+
+    def counted_call(self: driver.Driver, op: str, args: dict) -> object:
+        nonlocal count
+        count += 1
+        return call(self, op, args)
+
+    def counted_concurrently(self: driver.Driver, calls: list) -> list:
+        nonlocal count
+        count += len(calls)
+        return concurrently(self, calls)
+
+    driver.Driver.call, driver.Driver.concurrently = counted_call, counted_concurrently  # type: ignore[method-assign]
+    saved = sys.stdout
+    try:
+        with open(os.devnull, "w") as sys.stdout:  # noqa: PTH123
+            pytest.main([f"--impl={target}", "-q", "-p", "no:cacheprovider", "--hypothesis-seed=1"])
+    finally:
+        sys.stdout = saved
+        driver.Driver.call, driver.Driver.concurrently = call, concurrently  # type: ignore[method-assign]
+    return count
+
+
+def measure(*, requests: int, target: str, runs: int) -> dict[str, object]:
+    """All of this module's figures, measured side by side."""
     kit_rps(200)  # warm up: imports, page cache
     # Best of several, alternating, so that a busy machine penalises both sides alike.
-    raw = max(raw_rps(options.requests) for _ in range(3))
-    kit = max(kit_rps(options.requests) for _ in range(3))
-    bridge = "exec:" + shlex.join([sys.executable, "-m", "conformance.serve", options.target])
-    runs = [(kit_run(options.target), kit_run(bridge)) for _ in range(options.runs)]
-    in_process, in_rc = min(r[0] for r in runs)
-    over_protocol, out_rc = min(r[1] for r in runs)
-    figures = {
-        "requests": options.requests,
-        "suite_runs_per_side": options.runs,
+    raw = kit = 0.0
+    for _ in range(3):
+        raw = max(raw, raw_rps(requests))
+        kit = max(kit, kit_rps(requests))
+    bridge = "exec:" + shlex.join([sys.executable, "-m", "conformance.serve", target])
+    pairs = [(kit_run(target), kit_run(bridge)) for _ in range(runs)]
+    in_process, in_rc = min(r[0] for r in pairs)
+    over_protocol, out_rc = min(r[1] for r in pairs)
+    return {
+        "requests": requests,
+        "suite_runs_per_side": runs,
         "raw_echo_rps": round(raw),
         "kit_transport_rps": round(kit),
         "rps_ratio_kit_over_raw": round(kit / raw, 3),
@@ -97,14 +125,29 @@ def main(argv: list[str] | None = None) -> int:
         "suite_over_protocol_s": round(over_protocol, 2),
         "wall_ratio_protocol_over_in_process": round(over_protocol / in_process, 3),
         "exit_codes": {"in_process": in_rc, "over_protocol": out_rc},
+        "calls_per_suite_run": calls_per_run(target),
     }
-    print(f"requests/s, raw JSON-line echo:            {raw:9.0f}")
-    print(f"requests/s, through the kit's transport:   {kit:9.0f}   ratio {kit / raw:.2f}")
-    print(f"whole kit, in process ({options.target}):  {in_process:7.2f} s")
-    print(f"whole kit, over the protocol:              {over_protocol:7.2f} s   ratio {over_protocol / in_process:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--target", default="reference_impl", help="in-process implementation for the wall-time run")
+    parser.add_argument("--runs", type=int, default=2, help="whole-kit runs per side; the fastest counts")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    options = parser.parse_args(argv)
+    figures = measure(requests=options.requests, target=options.target, runs=options.runs)
+    raw, kit = figures["raw_echo_rps"], figures["kit_transport_rps"]
+    print(f"requests/s, raw JSON-line echo:            {raw:9}")
+    print(f"requests/s, through the kit's transport:   {kit:9}   ratio {figures['rps_ratio_kit_over_raw']}")
+    print(f"whole kit, in process ({options.target}):  {figures['suite_in_process_s']:7} s")
+    ratio = figures["wall_ratio_protocol_over_in_process"]
+    print(f"whole kit, over the protocol:              {figures['suite_over_protocol_s']:7} s   ratio {ratio}")
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2) + "\n")
-    return 0 if in_rc == out_rc == 0 else 1
+    codes = figures["exit_codes"]
+    assert isinstance(codes, dict)
+    return 0 if codes["in_process"] == codes["over_protocol"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ class Connection:
         self._stdout = self.proc.stdout.fileno()
         os.set_blocking(self._stdin, False)
         os.set_blocking(self._stdout, False)
+        self._replies = select.poll()  # stdout only: one registration, not a descriptor set per wait
+        self._replies.register(self._stdout, select.POLLIN | select.POLLHUP | select.POLLERR)
         self._outgoing = bytearray()  # request lines not yet taken by the pipe
         self._incoming = bytearray()  # the start of a reply line not yet complete
         self._drainer = threading.Thread(target=self._drain, name=f"adapter-stderr-{self.proc.pid}", daemon=True)
@@ -153,9 +155,16 @@ class Connection:
     def _pump(self, timeout: float) -> None:
         """Write what is queued and read what has come, waiting at most ``timeout`` for either."""
         self._write()
-        writable = [self._stdin] if self._outgoing else []
+        if not self._outgoing:  # the usual case: the request went out whole, wait for the reply
+            try:
+                ready = self._replies.poll(max(1, int(timeout * 1000)))
+            except (OSError, ValueError):
+                ready = [(self._stdout, select.POLLIN)]
+            if ready:
+                self._read()
+            return
         try:
-            readable, writable, _ = select.select([self._stdout], writable, [], timeout)
+            readable, writable, _ = select.select([self._stdout], [self._stdin], [], timeout)
         except (OSError, ValueError):
             readable, writable = [self._stdout], []
         if writable:

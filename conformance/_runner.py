@@ -262,9 +262,12 @@ class KitPlugin:
             (keep if selected else drop).append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
-        # Plain tests first, searches (property and model tests, seeded walks) last: most bugs show
-        # in a plain test within a second of the start, and -x or a first red line comes sooner.
-        items[:] = sorted(keep, key=is_search)
+        # Serial: plain tests first, searches (property and model tests, seeded walks) last, so that
+        # most bugs show within a second of the start.  Under xdist the searches go first instead:
+        # the longest tests start at once and the short ones fill in around them, where the other
+        # way round one worker is left running the last searches alone.
+        searches_first = self.worker
+        items[:] = sorted(keep, key=lambda item: is_search(item) != searches_first)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -529,7 +532,8 @@ class KitPlugin:
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
-            phases=[p for p in Phase if shrink or p is not Phase.shrink],
+            # Without shrinking there is nothing to explain: a failure prints as found.
+            phases=[p for p in Phase if shrink or p not in (Phase.shrink, Phase.explain)],
         )
 
 

@@ -1,0 +1,213 @@
+"""Every speed figure the project tracks, measured side by side in one run, written as JSON.
+
+    python benchmarks/bench.py [--json FILE] [--skip SECTION ...]      (or: nox -s benchmark -- --json FILE)
+
+Sections (each a key of the JSON):
+
+``protocol``
+    Requests per second through the kit's subprocess transport against a raw JSON-line echo
+    on the same pipe, and the whole kit over the protocol against in process
+    (benchmarks/bench_protocol.py).  Also the pipe's floor: the raw echo's round trip times the
+    number of calls one suite run makes, as a share of the in-process run.
+``catch``
+    For every miniature (tests/miniatures/), seconds of kit work from the start of its run to the
+    first failing test of the requirement it breaks, with the suite and the implementation loaded
+    once in this process (the way an editor's test runner or a watch loop keeps them).
+``model_budget``
+    Each model test (and seeded walk) at the default depth against the reference slowed to 5 ms
+    per call (benchmarks/slow_impl.py): seconds, and whether it stays within 30 s.
+``xdist``
+    ``pytest --impl=reference_impl`` serial and with ``-n 2``, wall time, best of two each.
+``self_tests``
+    The kit's own tests (``pytest tests -n auto``), wall time.
+
+Not part of the pass/fail suite: timings depend on the machine, so ratios measured in one run
+are what to compare.
+"""
+
+# ruff: noqa: INP001, T201 - a script run by path, whose output is its printed figures
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+import bench_protocol  # noqa: E402 - after the path that finds it
+
+SEED = "20261127"
+SECTIONS = ("protocol", "catch", "model_budget", "xdist", "self_tests")
+
+
+# -- catch -------------------------------------------------------------------------------------
+class _Catch:
+    """Notes when the first failing test of ``requirement`` reports, then ends the run."""
+
+    def __init__(self, requirement: str, started: float) -> None:
+        self.requirement = requirement
+        self.started = started
+        self.caught: float | None = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        cites = ("requirement", self.requirement) in report.user_properties  # the kit puts them there
+        failed = report.failed or hasattr(report, "wasxfail")  # a SHOULD's failure reports as xfailed
+        if self.caught is None and failed and cites:
+            self.caught = time.perf_counter() - self.started
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        if self.caught is not None:
+            item.session.shouldstop = f"{self.requirement} caught"
+
+
+def catch_times() -> dict[str, Any]:
+    from tests.miniatures import all_miniatures
+
+    quiet = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", f"--hypothesis-seed={SEED}"]
+    times: dict[str, float | None] = {}
+    with open(os.devnull, "w") as sink:  # noqa: PTH123 - a stream for redirect_stdout
+        saved = sys.stdout
+        sys.stdout = sink
+        try:
+            for mini in all_miniatures():
+                started = time.perf_counter()
+                probe = _Catch(mini.requirement, started)
+                pytest.main([f"--impl={mini.target}", *quiet], plugins=[probe])
+                times[mini.target] = None if probe.caught is None else round(probe.caught, 3)
+                sys.stderr.write(f"  {mini.target}: {times[mini.target]} s ({time.perf_counter() - started:.1f} s)\n")
+        finally:
+            sys.stdout = saved
+    caught = sorted(t for t in times.values() if t is not None)
+    first, later = next(iter(times.values())), caught
+    return {
+        "miniatures": len(times),
+        "caught": len(caught),
+        "median_s": round(statistics.median(caught), 3) if caught else None,
+        "p90_s": round(caught[int(len(caught) * 0.9)], 3) if caught else None,
+        "max_s": max(caught, default=None),
+        "first_run_s (imports the suite)": first,
+        "median_of_the_rest_s": round(statistics.median(later[1:]), 3) if len(later) > 1 else None,
+        "not_caught": sorted(k for k, t in times.items() if t is None),
+        "per_miniature_s": times,
+    }
+
+
+# -- model budget ------------------------------------------------------------------------------
+class _Durations:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.failed: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.seconds[report.nodeid.split("::", 1)[1]] = round(report.duration, 2)
+            if report.failed:
+                self.failed.append(report.nodeid)
+
+
+def model_budget(budget: float = 30.0) -> dict[str, Any]:
+    durations = _Durations()
+    target = "--impl=slow_impl:slow_memory"  # benchmarks/ is on sys.path
+    args = [target, "-q", "-p", "no:cacheprovider", f"--hypothesis-seed={SEED}", "-k", "model or seeded_walk"]
+    with open(os.devnull, "w") as sink:  # noqa: PTH123
+        saved = sys.stdout
+        sys.stdout = sink
+        try:
+            pytest.main(args, plugins=[durations])
+        finally:
+            sys.stdout = saved
+    slowest = max(durations.seconds.values(), default=0.0)
+    return {
+        "delay_per_call_ms": 5,
+        "depth": "quick (the default)",
+        "budget_s": budget,
+        "slowest_s": slowest,
+        "within_budget": bool(durations.seconds) and slowest <= budget and not durations.failed,
+        "failed": durations.failed,
+        "per_test_s": durations.seconds,
+    }
+
+
+# -- xdist -------------------------------------------------------------------------------------
+def _wall(args: list[str]) -> float:
+    command = [sys.executable, "-m", "pytest", "--impl=reference_impl", "-q", "-p", "no:cacheprovider", *args]
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=False, cwd=ROOT)  # noqa: S603 - fixed command
+    return time.perf_counter() - started
+
+
+def xdist_speedup() -> dict[str, Any]:
+    serial, parallel = [], []
+    for _ in range(2):  # alternating, so that a busy machine penalises both alike
+        serial.append(_wall([f"--hypothesis-seed={SEED}"]))
+        parallel.append(_wall([f"--hypothesis-seed={SEED}", "-n", "2"]))
+    return {
+        "serial_s": round(min(serial), 2),
+        "n2_s": round(min(parallel), 2),
+        "speedup": round(min(serial) / min(parallel), 3),
+    }
+
+
+# -- the kit's own tests -----------------------------------------------------------------------
+def self_tests() -> dict[str, Any]:
+    command = [sys.executable, "-m", "pytest", "tests", "-n", "auto", "-q", "-p", "no:cacheprovider"]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
+    elapsed = time.perf_counter() - started
+    return {"wall_s": round(elapsed, 1), "exit_code": result.returncode, "summary": result.stdout.strip()[-200:]}
+
+
+def protocol(requests: int) -> dict[str, Any]:
+    figures = bench_protocol.measure(requests=requests, target="reference_impl", runs=2)
+    calls = figures.pop("calls_per_suite_run")
+    floor = calls / figures["raw_echo_rps"]
+    figures["pipe_floor_s"] = round(floor, 2)
+    figures["pipe_floor_share_of_in_process"] = round(floor / figures["suite_in_process_s"], 3)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS, help="sections not to measure")
+    parser.add_argument("--requests", type=int, default=5000, help="requests per transport measurement")
+    options = parser.parse_args(argv)
+    os.chdir(ROOT)
+    figures: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+    measures = {
+        "protocol": lambda: protocol(options.requests),
+        "xdist": xdist_speedup,
+        "model_budget": model_budget,
+        "catch": catch_times,
+        "self_tests": self_tests,
+    }
+    for name, measure in measures.items():
+        if name in options.skip:
+            continue
+        started = time.perf_counter()
+        figures[name] = measure()
+        print(f"{name} ({time.perf_counter() - started:.0f} s): {json.dumps(_headline(figures[name]))}", flush=True)
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"wrote {options.json}")
+    return 0
+
+
+def _headline(section: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if not isinstance(v, (dict, list))}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
