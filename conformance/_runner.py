@@ -16,7 +16,7 @@ import shlex
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from _pytest._code.code import TerminalRepr
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from conformance.driver import ImplementationInfo
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
+
+T = TypeVar("T")
 
 DEPTHS = {
     # name: (max_examples, stateful_step_count, shrink failures)
@@ -263,11 +265,12 @@ class KitPlugin:
         if drop:
             config.hook.pytest_deselected(items=drop)
         # Serial: plain tests first, searches (property and model tests, seeded walks) last, so that
-        # most bugs show within a second of the start.  Under xdist the searches go first instead:
-        # the longest tests start at once and the short ones fill in around them, where the other
-        # way round one worker is left running the last searches alone.
-        searches_first = self.worker
-        items[:] = sorted(keep, key=lambda item: is_search(item) != searches_first)
+        # most bugs show within a second of the start.  Under xdist, which hands each worker a run
+        # of consecutive tests, the searches are spread evenly through the list instead: bunched
+        # at either end, they land on one worker and the other waits.
+        plain = [item for item in keep if not is_search(item)]
+        searches = [item for item in keep if is_search(item)]
+        items[:] = spread(searches, plain) if self.worker else plain + searches
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -540,6 +543,18 @@ class KitPlugin:
 def is_search(item: pytest.Item) -> bool:
     """Whether a test searches (a model module's test, or one using Hypothesis): the costly ones."""
     return item.path.stem.endswith("_model") or "hypothesis_settings" in getattr(item, "fixturenames", ())
+
+
+def spread(few: list[T], many: list[T]) -> list[T]:
+    """``many`` in order, with ``few`` inserted in order at evenly spaced places."""
+    if not few:
+        return list(many)
+    total = len(few) + len(many)
+    places = {min(total - 1, int((i + 0.5) * total / len(few))) for i in range(len(few))}
+    if len(places) < len(few):  # more searches than room: no spreading to be had
+        return few + many
+    rest, extra = iter(many), iter(few)
+    return [next(extra) if i in places else next(rest) for i in range(total)]
 
 
 def _as_list(value: object) -> list[str]:

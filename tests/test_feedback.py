@@ -94,3 +94,16 @@ def test_an_adapter_that_exits_between_requests_is_noticed_before_the_next():
         assert "bye" in str(brief.fault)
     finally:
         brief.close()
+
+
+@pytest.mark.parametrize(("few", "many"), [(3, 10), (1, 5), (5, 5), (4, 1), (0, 7), (11, 397)])
+def test_searches_are_spread_evenly_for_parallel_workers(few, many):
+    searches, plain = [f"s{i}" for i in range(few)], [f"p{i}" for i in range(many)]
+    order = _runner.spread(searches, plain)
+    assert sorted(order) == sorted(searches + plain), "a test was lost or repeated"
+    assert [t for t in order if t.startswith("s")] == searches, "searches out of order"
+    assert [t for t in order if t.startswith("p")] == plain, "plain tests out of order"
+    if few and many >= few:
+        halves = order[: len(order) // 2], order[len(order) // 2 :]
+        counts = [sum(t.startswith("s") for t in half) for half in halves]
+        assert abs(counts[0] - counts[1]) <= 1, f"searches bunched: {counts} in the two halves"
