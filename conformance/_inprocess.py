@@ -86,11 +86,12 @@ class InProcessTransport:
             return self._loop.run_until_complete(coro)
         started = time.monotonic()
         self._fired = False
+        pending, interval = 0.0, 0.0
         previous = signal.signal(signal.SIGALRM, self._on_alarm)
-        pending, interval = signal.setitimer(signal.ITIMER_REAL, self.timeout)
-        self._armed = True
         try:
             try:
+                self._armed = True  # before the timer starts, and inside the handling of what it raises
+                pending, interval = signal.setitimer(signal.ITIMER_REAL, self.timeout)
                 result = self._loop.run_until_complete(coro)
             finally:
                 self._armed = False
@@ -98,6 +99,7 @@ class InProcessTransport:
         except BaseException:
             if not self._fired:
                 raise
+            coro.close()  # in case the time ran out before the loop started it
             result = None
         finally:
             signal.signal(signal.SIGALRM, previous)
