@@ -2,9 +2,10 @@
 
 The kit never blocks on the adapter, and a request costs what the pipe costs:
 
-* the thread that waits for a reply does the reading and writing itself, with ``select`` and
-  non-blocking pipes: no hand-off to another thread per request, and a full stdin pipe (an
-  adapter that stopped reading) or a silent stdout is a timeout, never a hang;
+* the thread that waits for a reply does the reading and writing itself, with ``poll`` (and
+  ``select`` while a write is pending) on non-blocking pipes: no hand-off to another thread per
+  request, and a full stdin pipe (an adapter that stopped reading) or a silent stdout is a
+  timeout, never a hang;
 * the requests a test sends together (a concurrency test) go out in one write;
 * one daemon thread reads stderr continuously into a bounded tail, so a flood cannot fill the
   pipe and stall the adapter, and a crash can be shown with its last words.

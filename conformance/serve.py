@@ -105,20 +105,11 @@ class Bridge:
             return
         assert transport is not None
         try:
-            results = transport.concurrently([(m["op"], decode_values(m["args"])) for m in messages])
-        except KitError as exc:
-            for m in messages:
-                self.reply(m["id"], code=BAD_REQUEST, message=str(exc))
-            return
-        except ImplementationFault as exc:
-            for m in messages:
-                self.reply(m["id"], code="internal", message=str(exc))
-            return
-        for m, result in zip(messages, results, strict=True):
-            if isinstance(result, ImplementationError):
-                self.reply(m["id"], code=result.kind, message=result.message, exc_type=result.exc_type)
-            else:
-                self.reply(m["id"], result=result)
+            outcomes: list[Any] = transport.concurrently([(m["op"], decode_values(m["args"])) for m in messages])
+        except BaseException as exc:  # every request of the batch is answered with it
+            outcomes = [exc] * len(messages)
+        for message, outcome in zip(messages, outcomes, strict=True):
+            self.answer(message["id"], outcome)
 
     def handle(self, message: dict[str, Any]) -> None:
         rid, op, args = message.get("id"), message.get("op"), message.get("args")
@@ -126,21 +117,25 @@ class Bridge:
             self.reply(rid, code=BAD_REQUEST, message="a request is {id: integer, op: string, args: object}")
             return
         try:
-            result = self.run(op, args, message.get("instance"))
-        except ImplementationError as exc:
-            self.reply(rid, code=exc.kind, message=exc.message, exc_type=exc.exc_type)
-        except KitError as exc:
-            self.reply(rid, code=BAD_REQUEST, message=str(exc))
-        except ImplementationFault as exc:
-            self.reply(rid, code="internal", message=str(exc))
-        except Exception as exc:  # a bug in the bridge: say so on stderr, answer internal
-            traceback.print_exc(file=sys.stderr)
-            self.reply(rid, code="internal", message=f"conformance.serve failed: {type(exc).__name__}: {exc}")
-        except BaseException as exc:
-            traceback.print_exc(file=sys.stderr)
-            self.reply(rid, code="internal", message=f"{type(exc).__name__} (derives only from BaseException): {exc}")
-        else:
-            self.reply(rid, result=result)
+            outcome = self.run(op, args, message.get("instance"))
+        except BaseException as exc:  # answered below, whatever it is
+            outcome = exc
+        self.answer(rid, outcome)
+
+    def answer(self, rid: Any, outcome: Any) -> None:
+        """Reply with a result, or with the error code an exception stands for (spec/adapter-protocol.md)."""
+        if not isinstance(outcome, BaseException):
+            self.reply(rid, result=outcome)
+        elif isinstance(outcome, ImplementationError):
+            self.reply(rid, code=outcome.kind, message=outcome.message, exc_type=outcome.exc_type)
+        elif isinstance(outcome, KitError):
+            self.reply(rid, code=BAD_REQUEST, message=str(outcome))
+        elif isinstance(outcome, ImplementationFault):
+            self.reply(rid, code="internal", message=str(outcome))
+        else:  # a bug in the bridge, or something derived only from BaseException: stderr, and internal
+            traceback.print_exception(outcome, file=sys.stderr)
+            what = "conformance.serve failed" if isinstance(outcome, Exception) else "derives only from BaseException"
+            self.reply(rid, code="internal", message=f"{what}: {type(outcome).__name__}: {outcome}")
 
     def run(self, op: str, args: dict[str, Any], instance: Any) -> Any:
         if op == "kit.hello":
