@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance._binding import concurrent_calls
 from conformance._traceback import kit_frame
-from conformance._values import materialize
+from conformance._values import apply_change, materialize
 from conformance.areas import BINDINGS
 from conformance.errors import ConformanceError, ImplementationError, ImplementationFault, KitError
 
@@ -58,6 +58,9 @@ class InProcessTransport:
             self._thread.start()
         self._armed = False
         self._fired = False
+        #: The arguments the implementation received and the result it returned, for the most
+        #: recent operation called alone: what ``mutate`` changes, as a caller would.
+        self._last: dict[str, Any] = {}
 
     def _run(self, coro: Any, what: str) -> Any:
         if self._broken:
@@ -131,16 +134,38 @@ class InProcessTransport:
 
     async def _dispatch(self, op: str, args: dict[str, Any]) -> Any:
         area, _, name = op.partition(".")
-        return await self._binding(area).dispatch(name, materialize(args))
+        return await self._binding(area).dispatch(name, args)
 
     def call(self, op: str, args: dict[str, Any]) -> Any:
-        return _json_result(op, self._run(self._dispatch(op, args), op))
+        self._last = {}
+        args = materialize(args)  # the very objects the caller holds, unless stand-ins were replaced
+        result = _json_result(op, self._run(self._dispatch(op, args), op))
+        self._last = {"args": args, "result": result}
+        return result
+
+    def mutate(self, of: str, path: list[Any], change: dict[str, Any]) -> None:
+        """Change the arguments or the result of the most recent operation, in place, as a caller would.
+
+        In process these are the caller's own objects (the kit passes its objects and gets the
+        implementation's back), so this is what a test doing it by hand would do; the subprocess
+        bridge uses it for ``kit.mutate``.
+        """
+        if of not in self._last:
+            msg = f"kit.mutate of {of!r}: no operation has completed since the last mutation point"
+            raise KitError(msg)
+        try:
+            apply_change(self._last[of], path, change)
+        except (LookupError, TypeError, ValueError) as exc:
+            msg = f"kit.mutate of the {of} at {path!r}: {exc}"
+            raise KitError(msg) from None
 
     def concurrently(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
+        self._last = {}
+
         async def one(op: str, args: dict[str, Any]) -> Any:
             concurrent_calls.set(True)
             try:
-                return await self._dispatch(op, args)
+                return await self._dispatch(op, materialize(args))
             except ImplementationError as exc:
                 return exc
 

@@ -216,6 +216,22 @@ class SubprocessTransport:
         replies = self._conn.wait(futures, self.timeout)
         return [self._answer(op, reply) for (op, _), reply in zip(calls, replies, strict=True)]
 
+    def mutate(self, of: str, path: list[Any], change: dict[str, Any]) -> None:
+        """``kit.mutate``: the adapter changes its own objects of the instance's last area operation.
+
+        ``unsupported`` (an adapter of protocol 1.0) is returned to the driver, which makes the
+        requirement not-testable; any other error is the adapter failing a protocol operation.
+        """
+        self._check_alive()
+        op = "kit.mutate"
+        reply = self._conn.wait([self._conn.send(op, {"of": of, "path": path, **change}, self.instance)], self.timeout)
+        answer = self._answer(op, reply[0])
+        if isinstance(answer, ImplementationError):
+            if answer.kind == "unsupported":
+                raise answer
+            msg = f"the adapter refused {op} ({answer.kind}: {answer.message})"
+            raise ImplementationFault(msg)
+
     def kit_op(self, op: str, args: dict[str, Any]) -> None:
         """A protocol operation: an error answer is the adapter breaking the protocol.
 

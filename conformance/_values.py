@@ -11,7 +11,7 @@ from conformance._traceback import kit_frame
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 
-__all__ = ["NON_JSON_KINDS", "NonJSON", "contains_non_json", "json_equal", "materialize"]
+__all__ = ["NON_JSON_KINDS", "NonJSON", "apply_change", "contains_non_json", "json_equal", "materialize"]
 
 #: Each kind of non-JSON value the suite may ask a transport to materialise.
 NON_JSON_KINDS: dict[str, Any] = {
@@ -83,3 +83,51 @@ def json_equal(a: Any, b: Any) -> bool:  # noqa: PLR0911 - one return per JSON t
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     return False
+
+
+#: What ``kit.mutate`` may do at the end of its path (spec/adapter-protocol.md § Mutating what the
+#: implementation holds): replace an object member or array element, or append to an array.
+CHANGES = ("set", "append")
+
+
+def apply_change(root: Any, path: list[Any], change: dict[str, Any]) -> None:
+    """Change ``root`` in place, at ``path`` (member names and array positions), as a caller would.
+
+    ``{"set": v}`` replaces the member or element the path names; ``{"append": v}`` appends ``v``
+    to the array the path names.  Raises ``LookupError`` or ``TypeError`` naming the step that does
+    not exist, and ``ValueError`` for a change that is neither.
+    """
+    if len(change) != 1 or next(iter(change)) not in CHANGES:
+        msg = f"a change is one of {{'set': value}} or {{'append': value}}, not {change!r}"
+        raise ValueError(msg)
+    ((kind, value),) = change.items()
+    target = root
+    steps = path if kind == "append" else path[:-1]
+    for depth, step in enumerate(steps):
+        target = _step(target, step, path[: depth + 1])
+    if kind == "append":
+        if not isinstance(target, list):
+            msg = f"{path!r} names a {type(target).__name__}, not an array"
+            raise TypeError(msg)
+        target.append(value)
+        return
+    if not path:
+        msg = "set needs a path of at least one step"
+        raise ValueError(msg)
+    last = path[-1]
+    settable = (isinstance(target, dict) and isinstance(last, str)) or (
+        isinstance(target, list) and type(last) is int and -len(target) <= last < len(target)
+    )
+    if not settable:
+        msg = f"{path!r}: cannot set step {last!r} of a {type(target).__name__}"
+        raise LookupError(msg)
+    target[last] = value
+
+
+def _step(value: Any, step: Any, where: list[Any]) -> Any:
+    if isinstance(value, dict) and isinstance(step, str) and step in value:
+        return value[step]
+    if isinstance(value, list) and type(step) is int and -len(value) <= step < len(value):
+        return value[step]
+    msg = f"{where!r} does not exist in the value ({type(value).__name__})"
+    raise LookupError(msg)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._traceback import kit_frame
-from conformance.errors import ImplementationError, NotTestable
+from conformance.errors import ImplementationError, KitError, NotTestable
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -39,6 +39,7 @@ class ImplementationInfo:
 
 class Transport(Protocol):
     def call(self, op: str, args: dict[str, Any]) -> Any: ...
+    def mutate(self, of: str, path: list[Any], change: dict[str, Any]) -> None: ...
     def concurrently(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]: ...
     def advance_clock(self, seconds: float) -> None: ...
     def close(self) -> None: ...
@@ -63,6 +64,29 @@ class Driver:
         except ImplementationError as exc:
             if exc.kind == "unsupported":
                 raise NotTestable(f"{op} is needed by a claimed capability, but: {exc.message}") from exc
+            raise
+
+    def mutate(self, of: str, path: Sequence[str | int], **change: Any) -> None:
+        """Change, in place, the arguments (``of="args"``) or the result (``of="result"``) of the last call.
+
+        What a careless caller does to values it passed or got back, done where the implementation
+        can see it: in process on the very objects exchanged, over the adapter protocol by
+        ``kit.mutate`` on the adapter's own objects (spec/adapter-protocol.md).  ``change`` is
+        ``set=value`` (replace the member or element at ``path``) or ``append=value`` (append to
+        the array at ``path``).  Requirements on copying (HIST-028, STORE-018) use it.
+        """
+        if of not in ("args", "result") or len(change) != 1 or next(iter(change)) not in ("set", "append"):
+            msg = f"mutate(of={of!r}, ...) takes of='args' or 'result' and one of set=/append=, got {sorted(change)}"
+            raise KitError(msg)
+        try:
+            self._transport.mutate(of, list(path), change)
+        except ImplementationError as exc:
+            if exc.kind == "unsupported":
+                msg = (
+                    f"kit.mutate is needed to see whether the implementation shares values with its caller, "
+                    f"but: {exc.message}"
+                )
+                raise NotTestable(msg) from exc
             raise
 
     def concurrently(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:

@@ -158,6 +158,10 @@ class Bridge:
         if op == "kit.advance_clock":
             transport.advance_clock(args["seconds"])
             return None
+        if op == "kit.mutate":
+            change: dict[str, Any] = {k: args[k] for k in ("set", "append") if k in args}
+            transport.mutate(args.get("of", ""), args.get("path", []), change)
+            return None
         return transport.call(op, decode_values(args))
 
     def hello(self, args: dict[str, Any]) -> dict[str, Any]:

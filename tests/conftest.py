@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from pathlib import Path
+ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["pytester"]
 
@@ -78,3 +81,24 @@ def run_kit(pytester: pytest.Pytester):
 
     pytester.syspathinsert()
     return run
+
+
+def served(target: str) -> str:
+    """The ``--impl`` value that runs ``target`` behind ``conformance.serve``, over the adapter protocol."""
+    return "exec:" + shlex.join([sys.executable, "-m", "conformance.serve", target])
+
+
+@pytest.fixture
+def on_path(monkeypatch, pytester):
+    """Adapters the kit starts (``conformance.serve``) import this repository's tests and pytester's files."""
+    paths = [str(pytester.path), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+
+
+def failures(run: KitRun) -> dict[str, list[str]]:
+    """Failed and not-testable requirements of a run, with their failure kinds."""
+    return {
+        r["id"]: r.get("failure_kinds", [])
+        for r in run.report["requirements"]
+        if r["outcome"] in ("failed", "not-testable")
+    }

@@ -4,6 +4,8 @@ A miniature is the reference with one realistic bug (tests/miniatures/).  For ea
 the whole suite runs against it, and the run must fail the requirement the
 miniature breaks, and nothing else except what the miniature declares in
 ``also_fails`` (a bug often shows through the model-based state machine too).
+The same miniature behind ``conformance.serve`` must fail the same requirements
+with the same failure kinds: a transport never changes a verdict.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pytest
 
 from conformance._loading import load
 from conformance._requirements import index
+from tests.conftest import failures, served
 from tests.miniatures import all_miniatures
 
 MINIATURES = all_miniatures()
@@ -50,7 +53,7 @@ SEED = "20261127"
 
 
 @pytest.mark.parametrize("mini", MINIATURES, ids=lambda m: f"{m.requirement}-{m.target.rsplit(':', 1)[1]}")
-def test_kit_fails_the_miniature_on_its_requirement(run_kit, mini):
+def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini):
     # A miniature claims only its own area, so the other areas' tests would all be skipped as not
     # claimed; selecting the area runs exactly the same tests without collecting the rest.
     area = mini.requirement.partition("-")[0]
@@ -67,6 +70,17 @@ def test_kit_fails_the_miniature_on_its_requirement(run_kit, mini):
     assert not stale, f"{mini.target} declares also_fails {sorted(stale)}, which passed: remove them (or may_fail)"
     crashes = [t["message"] for t in run.requirement(mini.requirement)["tests"] if t.get("failure_kind") == "kit-error"]
     assert not crashes, f"the kit itself erred on {mini.target}: {crashes[0]}"
+
+    # Over the protocol, the requirements that failed in process fail the same way.  The tests of
+    # the requirements that passed are the reference's, whose protocol parity
+    # tests/test_protocol_parity.py proves, so they are not run twice.
+    in_process = failures(run)
+    over_protocol = failures(
+        run_kit(served(mini.target), f"--hypothesis-seed={SEED}", f"--requirement={','.join(sorted(in_process))}")
+    )
+    assert over_protocol == in_process, (
+        f"{mini.target}: in process {in_process}, over conformance.serve {over_protocol}"
+    )
 
 
 @pytest.mark.parametrize("target", REFERENCES)

@@ -121,8 +121,21 @@ def test_an_adapter_refusing_a_valid_request_is_reported_as_a_kit_error_with_a_h
     assert "the adapter says the kit sent a malformed request: I do not understand 'limit'" in failed[0]["message"]
 
 
+def test_an_adapter_without_kit_mutate_leaves_copying_not_testable_and_nothing_else(run_kit):
+    """Protocol 1.0 adapters cannot show aliasing; HIST-028 says so instead of passing unjudged."""
+    run = run_kit(fake("protocol-1.0"), "--requirement=HIST")
+    not_passed = {
+        r["id"]: r["outcome"]
+        for r in run.report["requirements"]
+        if r["outcome"] not in ("passed", "not-tested", "skipped")
+    }
+    assert not_passed == {"HIST-028": "not-testable"}, not_passed
+    messages = " ".join(t.get("message", "") for t in run.requirement("HIST-028")["tests"])
+    assert "kit.mutate is needed to see whether the implementation shares values with its caller" in messages
+
+
 HANDSHAKES = [
-    ("old-protocol", "it speaks adapter protocol 2.0, this kit speaks 1.0"),
+    ("old-protocol", "it speaks adapter protocol 2.0, this kit speaks 1.1"),
     ("bad-hello", "'claims' is a required property"),
     ("unknown-claim", "claims 'hist.teleport', which this kit does not know"),
     ("banner", "'misbehaving adapter ready!' (stdout carries protocol messages only; write logs to stderr)"),

@@ -86,6 +86,32 @@ def not_judged(relies_on: str, why: str) -> NoReturn:
     pytest.skip(f"{NOT_JUDGED}relies on {relies_on}: {why}")
 
 
+def change_in_place(
+    driver: Any, of: str, seen: Any, changes: Sequence[tuple[Sequence[Any], str, Any]], relies_on: str
+) -> None:
+    """Change the last call's arguments or result in place, where the implementation can see it.
+
+    ``changes`` are ``(path, "set" | "append", value)``, applied by ``Driver.mutate`` to the very
+    objects the implementation received or returned (over the adapter protocol, the adapter's).
+    ``seen`` is the value as the test got it: a path it lacks means the answer was already wrong
+    in a way another requirement (``relies_on``) judges, so the test does not judge its own.
+    """
+    for path, how, value in changes:
+        if not _has_path(seen, path[:-1] if how == "set" else path):
+            not_judged(relies_on, f"the {of} lacks {list(path)!r}: {show(seen)}")
+        driver.mutate(of, path, **{how: value})
+
+
+def _has_path(value: Any, path: Sequence[Any]) -> bool:
+    for step in path:
+        in_object = isinstance(value, dict) and isinstance(step, str) and step in value
+        in_array = isinstance(value, list) and type(step) is int and -len(value) <= step < len(value)
+        if not (in_object or in_array):
+            return False
+        value = value[step]
+    return True
+
+
 #: Caller-supplied ids that every area rejects (HIST-026; STORE and ID follow the same rule).
 #: One table, so that the areas cannot drift apart on what "invalid" means.  ``null`` is not
 #: here: for STORE and ID it means "mint one"; HIST adds it to its own cases.

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from conformance._values import NON_JSON_KINDS, NonJSON
 from conformance.errors import ImplementationError
-from conformance.suite._support import assert_json_equal, expect_error, item, items, not_judged, show
+from conformance.suite._support import (
+    assert_json_equal,
+    change_in_place,
+    expect_error,
+    item,
+    items,
+    not_judged,
+    show,
+)
 
 requirement = pytest.mark.requirement
 
@@ -188,10 +196,10 @@ def test_integers_beyond_interoperable_range_are_exact_or_rejected(hist):
 def test_store_does_not_alias_values_it_was_given(hist):
     h = hist.open("alias-in")
     original: dict[str, Any] = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
-    given_item = copy.deepcopy(original)
-    h.add([given_item])
-    given_item["content"] = "changed after add"
-    given_item["meta"]["tags"].append("b")
+    given = [copy.deepcopy(original)]
+    h.add(given)
+    changes = [(["items", 0, "content"], "set", "changed after add"), (["items", 0, "meta", "tags"], "append", "b")]
+    change_in_place(hist.driver, "args", {"items": given}, changes, relies_on="HIST-001")
     assert_json_equal(h.get(), [original], "get_items() after the caller changed the item it added")
 
 
@@ -201,11 +209,14 @@ def test_store_does_not_alias_values_it_returns(hist):
     original: dict[str, Any] = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
     h.add([copy.deepcopy(original)])
     returned = h.get()
-    returned[0]["content"] = "changed by the caller"
-    returned[0]["meta"]["tags"].clear()
-    returned.append({"role": "intruder"})
+    changes = [
+        ([0, "content"], "set", "changed by the caller"),
+        ([0, "meta", "tags", 0], "set", "changed too"),
+        ([], "append", {"role": "intruder"}),
+    ]
+    change_in_place(hist.driver, "result", returned, changes, relies_on="HIST-001")
     assert_json_equal(h.get(), [original], "get_items() after the caller changed a returned list")
     h.add(items(2))
     popped = h.pop()
-    popped["content"] = "changed after pop"
+    change_in_place(hist.driver, "result", popped, [(["content"], "set", "changed after pop")], relies_on="HIST-016")
     assert_json_equal(h.get(), [original], "get_items() after the caller changed a popped item")

@@ -10,7 +10,7 @@ import pytest
 from conformance._values import NON_JSON_KINDS, NonJSON
 from conformance.errors import ImplementationError
 from conformance.suite._store_support import assert_record, assert_same_session, ids_of
-from conformance.suite._support import assert_json_equal, expect_error
+from conformance.suite._support import assert_json_equal, change_in_place, expect_error
 
 requirement = pytest.mark.requirement
 
@@ -51,40 +51,49 @@ def test_the_store_keeps_no_reference_to_state_it_was_given(store):
     original: dict[str, Any] = {"tags": ["a"], "meta": {"n": 1}}
     given = copy.deepcopy(original)
     store.create("s", state=given)
-    given["tags"].append("changed")
-    given["meta"]["n"] = 2
-    given["extra"] = True
+    changes = [
+        (["state", "tags"], "append", "changed"),
+        (["state", "meta", "n"], "set", 2),
+        (["state", "extra"], "set", True),
+    ]
+    change_in_place(store.driver, "args", {"state": given}, changes, relies_on="STORE-008/STORE-015")
     assert_json_equal(store.get("s")["state"], original, "the state after the caller changed what it passed to create")
     update = {"more": {"x": [1]}}
     store.update_state("s", update)
-    update["more"]["x"].append(2)
+    change_in_place(
+        store.driver, "args", {"state": update}, [(["state", "more", "x"], "append", 2)], relies_on="STORE-015"
+    )
     assert_json_equal(
         store.get("s")["state"], {**original, "more": {"x": [1]}}, "after changing update_state's argument"
     )
+
+
+def vandalise(store: Any, record: Any, *at: int) -> None:
+    """What a careless caller does to a record it was handed (at ``at`` in a list of them)."""
+    changes = [
+        ([*at, "state", "tags"], "append", "intruder"),
+        ([*at, "state", "meta", "n"], "set", 99),
+        ([*at, "state", "new"], "set", True),
+        ([*at, "owner"], "set", "mallory"),
+        ([*at, "expires_at"], "set", "2099-01-01T00:00:00Z"),
+    ]
+    change_in_place(store.driver, "result", record, changes, relies_on="STORE-008/STORE-015")
 
 
 @requirement("STORE-018")
 def test_changing_a_returned_record_never_changes_the_store(store):
     original = store.create("s", ttl_seconds=60, state={"tags": ["a"], "meta": {"n": 1}})
     expected = copy.deepcopy(original)
-
-    def vandalise(record: Any) -> None:
-        record["state"]["tags"].append("intruder")
-        record["state"]["meta"]["n"] = 99
-        record["state"]["new"] = True
-        record["owner"] = "mallory"
-        record["expires_at"] = "2099-01-01T00:00:00Z"
-
-    vandalise(original)
-    vandalise(store.get("s"))
-    vandalise(store.list()[0])
+    vandalise(store, original)
+    vandalise(store, store.get("s"))
+    vandalise(store, store.list(), 0)
     assert_same_session(store.get("s"), expected, "get() after the caller changed records it was handed")
     expected = copy.deepcopy(store.touch("s"))
-    vandalise(store.touch("s"))
+    vandalise(store, store.touch("s"))
     touched = store.get("s")
     assert_same_session(touched, expected, "get() after the caller changed the record touch() returned")
     expected = copy.deepcopy(store.update_state("s", {"k": 1}))
-    vandalise(store.update_state("s", {"k": 1}))
+    vandalise(store, store.update_state("s", {"k": 1}))
     assert_same_session(store.get("s"), expected, "get() after the caller changed the record update_state() returned")
 
 

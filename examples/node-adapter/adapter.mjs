@@ -11,7 +11,7 @@ import { AdapterError, badRequest, isPlainObject } from "./errors.mjs";
 import { CLAIMS as HIST_CLAIMS, Hist } from "./hist.mjs";
 import { CLAIMS as STORE_CLAIMS, Store } from "./store.mjs";
 
-const PROTOCOL = "1.0";
+const PROTOCOL = "1.1";
 const AREAS = { hist: Hist, store: Store };
 const CLAIMS = [...HIST_CLAIMS, ...STORE_CLAIMS];
 const EPOCH_US = Date.UTC(2026, 0, 1) * 1000; // every instance's clock starts at 2026-01-01T00:00:00Z
@@ -44,6 +44,7 @@ class Instance {
     this.storageDir = storageDir;
     this.clockUs = EPOCH_US; // microseconds since 1970; moved only by kit.advance_clock
     this.areas = {};
+    this.last = null; // {args, result} of the last area operation, for kit.mutate
   }
 
   nowUs() {
@@ -87,12 +88,38 @@ function run(request) {
     instance.clockUs += Math.round(args.seconds * 1e6);
     return null;
   }
+  if (op === "kit.mutate") {
+    mutate(instance.last, args);
+    return null;
+  }
   const [areaName, name] = op.split(".");
   const area = instance.area(areaName);
   if (!area || typeof area[name] !== "function" || name === "end" || name.startsWith("_")) {
     throw new AdapterError("unsupported", `this adapter does not implement ${op}`);
   }
-  return area[name](materialize(args));
+  instance.last = null;
+  const given = materialize(args);
+  const result = area[name](given);
+  instance.last = { args: given, result };
+  return result;
+}
+
+// kit.mutate: change, in place, the very objects the last operation passed to the store or got
+// back from it, as a careless caller would; the kit then reads the store to see whether it noticed.
+function mutate(last, { of, path, ...change }) {
+  if (!last || !(of in last)) throw badRequest(`kit.mutate of ${JSON.stringify(of)}: no operation to change`);
+  const [kind] = Object.keys(change);
+  const steps = kind === "append" ? path : path.slice(0, -1);
+  let target = last[of];
+  for (const step of steps) {
+    if (target === null || typeof target !== "object" || !Object.hasOwn(target, step)) {
+      throw badRequest(`kit.mutate: ${JSON.stringify(path)} does not exist`);
+    }
+    target = target[step];
+  }
+  if (kind === "append" && Array.isArray(target)) target.push(change.append);
+  else if (kind === "set" && target !== null && typeof target === "object") target[path.at(-1)] = change.set;
+  else throw badRequest(`kit.mutate: cannot ${kind} at ${JSON.stringify(path)}`);
 }
 
 function reply(message) {

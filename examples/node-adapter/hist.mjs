@@ -79,7 +79,8 @@ export class Hist {
     const h = this.handle(args);
     const limit = limitOf(args, "limit") ?? h.defaultLimit;
     const items = this.backend.items(h.id);
-    return limit === null || limit >= items.length ? items : items.slice(items.length - limit);
+    // Copies out (HIST-028): a caller that edits what it read must not edit the history.
+    return structuredClone(limit === null || limit >= items.length ? items : items.slice(items.length - limit));
   }
 
   add_items(args) {
@@ -90,7 +91,8 @@ export class Hist {
       if (!isPlainObject(item)) throw invalid(`items[${k}] is a JSON object, not ${describe(item)}`);
       checkJson(item, `items[${k}]`);
     });
-    if (batch.length) this.backend.write(h.id, [...this.backend.items(h.id), ...batch]);
+    // Copies in (HIST-028): the caller may go on editing the items it passed.
+    if (batch.length) this.backend.write(h.id, [...this.backend.items(h.id), ...structuredClone(batch)]);
     return null;
   }
 
@@ -99,7 +101,7 @@ export class Hist {
     const items = this.backend.items(h.id);
     if (!items.length) return null;
     this.backend.write(h.id, items.slice(0, -1));
-    return items[items.length - 1];
+    return structuredClone(items[items.length - 1]);
   }
 
   clear_session(args) {

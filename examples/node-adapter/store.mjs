@@ -62,7 +62,7 @@ const record = (row) => ({
   last_active_at: rfc3339(row.active),
   expires_at: rfc3339(row.expires),
   ttl_seconds: row.ttl / 1e6,
-  state: row.state,
+  state: structuredClone(row.state), // a copy (STORE-018): callers may edit what they get
 });
 
 class Backend {
@@ -112,7 +112,7 @@ export class Store {
     const id = args.id === undefined || args.id === null ? null : (checkSessionId(args.id), args.id);
     const owner = checkOwner(args.owner);
     const ttl = checkTtl(args.ttl_seconds);
-    const state = args.state === undefined || args.state === null ? {} : checkState(args.state);
+    const state = args.state === undefined || args.state === null ? {} : structuredClone(checkState(args.state));
     const now = this.use(args);
     let sid = id;
     if (sid === null) {
@@ -156,7 +156,7 @@ export class Store {
     const [row] = this.mustSee(args);
     row.state = { ...row.state };
     for (const [k, v] of Object.entries(args.state)) {
-      Object.defineProperty(row.state, k, { value: v, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(row.state, k, { value: structuredClone(v), writable: true, enumerable: true, configurable: true });
     }
     this.backend.save();
     return record(row);

@@ -41,6 +41,7 @@ MODES = {
     "bad-hello": "answers the handshake without claims",
     "unknown-claim": "claims a capability the kit does not know",
     "die-after-3": "every process exits with status 9 after answering three requests (restarts too)",
+    "protocol-1.0": "speaks protocol 1.0, which has no kit.mutate: answers it unsupported, and otherwise behaves",
 }
 
 
@@ -88,6 +89,9 @@ class Misbehaving(Bridge):
             elif mode == "unknown-claim":
                 hello["implementation"]["claims"] = ["hist", "hist.teleport"]
             self.raw(json.dumps({"id": rid, "result": hello}).encode() + b"\n")
+            return
+        if mode == "protocol-1.0" and op == "kit.mutate":
+            self.reply(rid, code="unsupported", message="this adapter speaks protocol 1.0")
             return
         if mode == "die-after-3":
             self.served = getattr(self, "served", 0) + 1
