@@ -59,7 +59,7 @@ class TestRecord:
         return out
 
 
-def _chain(exc: BaseException | None) -> list[BaseException]:
+def chain(exc: BaseException | None) -> list[BaseException]:
     """The exception, the groups it holds and the causes it was raised from, without repeats."""
     seen: list[BaseException] = []
     stack = [exc] if exc is not None else []
@@ -78,7 +78,7 @@ def failure_kind(exc: BaseException | None) -> str:
 
     Causes count too: Hypothesis may wrap an implementation's crash in an error of its own.
     """
-    seen = _chain(exc)
+    seen = chain(exc)
     for cls, kind in ((KitError, "kit-error"), (ImplementationFault, "crashed"), (NotTestable, "not-testable")):
         if any(isinstance(e, cls) for e in seen):
             return kind
@@ -169,6 +169,8 @@ class Recorder:
     internal_error: str | None = None  # pytest (or the kit inside it) crashed: the run is incomplete
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    #: Set by :meth:`finish`: the rows and gate every report and the summary share.
+    _final: tuple[list[dict[str, Any]], Gate] | None = None
 
     # -- collecting ----------------------------------------------------------------
     def collected(self, nodeid: str, ids: list[str], *, deselected: bool = False) -> None:
@@ -231,7 +233,26 @@ class Recorder:
             return "its tests were deselected (-k, -m or node ids)"
         return "no citing test ran (the run stopped early?)"
 
+    def finish(self) -> None:
+        """The run is over: compute the rows and the gate once, for every report and the summary."""
+        self._final = None
+        rows = self.requirements()
+        self._final = (rows, self.gate(rows))
+
+    def failing_binding(self) -> dict[str, str]:
+        """Binding, in-scope requirements that failed or were not testable, each with its first message line."""
+        rows = self.requirements()
+        return {
+            r["id"]: next((t.get("message", "") for t in r["tests"] if t.get("message")), "").partition("\n")[0]
+            for r in self._in_scope_binding(rows)
+            if r["outcome"] in ("failed", "not-testable")
+        }
+
     def requirements(self) -> list[dict[str, Any]]:
+        """One row per requirement of the index, with its outcome and tests (computed once the run is over)."""
+        return self._final[0] if self._final is not None else self._rows()
+
+    def _rows(self) -> list[dict[str, Any]]:
         by_id: dict[str, list[TestRecord]] = {}
         # By node id: the order tests ran in (or reached an xdist controller in) is no part of a verdict.
         for record in sorted(self.tests.values(), key=lambda r: r.nodeid):
@@ -293,6 +314,11 @@ class Recorder:
 
     def gate(self, rows: list[dict[str, Any]]) -> Gate:
         """The verdict, and the exit status CI acts on (the baseline turns known failures green)."""
+        if self._final is not None and rows is self._final[0]:
+            return self._final[1]
+        return self._gate(rows)
+
+    def _gate(self, rows: list[dict[str, Any]]) -> Gate:
         verdict = self.verdict(rows)
         binding = self._in_scope_binding(rows)
         failing = [r["id"] for r in binding if r["outcome"] in ("failed", "not-testable")]

@@ -25,7 +25,7 @@ from conformance import SPEC_VERSION, __version__
 from conformance._data import suite_dir
 from conformance._loading import ImplSpecError, load
 from conformance._options import option
-from conformance._report import Recorder, classify
+from conformance._report import Recorder, chain, classify
 from conformance._reproducible import restore as restore_local_constants
 from conformance._reproducible import without_local_constants
 from conformance._requirements import index
@@ -342,7 +342,7 @@ class KitPlugin:
 
     def _note_root_cause(self, item: pytest.Item, call: pytest.CallInfo[None], data: dict[str, Any]) -> None:
         exc = call.excinfo.value if call.excinfo else None
-        cause = next((e for e in _chain_of(exc) if isinstance(e, RootCause)), None)
+        cause = next((e for e in chain(exc) if isinstance(e, RootCause)), None)
         if cause is None:
             return
         if cause.repeated:
@@ -399,6 +399,7 @@ class KitPlugin:
         self.written: list[str] = []
         if not self._ran_suite():
             return
+        self.recorder.finish()
         if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
             self._write_reports()
             return
@@ -427,13 +428,8 @@ class KitPlugin:
         if baseline_out:
             from conformance._baseline import render
 
-            rows = self.recorder.requirements()
-            failing = {
-                r["id"]: next((t.get("message", "") for t in r["tests"] if t.get("message")), "").splitlines()[0:1]
-                for r in self.recorder._in_scope_binding(rows)
-                if r["outcome"] in ("failed", "not-testable")
-            }
-            text = render(self.info, SPEC_VERSION, {rid: (why[0][:200] if why else "") for rid, why in failing.items()})
+            failing = self.recorder.failing_binding()
+            text = render(self.info, SPEC_VERSION, {rid: why[:200] for rid, why in failing.items()})
             target = Path(str(baseline_out))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
@@ -443,6 +439,7 @@ class KitPlugin:
         """pytest itself failed: the reports still get written, saying so (sessionfinish follows)."""
         lines = str(excrepr).strip().splitlines()
         self.recorder.internal_error = "\n".join(lines[-20:])
+        self.recorder.finish()  # again, if the run had finished: the verdict changes with it
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         if self.worker or not self._ran_suite():
@@ -563,12 +560,6 @@ def _as_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]  # type: ignore[attr-defined]
-
-
-def _chain_of(exc: BaseException | None) -> list[BaseException]:
-    from conformance._report import _chain
-
-    return _chain(exc)
 
 
 class FailureBlock(TerminalRepr):
