@@ -143,6 +143,20 @@ def assert_json_equal(actual: Any, expected: Any, doing: str) -> None:
         pytest.fail(f"{doing}:\n  expected {show(expected)}\n  got      {show(actual)}", pytrace=False)
 
 
+def assert_same_items(actual: Any, expected: list[Any], doing: str) -> None:
+    """The same items, each as often as expected, in any order: for requirements that are not about order."""
+    left = list(actual) if isinstance(actual, list) else None
+    for wanted in expected:
+        match = next((i for i, got in enumerate(left or []) if json_equal(got, wanted)), None)
+        if left is None or match is None:
+            break
+        left.pop(match)
+    else:
+        if left == []:
+            return
+    pytest.fail(f"{doing}, in any order:\n  expected {show(expected)}\n  got      {show(actual)}", pytrace=False)
+
+
 _TIMESTAMPS = ("startTime", "modifiedTime")
 
 

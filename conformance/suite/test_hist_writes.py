@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance._values import NON_JSON_KINDS, NonJSON
+from conformance._values import NON_JSON_KINDS, NonJSON, json_equal
 from conformance.errors import ImplementationError
 from conformance.suite._support import (
     assert_json_equal,
+    assert_same_items,
     change_in_place,
     expect_error,
     item,
@@ -140,9 +141,9 @@ ROUND_TRIP: dict[str, Any] = {
 def test_item_round_trips_unchanged(hist, name):
     h = hist.open(f"round-trip-{name}")
     h.add([ROUND_TRIP[name], item(1)])
-    assert_json_equal(h.get(), [ROUND_TRIP[name], item(1)], f"get_items() of the {name} item")
-    assert_json_equal(h.pop(), item(1), "pop_item() after the round trip")
-    assert_json_equal(h.pop(), ROUND_TRIP[name], f"pop_item() of the {name} item")
+    # HIST-014 is about values, not their order (HIST-001, HIST-016 judge that).
+    assert_same_items(h.get(), [ROUND_TRIP[name], item(1)], f"get_items() of the {name} item")
+    assert_same_items([h.pop(), h.pop()], [ROUND_TRIP[name], item(1)], f"two pop_item() of the {name} item")
 
 
 _json_leaf = (
@@ -168,7 +169,7 @@ def test_any_json_objects_round_trip(hist, hypothesis_settings):
     def round_trip(batch):
         h = hist.open(f"property-{uuid.uuid4().hex}")
         h.add(batch)
-        assert_json_equal(h.get(), batch, "get_items() of generated JSON objects")
+        assert_same_items(h.get(), batch, "get_items() of generated JSON objects")
 
     round_trip()
 
@@ -186,7 +187,9 @@ def test_integers_beyond_interoperable_range_are_exact_or_rejected(hist):
         assert exc.kind == "invalid_argument", f"rejecting big integers must be invalid_argument, got {exc}"
         assert_json_equal(h.get(), items(1), "the history after rejecting big integers")
         return
-    stored = h.get()[-1]["numbers"]
+    stored = next((i["numbers"] for i in h.get() if isinstance(i, dict) and "numbers" in i), None)
+    if not isinstance(stored, dict):
+        not_judged("HIST-014", "the accepted item with big integers did not come back")
     for key, value in BIG.items():
         got = stored.get(key)
         assert type(got) is int and got == value, f"{key}: stored {value}, read back {got!r} (silently altered)"
@@ -218,5 +221,9 @@ def test_store_does_not_alias_values_it_returns(hist):
     assert_json_equal(h.get(), [original], "get_items() after the caller changed a returned list")
     h.add(items(2))
     popped = h.pop()
+    # What is left is judged by what was popped, not by which item HIST-016 says that must be.
+    left = [i for i in [original, item(2)] if not json_equal(i, popped)]
+    if len(left) != 1:
+        not_judged("HIST-016", f"pop_item() returned {show(popped)}, neither item of the history")
     change_in_place(hist.driver, "result", popped, [(["content"], "set", "changed after pop")], relies_on="HIST-016")
-    assert_json_equal(h.get(), [original], "get_items() after the caller changed a popped item")
+    assert_json_equal(h.get(), left, "get_items() after the caller changed a popped item")

@@ -150,6 +150,7 @@ def test_a_snapshot_in_state_is_data_not_a_session(ids):
     "change",
     [
         "unknown-member",
+        "missing-session-id",
         "missing-state",
         "missing-handle",
         "missing-version",
@@ -164,6 +165,7 @@ def test_malformed_snapshot_is_rejected(ids, change):
     ids.restart()
     edits = {
         "unknown-member": lambda s: s | {"future_field": {"x": 1}},
+        "missing-session-id": lambda s: {k: v for k, v in s.items() if k != "session_id"},
         "missing-state": lambda s: {k: v for k, v in s.items() if k != "state"},
         "missing-handle": lambda s: {k: v for k, v in s.items() if k != "service_handle"},
         "missing-version": lambda s: {k: v for k, v in s.items() if k != "snapshot_version"},

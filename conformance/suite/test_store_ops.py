@@ -111,6 +111,13 @@ def test_delete_removes_and_is_idempotent(store):
     assert_json_equal(store.create("s")["state"], {}, "a session re-created after delete starts empty")
 
 
+@requirement("STORE-019")
+def test_delete_of_a_session_the_caller_cannot_see_changes_nothing(store):
+    mine = store.create("s", owner="alice", ttl_seconds=10, state={"v": 1})
+    store.delete("s", owner="bob")
+    assert_same_session(store.get("s"), mine, "alice's session after a delete scoped to bob")
+
+
 @requirement("STORE-020")
 def test_list_returns_exactly_the_live_sessions(store):
     created = {

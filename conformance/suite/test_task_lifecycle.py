@@ -7,7 +7,7 @@ import pytest
 from conformance._values import NonJSON
 from conformance.areas.task import TERMINAL_STATES
 from conformance.suite._identity_support import assert_minted, assert_shape
-from conformance.suite._support import assert_json_equal, expect_error
+from conformance.suite._support import assert_json_equal, expect_error, not_judged
 
 requirement = pytest.mark.requirement
 
@@ -111,14 +111,19 @@ def test_one_context_holds_many_tasks_in_creation_order(tasks):
     first = tasks.send(message(1))
     context = first["context_id"]
     second = tasks.send(message(2), context_id=context)  # the first is still working: a second task beside it
-    tasks.set_state(second["task_id"], "canceled")
+    second = tasks.set_state(second["task_id"], "canceled")
     third = tasks.send(message(3), context_id=context)
-    tasks.send(message(4), task_id=first["task_id"])
+    first = tasks.send(message(4), task_id=first["task_id"])
     listed = tasks.list(context)
     for t in listed:
         assert_shape(t, "task/task", "a listed task")
     got = [(t["task_id"], t["state"], len(t["history"])) for t in listed]
-    expected = [(first["task_id"], "working", 2), (second["task_id"], "canceled", 1), (third["task_id"], "working", 1)]
+    # Which context a send puts a task in is TASK-004's and TASK-007's business, not this one's:
+    # the tasks of the context are those whose latest answer names it, in creation order.
+    stayed = [t for t in (first, second, third) if t["context_id"] == context]
+    if len(stayed) < 2:
+        not_judged("TASK-004/TASK-007", f"only {len(stayed)} of the three tasks sent to the context stayed in it")
+    expected = [(t["task_id"], t["state"], len(t["history"])) for t in stayed]
     assert got == expected, f"list(context): expected {expected}, got {got}"
 
 

@@ -95,7 +95,7 @@ class EmptyIdReplacedOnLoad(AgentService):
     """restore() of a snapshot whose session id is empty or null invents a fresh id (agent-framework from_dict)."""
 
     def restore(self, snapshot: object) -> Any:
-        if isinstance(snapshot, dict) and not snapshot.get("session_id"):
+        if isinstance(snapshot, dict) and "session_id" in snapshot and not snapshot["session_id"]:
             snapshot = {**snapshot, "session_id": mint("sess")}
         return super().restore(snapshot)
 

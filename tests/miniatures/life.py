@@ -86,7 +86,7 @@ class CrashesOnUnknownType(LifecycleClient):
 
 
 crashes_on_unknown_type = LifeMiniature(
-    "LIFE-002", "crashes on unknown type", CrashesOnUnknownType, also_fails=_ids(20)
+    "LIFE-002", "crashes on unknown type", CrashesOnUnknownType, also_fails=_ids(1, 20)
 )
 
 
@@ -256,9 +256,7 @@ class LazyOnCreatedEvent(LifecycleClient):
         super()._on_reply(request_id, message)
 
 
-lazy_on_created_event = LifeMiniature(
-    "LIFE-012", "lazy on created event", LazyOnCreatedEvent, also_fails=_ids(11, 14, 19, 20)
-)
+lazy_on_created_event = LifeMiniature("LIFE-012", "lazy on created event", LazyOnCreatedEvent, also_fails=_ids(11, 20))
 
 
 class LeaksAfterError(LifecycleClient):
