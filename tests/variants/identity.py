@@ -1,0 +1,455 @@
+"""ID and TASK variants: the reference's agent and task services with one upstream behaviour."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_id_list, json_copy
+from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService, check_steps
+from reference_impl.tasks import Context, Task, TaskService
+from tests.variants._base import Variant
+
+# --- ID: the agent service ------------------------------------------------------------------
+
+
+class _LazyHandleService(AgentService):
+    """No handle until the first run; a snapshot taken before it holds null, and restores as null."""
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        view = super().create_session(session_id, service_handle, state)
+        if service_handle is None:
+            self._sessions[view["session_id"]].service_handle = None
+            view = self._sessions[view["session_id"]].view()
+        return view
+
+    def check_handle(self, value: object, where: str) -> Any:
+        if value is None and where.startswith("snapshot"):
+            return None
+        return super().check_handle(value, where)
+
+    def run(self, session_id: object, input: object, *, steps: object = 1, reference_task_ids: object = None) -> Any:  # noqa: A002
+        with self._lock:
+            session = self._sessions.get(session_id) if isinstance(session_id, str) else None
+            # The library checks the run's arguments before it talks to the service, as ID-016 asks.
+            json_copy(input, "input", kind=str)
+            check_steps(steps)
+            check_id_list(reference_task_ids, "reference_task_ids")
+            if session is not None and session.service_handle is None:
+                session.service_handle = self._remote.open_conversation()
+        return super().run(session_id, input, steps=steps, reference_task_ids=reference_task_ids)
+
+
+class HandleFilledAtFirstRun(Variant):
+    """A session starts with a null service handle; the first run asks the service for one.
+
+    agent-framework ``AgentSession.service_session_id`` is set from the first response.
+    """
+
+    # Each is what the 0.1 text says of this behaviour: ID-007 (a run leaves the handle as it was),
+    # ID-014 (a minted handle is returned by get_session from the start), ID-016 (a null handle in a
+    # snapshot is rejected) and ID-020, whose model keeps the handle of create_session.
+    rows = frozenset({"identity.md: service handle before the first run"})
+    fails = frozenset({"ID-007", "ID-014", "ID-016", "ID-020"})
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_threads.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _LazyHandleService.open(env)
+
+
+class _FreshIdForFalsyIdOnLoad(AgentService):
+    def restore(self, snapshot: object) -> Any:
+        # from_dict passes data["session_id"] to a constructor that does `session_id or uuid4()`.
+        if isinstance(snapshot, dict) and "session_id" in snapshot and not snapshot["session_id"]:
+            snapshot = {**snapshot, "session_id": str(uuid.uuid4())}
+        return super().restore(snapshot)
+
+
+class EmptySessionIdReplacedOnLoad(Variant):
+    """Restoring a snapshot whose session id is empty (or null) gives the session a fresh uuid4 id.
+
+    agent-framework ``AgentSession.from_dict``: ``session_id or str(uuid.uuid4())``.
+    """
+
+    rows = frozenset({"identity.md: empty session id on load"})
+    fails = frozenset({"ID-004"})
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _FreshIdForFalsyIdOnLoad.open(env)
+
+
+class _IgnoresUnknownSnapshotKeys(AgentService):
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict):
+            snapshot = {k: v for k, v in snapshot.items() if k in SNAPSHOT_MEMBERS}
+        return super().restore(snapshot)
+
+
+class UnknownSnapshotKeysIgnored(Variant):
+    """Restoring a snapshot drops the members it does not know instead of refusing the snapshot.
+
+    agent-framework ``AgentSession.from_dict`` reads the keys it knows and ignores the rest.
+    """
+
+    rows = frozenset({"identity.md: unknown snapshot keys"})
+    fails = frozenset({"ID-018"})
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _IgnoresUnknownSnapshotKeys.open(env)
+
+
+class _SubscriptsSessionId(AgentService):
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict) and "session_id" not in snapshot:
+            raise KeyError("session_id")  # data["session_id"], unguarded
+        return super().restore(snapshot)
+
+
+class MissingSessionIdRaisesKeyError(Variant):
+    """Restoring a snapshot without a session id raises a bare ``KeyError('session_id')``.
+
+    agent-framework ``AgentSession.from_dict`` reads ``data["session_id"]`` unguarded.
+    """
+
+    # ID-018: a snapshot that lacks a member fails with invalid_argument.  A bare KeyError is a
+    # LookupError, which the contract maps to not_found: a wrong answer, not a crash.
+    rows = frozenset({"identity.md: missing snapshot key"})
+    fails = frozenset({"ID-018"})
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _SubscriptsSessionId.open(env)
+
+
+class _DefaultsMissingSnapshotMembers(AgentService):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._handle_absent = False
+
+    def restore(self, snapshot: object) -> Any:
+        with self._lock:
+            if isinstance(snapshot, dict) and "session_id" in snapshot:
+                self._handle_absent = "service_handle" not in snapshot
+                snapshot = {"snapshot_version": 1, "service_handle": None, "state": {}, **snapshot}
+            try:
+                return super().restore(snapshot)
+            finally:
+                self._handle_absent = False
+
+    def check_handle(self, value: object, where: str) -> Any:
+        if value is None and self._handle_absent and where.startswith("snapshot"):
+            return None  # data.get("service_session_id"): absent is None, and None is not checked
+        return super().check_handle(value, where)
+
+
+class MissingSnapshotMembersDefaulted(Variant):
+    """Restoring a snapshot that lacks its state, handle or format tag fills in ``{}``, null, and no check.
+
+    agent-framework ``AgentSession.from_dict`` reads ``data.get("service_session_id")`` and
+    ``data.get("state", {})``, and never reads its own ``"type"`` tag.
+    """
+
+    rows = frozenset({"identity.md: missing snapshot key"})
+    fails = frozenset({"ID-018"})
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _DefaultsMissingSnapshotMembers.open(env)
+
+
+#: The members agent-framework's ``Message.__init__`` takes; ``SerializationMixin.from_dict``
+#: passes every member but ``type`` to it as a keyword.
+_MESSAGE_PARAMETERS = frozenset(
+    {"role", "contents", "text", "author_name", "message_id", "additional_properties", "raw_representation"}
+)
+
+
+def _as_message(value: dict[str, Any]) -> dict[str, Any]:
+    """What ``Message.from_dict(value).to_dict()`` gives back: the defaults written, or a TypeError."""
+    given = {k: v for k, v in value.items() if k != "type"}
+    unexpected = sorted(set(given) - _MESSAGE_PARAMETERS)
+    if unexpected or "role" not in given:
+        msg = f"Message.__init__() got unexpected or missing arguments: {unexpected or ['role']}"
+        raise TypeError(msg)
+    contents = list(given.get("contents") or [])
+    if given.get("text") is not None:
+        contents.append({"type": "text", "text": given["text"]})
+    out = {"type": "message", "role": given["role"], "contents": contents}
+    for key in ("author_name", "message_id"):
+        if given.get(key) is not None:
+            out[key] = given[key]
+    out["additional_properties"] = given.get("additional_properties") or {}
+    return out
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("type") == "message":
+        return _as_message(value)
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+class _DecodesMessageTags(AgentService):
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict) and isinstance(snapshot.get("state"), dict):
+            # _deserialize_state: each top-level value, and everything nested in it, is decoded.
+            snapshot = {**snapshot, "state": {k: _decode(v) for k, v in snapshot["state"].items()}}
+        return super().restore(snapshot)
+
+
+class MessageTagInStateDecoded(Variant):
+    """Restoring decodes every state dict tagged ``"type": "message"`` as a framework Message.
+
+    agent-framework ``_deserialize_value`` rebuilds any state dict whose ``type`` is a registered
+    type id (``message``): it comes back with the members a Message writes, or fails with TypeError.
+    """
+
+    rows = frozenset({"identity.md: user `type` tag in state"})
+    fails = frozenset({"ID-017"})
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _DecodesMessageTags.open(env)
+
+
+class _OverwritesOnCreate(AgentService):
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        with self._lock:
+            if isinstance(session_id, str):
+                self._sessions.pop(session_id, None)
+            return super().create_session(session_id, service_handle, state)
+
+
+class DuplicateCreateOverwrites(Variant):
+    """Creating a session under a live id replaces that session (an upsert of the stored record).
+
+    a2a-sdk ``InMemoryTaskStore.save`` "saves or updates": a second save of an id replaces the
+    first; copilot-sdk's client registry replaces a live entry the same way.
+    """
+
+    # ID-005 (a live id fails with conflict), and ID-020: the model's create of a live id is conflict.
+    rows = frozenset({"identity.md: duplicate session create"})
+    fails = frozenset({"ID-005", "ID-020"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/tasks/inmemory_task_store.py"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _OverwritesOnCreate.open(env)
+
+
+class _RestoreReplacesLive(AgentService):
+    def restore(self, snapshot: object) -> Any:
+        with self._lock:
+            if isinstance(snapshot, dict) and isinstance(snapshot.get("session_id"), str):
+                live = self._sessions.pop(snapshot["session_id"], None)
+                try:
+                    return super().restore(snapshot)
+                except Exception:
+                    if live is not None:  # a snapshot refused for its shape leaves the live session
+                        self._sessions[live.session_id] = live
+                    raise
+            return super().restore(snapshot)
+
+
+class RestoreReplacesLiveSession(Variant):
+    """Restoring (resuming) a session whose id is live replaces the live one, without a guard.
+
+    copilot-sdk ``resumeSession`` on an already-active session re-registers it (issue #742).
+    """
+
+    # ID-005: restore of a live id fails with conflict.  The model restores only after a restart,
+    # when no session is live, so ID-020 never meets it.
+    rows = frozenset({"identity.md: duplicate session create"})
+    fails = frozenset({"ID-005"})
+    source = "https://github.com/github/copilot-sdk/issues/742"
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _RestoreReplacesLive.open(env)
+
+
+# --- TASK: the task service -----------------------------------------------------------------
+
+
+class _TerminalIsInvalidParams(TaskService):
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        try:
+            super().continue_task(task, context_id)
+        except FailedPrecondition as exc:
+            raise InvalidArgument(str(exc)) from None
+
+
+class TerminalTaskMessageInvalidParams(Variant):
+    """A message to a task in a terminal state fails as invalid params, not as a failed precondition.
+
+    a2a-sdk ``DefaultRequestHandler``: ``InvalidParamsError("Task … is in terminal state")``.
+    """
+
+    # TASK-006: a send to a terminal task fails with failed_precondition; TASK-012: so does the
+    # model's send to a terminal task.
+    rows = frozenset({"identity.md: message to a terminal task"})
+    fails = frozenset({"TASK-006", "TASK-012"})
+    source = (
+        "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/request_handlers/default_request_handler.py"
+    )
+
+    def open_task_service(self, env: Any) -> Any:
+        return _TerminalIsInvalidParams.open(env)
+
+
+class _ContextGeneratedForTaskAlone(TaskService):
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        super().continue_task(task, context_id)
+        if context_id is None:  # no context id in the message: the request context generates one
+            self._contexts[task.context_id].task_ids.remove(task.task_id)
+            task.context_id = self.new_context(task.owner).context_id
+            self._contexts[task.context_id].task_ids.append(task.task_id)
+
+
+class TaskIdAloneGetsNewContext(Variant):
+    """A message naming only a task id continues the task under a newly generated context id.
+
+    a2a-sdk's request context generates a context id when the message has none (issue #1206).
+    """
+
+    # TASK-004: the message lands in the task's own context; TASK-012: the model keeps the context.
+    rows = frozenset({"identity.md: task id without context id"})
+    fails = frozenset({"TASK-004", "TASK-012"})
+    source = "https://github.com/a2aproject/a2a-python/issues/1206"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _ContextGeneratedForTaskAlone.open(env)
+
+
+class _AdoptsClientTaskId(TaskService):
+    def send(
+        self,
+        owner: object,
+        message: object,
+        *,
+        context_id: object = None,
+        task_id: object = None,
+        reference_task_ids: object = None,
+    ) -> dict[str, Any]:
+        args = {"context_id": context_id, "task_id": task_id, "reference_task_ids": reference_task_ids}
+        try:
+            return super().send(owner, message, **args)
+        except NotFound:
+            if not isinstance(owner, str) or not isinstance(task_id, str) or task_id in self._tasks:
+                raise
+        with self._lock:  # every argument is valid and the task id unknown: a new task under that id
+            for reference in check_id_list(reference_task_ids, "reference_task_ids"):
+                self.find_task(reference, owner)
+            context = self.new_context(owner) if context_id is None else self.find_context(str(context_id), owner)
+            self._tasks[task_id] = Task(task_id, context.context_id, owner)
+            context.task_ids.append(task_id)
+        return super().send(owner, message, **args)
+
+
+class ClientTaskIdAdopted(Variant):
+    """A message naming a task id the server never minted starts a new task under that id.
+
+    a2a-java's request handler did this on every transport (issue #766), as a2a-python did before PR #264.
+    """
+
+    rows = frozenset({"identity.md: client-supplied unknown task id"})
+    fails = frozenset({"TASK-002"})
+    source = "https://github.com/a2aproject/a2a-java/issues/766"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _AdoptsClientTaskId.open(env)
+
+
+class _AdoptsClientContextId(TaskService):
+    def find_context(self, context_id: str, owner: str) -> Context:
+        if context_id not in self._contexts:  # a context id nobody minted is taken as given
+            self._contexts[context_id] = Context(context_id, owner)
+        return super().find_context(context_id, owner)
+
+
+class ClientContextIdAdopted(Variant):
+    """A message naming a context id the server never minted starts a task in a context of that id.
+
+    a2a-sdk ``RequestContext`` keeps the message's ``context_id`` and generates one only when absent.
+    """
+
+    rows = frozenset({"identity.md: client-supplied unknown context id"})
+    fails = frozenset({"TASK-003"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/agent_execution/context.py"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _AdoptsClientContextId.open(env)
+
+
+class _ListFilters(TaskService):
+    def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        try:
+            return super().list_tasks(context_id, owner)
+        except NotFound:
+            return []  # a filter over the caller's own tasks that matches none
+
+
+class UnknownContextListsEmpty(Variant):
+    """Listing a context id that is unknown, or another owner's, returns an empty list.
+
+    a2a-sdk ``InMemoryTaskStore.list`` filters the caller's own tasks by ``context_id``.
+    """
+
+    # TASK-003: list naming a never-minted context fails with not_found; TASK-009: so does list
+    # of another owner's context.
+    rows = frozenset({"identity.md: client-supplied unknown context id"})
+    fails = frozenset({"TASK-003", "TASK-009"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/tasks/inmemory_task_store.py"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _ListFilters.open(env)
+
+
+class _ReferencesUnchecked(TaskService):
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        references = check_id_list(kwargs.pop("reference_task_ids", None), "reference_task_ids")
+        task = super().send(owner, message, **kwargs)
+        with self._lock:  # kept on the task as given, none looked up
+            kept = self._tasks[task["task_id"]]
+            kept.reference_task_ids.extend(r for r in dict.fromkeys(references) if r not in kept.reference_task_ids)
+            return kept.view()
+
+
+class UnknownReferencesAccepted(Variant):
+    """Reference task ids are kept as given without checking that they name tasks of the caller.
+
+    a2a-sdk stores ``reference_task_ids`` on the message and, when asked to, drops the ones
+    its store cannot find (``SimpleRequestContextBuilder``); it never rejects the message.
+    """
+
+    # TASK-010: each reference names a task of the same owner, else not_found; TASK-009: a send
+    # whose reference_task_ids name another owner's task fails with not_found.
+    rows = frozenset({"identity.md: `referenceTaskIds`"})
+    fails = frozenset({"TASK-009", "TASK-010"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/agent_execution/simple_request_context_builder.py"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _ReferencesUnchecked.open(env)
+
+
+#: Rows of the upstream table where no upstream project behaves otherwise than the spec, each
+#: with the reason: there is no behaviour to swap in.
+AGREES: dict[str, str] = {
+    "identity.md: service handle shape": (
+        "ADR 0029's `str | Mapping` handle with strings round-tripping unchanged is ID-014/ID-015; an SDK"
+        " whose handles are strings only (agent-framework before #6630) just does not claim id.structured-handle"
+    ),
+    "identity.md: continuation token after completion": (
+        "agent-framework's ContinuationToken is None once the operation is complete (ADR 0029), as ID-009 asks"
+    ),
+    "identity.md: incompatible continuation": (
+        "ADR 0029, the only upstream named, rejects an incompatible continuation before any remote call (ID-013)"
+    ),
+    "identity.md: minted id format": (
+        "uuid4 with hyphens (36 characters) and uuid4().hex (32) are visible ASCII of 16-128 characters with 122"
+        " random bits; the reference minting them for sessions, tasks and contexts fails nothing"
+    ),
+}

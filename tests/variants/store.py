@@ -1,0 +1,450 @@
+"""STORE variants: the reference's session store with one upstream store's behaviour.
+
+The upstream is txn2/mcp-data-platform ``pkg/session``: ``memory.go`` (MemoryStore) and
+``postgres/store.go`` (the Postgres store); its peers are agent-framework and a2a-sdk.  Each
+variant swaps exactly one of their behaviours into the in-memory reference.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from reference_impl.store import MemorySessionStore, SessionNotFound
+from tests.variants._base import Variant
+
+if TYPE_CHECKING:
+    import builtins
+
+__all__ = ["AGREES", "Variant"]
+
+_MDP = "https://github.com/txn2/mcp-data-platform/blob/main/pkg/session"
+_MEMORY = f"{_MDP}/memory.go"
+_POSTGRES = f"{_MDP}/postgres/store.go"
+
+_ROW_GET_BOUNDARY = "store.md: `get` at exactly `expires_at`"
+_ROW_CLEANUP_BOUNDARY = "store.md: `cleanup` at exactly `expires_at`"
+_ROW_TOUCH_EXPIRED = "store.md: `touch` on expired, not cleaned"
+_ROW_TOUCH_SUBSECOND = "store.md: `touch` with TTL < 1 s"
+_ROW_ON_MISSING = "store.md: `touch` / `update_state` on missing"
+_ROW_UPDATE_EXPIRED = "store.md: `update_state` on expired"
+_ROW_CREATE_EXISTING = "store.md: `create` on existing id"
+_ROW_GET_RESULT = "store.md: `get` result"
+_ROW_OWNER = "store.md: owner"
+
+
+# --- expiry at the boundary ----------------------------------------------------------------
+
+
+class _GetLiveAtExpiry(MemorySessionStore):
+    """get keeps a session at exactly expires_at (``now.After(expires)``); nothing else changes."""
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        found = super().get(session_id, owner=owner)  # validates the id and the owner
+        if found is not None or not isinstance(session_id, str):
+            return found
+        with self.transaction() as now:
+            row = self.load(session_id)
+        if row is not None and row.expires_us == now and row.visible_to(owner if isinstance(owner, str) else None):
+            return row.record()
+        return None
+
+
+class GetLiveAtExpiry(Variant):
+    """``get`` still returns a session at the exact instant ``now == expires_at``.
+
+    mcp-data-platform MemoryStore: ``Get`` tests ``time.Now().After(sess.ExpiresAt)``.
+    """
+
+    rows = frozenset({_ROW_GET_BOUNDARY})
+    # STORE-009: the session is not absent to get from the instant now equals expires_at.
+    # STORE-029: the model's get answers null there.
+    fails = frozenset({"STORE-009", "STORE-029"})
+    source = _MEMORY
+
+    def open_session_store(self, env: Any) -> Any:
+        return _GetLiveAtExpiry.open(env)
+
+
+class _CleanupKeepsBoundary(MemorySessionStore):
+    """cleanup removes a session only once now is past expires_at (``now.After(expires)``)."""
+
+    def remove_expired(self, now_us: int) -> int:
+        dead = [row.id for row in self.rows() if now_us > row.expires_us]
+        for sid in dead:
+            self.remove(sid)
+        return len(dead)
+
+
+class CleanupKeepsTheBoundary(Variant):
+    """``cleanup`` keeps a session at the exact instant ``now == expires_at`` and does not count it.
+
+    mcp-data-platform MemoryStore: ``Cleanup`` deletes only when ``now.After(sess.ExpiresAt)``.
+    """
+
+    rows = frozenset({_ROW_CLEANUP_BOUNDARY})
+    # STORE-011: cleanup treats the session at the boundary as live; STORE-022: that expired
+    # session is not removed (nor counted); STORE-029: the model's cleanup counts it.
+    fails = frozenset({"STORE-011", "STORE-022", "STORE-029"})
+    source = _MEMORY
+
+    def open_session_store(self, env: Any) -> Any:
+        return _CleanupKeepsBoundary.open(env)
+
+
+# --- touch ---------------------------------------------------------------------------------
+
+
+class _TouchRevives(MemorySessionStore):
+    """touch of an expired session that is still stored refreshes it: Touch never checks expiry."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        try:
+            return super().touch(session_id, owner=owner)
+        except SessionNotFound:
+            with self.transaction() as now:
+                row = self.load(session_id) if isinstance(session_id, str) else None
+                if row is None or not row.visible_to(owner if isinstance(owner, str) else None):
+                    raise
+                fresh = replace(row, active_us=now, expires_us=now + row.ttl_us)
+                self.put(fresh)
+                return fresh.record()
+
+
+class TouchRevivesExpired(Variant):
+    """``touch`` of an expired session that cleanup has not removed yet brings it back to life.
+
+    mcp-data-platform MemoryStore: ``Touch`` looks the id up in the map and never checks ``ExpiresAt``.
+    """
+
+    rows = frozenset({_ROW_TOUCH_EXPIRED})
+    # STORE-011: touch treats a session at (and past) expires_at as live; STORE-014: touch of an
+    # expired session succeeds and leaves it live; STORE-029: the model answers not_found.
+    fails = frozenset({"STORE-011", "STORE-014", "STORE-029"})
+    source = _MEMORY
+
+    def open_session_store(self, env: Any) -> Any:
+        return _TouchRevives.open(env)
+
+
+class _TouchExpiredNoOp(MemorySessionStore):
+    """touch of an expired session that is still stored does nothing and reports no error."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:  # type: ignore[override]
+        try:
+            return super().touch(session_id, owner=owner)
+        except SessionNotFound:
+            with self.transaction():
+                row = self.load(session_id) if isinstance(session_id, str) else None
+            if row is None or not row.visible_to(owner if isinstance(owner, str) else None):
+                raise
+            return None
+
+
+class TouchExpiredSucceeds(Variant):
+    """``touch`` of an expired session that cleanup has not removed yet succeeds and changes nothing.
+
+    mcp-data-platform Postgres store: ``UPDATE … WHERE id = $1 AND expires_at > NOW()`` matches no
+    row, and a 0-row ``UPDATE`` is no error.
+    """
+
+    rows = frozenset({_ROW_TOUCH_EXPIRED})
+    # STORE-014: touch of an expired session must fail with not_found; STORE-029: the model's
+    # touch answers not_found there.
+    fails = frozenset({"STORE-014", "STORE-029"})
+    source = _POSTGRES
+
+    def open_session_store(self, env: Any) -> Any:
+        return _TouchExpiredNoOp.open(env)
+
+
+class _TouchWholeSeconds(MemorySessionStore):
+    """touch moves expires_at to now plus the TTL truncated to whole seconds (``int(ttl.Seconds())``)."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        record = super().touch(session_id, owner=owner)
+        with self.transaction():
+            row = self.load(record["id"])
+            if row is None:
+                return record
+            row = replace(row, expires_us=row.active_us + row.ttl_us // 1_000_000 * 1_000_000)
+            self.put(row)
+        return row.record()
+
+
+class TouchTruncatesTtl(Variant):
+    """``touch`` extends by the TTL in whole seconds, so a 0.25 s TTL expires the session at once.
+
+    mcp-data-platform Postgres store: ``expires_at = NOW() + '<int(ttl.Seconds())> seconds'::interval``.
+    """
+
+    rows = frozenset({_ROW_TOUCH_SUBSECOND})
+    # STORE-013: expires_at is not now + ttl_seconds at full precision; STORE-029: the model's
+    # touch keeps the fraction.
+    fails = frozenset({"STORE-013", "STORE-029"})
+    source = _POSTGRES
+
+    def open_session_store(self, env: Any) -> Any:
+        return _TouchWholeSeconds.open(env)
+
+
+class _TouchMissingSucceeds(MemorySessionStore):
+    """touch of an id that is not stored at all returns nothing and reports no error."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:  # type: ignore[override]
+        try:
+            return super().touch(session_id, owner=owner)
+        except SessionNotFound:
+            with self.transaction():
+                stored = self.load(session_id) if isinstance(session_id, str) else None
+            if stored is not None:
+                raise
+            return None
+
+
+class TouchMissingSucceeds(Variant):
+    """``touch`` of a missing session succeeds (returns nothing) instead of failing with ``not_found``.
+
+    mcp-data-platform MemoryStore: ``Touch`` returns nil when the id is not in the map (the Postgres
+    store's 0-row ``UPDATE`` does the same).
+    """
+
+    rows = frozenset({_ROW_ON_MISSING})
+    # STORE-014: touch of a missing session must fail with not_found; STORE-029: the model's
+    # touch answers not_found for an id never created or deleted.
+    fails = frozenset({"STORE-014", "STORE-029"})
+    source = _MEMORY
+
+    def open_session_store(self, env: Any) -> Any:
+        return _TouchMissingSucceeds.open(env)
+
+
+# --- update_state --------------------------------------------------------------------------
+
+
+class _UpdateMissingSucceeds(MemorySessionStore):
+    """update_state of an id that is not stored at all returns nothing and reports no error."""
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any] | None:  # type: ignore[override]
+        try:
+            return super().update_state(session_id, state, owner=owner)
+        except SessionNotFound:
+            with self.transaction():
+                stored = self.load(session_id) if isinstance(session_id, str) else None
+            if stored is not None:
+                raise
+            return None
+
+
+class UpdateMissingSucceeds(Variant):
+    """``update_state`` of a missing session succeeds (returns nothing) instead of failing with ``not_found``.
+
+    mcp-data-platform Postgres store: ``UPDATE sessions SET state = state || $2 WHERE id = $1``
+    matching no row is no error (MemoryStore returns nil for an id not in the map too).
+    """
+
+    rows = frozenset({_ROW_ON_MISSING})
+    # STORE-016: update_state of a missing session must fail with not_found; STORE-029: the
+    # model's update_state answers not_found.
+    fails = frozenset({"STORE-016", "STORE-029"})
+    source = _POSTGRES
+
+    def open_session_store(self, env: Any) -> Any:
+        return _UpdateMissingSucceeds.open(env)
+
+
+class _UpdateExpiredApplied(MemorySessionStore):
+    """update_state merges into an expired session that is still stored (no expiry check)."""
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        try:
+            return super().update_state(session_id, state, owner=owner)
+        except SessionNotFound:
+            text = self.encode_state(state)
+            with self.transaction():
+                row = self.load(session_id) if isinstance(session_id, str) else None
+                if row is None or not row.visible_to(owner if isinstance(owner, str) else None):
+                    raise
+                merged = json.loads(row.state) | json.loads(text)
+                fresh = replace(row, state=json.dumps(merged, ensure_ascii=False))
+                self.put(fresh)
+                return fresh.record()
+
+
+class UpdateExpiredApplied(Variant):
+    """``update_state`` of an expired session that cleanup has not removed yet merges the state.
+
+    mcp-data-platform: the Postgres ``UPDATE … WHERE id = $1`` has no expiry condition, and
+    MemoryStore's ``UpdateState`` never checks ``ExpiresAt``.
+    """
+
+    rows = frozenset({_ROW_UPDATE_EXPIRED})
+    # STORE-011: update_state treats a session at expires_at as live; STORE-016: update_state of
+    # an expired session must fail with not_found and write nothing; STORE-029: the model agrees.
+    fails = frozenset({"STORE-011", "STORE-016", "STORE-029"})
+    source = _POSTGRES
+
+    def open_session_store(self, env: Any) -> Any:
+        return _UpdateExpiredApplied.open(env)
+
+
+# --- create --------------------------------------------------------------------------------
+
+
+class _CreateReplaces(MemorySessionStore):
+    """create of an id a live session holds replaces that session (map assignment; upsert)."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str) and session_id:
+            with self.transaction():
+                self.remove(session_id)
+        return super().create(session_id=session_id, **kwargs)
+
+
+class CreateReplacesLiveSession(Variant):
+    """``create`` with the id of a live session silently replaces it instead of failing with ``conflict``.
+
+    mcp-data-platform: MemoryStore assigns ``sessions[id]``; the Postgres store upserts
+    (``ON CONFLICT (id) DO UPDATE``); agent-framework's ``SessionStore.set`` overwrites too.
+    """
+
+    rows = frozenset({_ROW_CREATE_EXISTING})
+    # STORE-006: the create succeeds and the first session is gone; STORE-025: every concurrent
+    # create of one id succeeds; STORE-029: the model's create answers conflict.
+    fails = frozenset({"STORE-006", "STORE-025", "STORE-029"})
+    source = _POSTGRES
+
+    def open_session_store(self, env: Any) -> Any:
+        return _CreateReplaces.open(env)
+
+
+class _OtherOwnerTakesOver(MemorySessionStore):
+    """A create naming another owner than the live session's replaces it: the key is the id alone."""
+
+    def create(self, *, session_id: object = None, owner: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str) and session_id:
+            with self.transaction():
+                held = self.load(session_id)
+                if held is not None and held.owner != owner:
+                    self.remove(session_id)
+        return super().create(session_id=session_id, owner=owner, **kwargs)
+
+
+class OtherOwnerTakesOver(Variant):
+    """A second owner creating a live session's id takes the session over from its first owner.
+
+    a2a-sdk ``DatabaseTaskStore.save`` merges by the task id alone, so another owner's save
+    replaces the row (its ``InMemoryTaskStore`` keeps owners apart).
+    """
+
+    rows = frozenset({_ROW_CREATE_EXISTING})  # the closest row: the peer a2a-sdk, same cell
+    # STORE-006 ("whichever owner either call names"); STORE-025 (the racing creates name ten
+    # owners, so all succeed); STORE-029 (the model's create answers conflict whoever calls).
+    fails = frozenset({"STORE-006", "STORE-025", "STORE-029"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/tasks/database_task_store.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _OtherOwnerTakesOver.open(env)
+
+
+class _EmptyIdMints(MemorySessionStore):
+    """create with the id ``""`` mints a fresh id, as if none had been given."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        return super().create(session_id=None if session_id == "" else session_id, **kwargs)
+
+
+class EmptyIdMintsOne(Variant):
+    """``create`` with the empty id ``""`` creates a session under a freshly minted id.
+
+    agent-framework: an empty session id is replaced by a new uuid.
+    """
+
+    rows = frozenset({_ROW_CREATE_EXISTING})  # the closest row: the peers' create; no row is on ids
+    # STORE-005: create with an invalid id must fail with invalid_argument and change nothing.
+    fails = frozenset({"STORE-005"})
+    source = "https://github.com/microsoft/agent-framework"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _EmptyIdMints.open(env)
+
+
+# --- copies and owners ---------------------------------------------------------------------
+
+
+class _HandsOutStoredRecord(MemorySessionStore):
+    """get hands out one record object per stored row, and reads it back: edits to it leak in."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self._handed: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        found = super().get(session_id, owner=owner)
+        if found is None:
+            return None
+        with self.transaction():
+            row = self.load(found["id"])
+        kept = self._handed.get(found["id"])
+        if kept is None or kept[0] is not row:
+            kept = (row, found)
+            self._handed[found["id"]] = kept
+        return kept[1]
+
+
+class GetHandsOutStoredSession(Variant):
+    """``get`` returns the very object the store keeps, so a caller's edits change what it holds.
+
+    mcp-data-platform MemoryStore: ``Get`` returns the stored ``*Session`` pointer.
+    """
+
+    rows = frozenset({_ROW_GET_RESULT})
+    fails = frozenset({"STORE-018"})
+    source = _MEMORY
+
+    def open_session_store(self, env: Any) -> Any:
+        return _HandsOutStoredRecord.open(env)
+
+
+class _OwnerNotEnforced(MemorySessionStore):
+    """Every call sees every session: the owner of a call is ignored (it is still stored)."""
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        self.list(owner=owner)  # validates the owner as before
+        return super().get(session_id)
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        self.list(owner=owner)
+        return super().touch(session_id)
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        self.list(owner=owner)
+        return super().update_state(session_id, state)
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        self.list(owner=owner)
+        super().delete(session_id)
+
+    def list(self, *, owner: object = None) -> builtins.list[dict[str, Any]]:
+        super().list(owner=owner)
+        return super().list()
+
+
+class OwnerNotEnforced(Variant):
+    """Calls scoped to an owner see, change and delete every owner's sessions.
+
+    mcp-data-platform: the ``Store`` interface takes no owner; only its HTTP handler compares
+    ``UserID`` (403), so every other caller of the store sees every session.
+    """
+
+    rows = frozenset({_ROW_OWNER})
+    fails = frozenset({"STORE-019", "STORE-020", "STORE-024", "STORE-029"})
+    source = f"{_MDP}/session.go"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _OwnerNotEnforced.open(env)
+
+
+#: Rows of store.md's upstream table where no upstream store behaves otherwise than STORE.
+AGREES: dict[str, str] = {}
