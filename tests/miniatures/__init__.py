@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reference_impl
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
-__all__ = ["Miniature", "MiniatureImplementation", "all_miniatures"]
+__all__ = ["Miniature", "MiniatureImplementation", "all_miniatures", "declarer"]
+
+C = TypeVar("C", bound=type)
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,46 @@ def all_miniatures() -> list[Miniature]:
             if isinstance(value, MiniatureImplementation)
         )
     return sorted(found, key=lambda m: (m.requirement, m.target))
+
+
+def declarer(kind: Callable[..., MiniatureImplementation]) -> Callable[..., Callable[[C], C]]:
+    """The decorator an area module declares its miniatures with, building each as ``kind`` does.
+
+    ``@miniature("HIST-002", also_fails=(8, 27))`` above ``class LimitOldest`` puts the miniature
+    ``limit_oldest`` (``--impl=tests.miniatures.hist:limit_oldest``) in the class's module: the
+    broken requirement and what else it fails stand above the docstring that says how it
+    misbehaves; the name and label come from the class name.  Numbers in ``also_fails`` and
+    ``may_fail`` are requirements of the same area (``27`` is ``HIST-027``).
+    """
+
+    def miniature(
+        requirement: str,
+        *,
+        also_fails: Collection[int | str] = (),
+        may_fail: Collection[int | str] = (),
+        **options: Any,
+    ) -> Callable[[C], C]:
+        area = requirement.partition("-")[0]
+
+        def ids(given: Collection[int | str]) -> frozenset[str]:
+            return frozenset(f"{area}-{n:03d}" if isinstance(n, int) else n for n in given)
+
+        def register(broken: C) -> C:
+            module = sys.modules[broken.__module__]
+            name = _snake(broken.__name__)
+            if hasattr(module, name):
+                msg = f"{broken.__module__} already has {name!r}: two miniatures of one class, or a clash"
+                raise TypeError(msg)
+            label = name.replace("_", " ")
+            declared = {"also_fails": ids(also_fails), "may_fail": ids(may_fail), **options}
+            setattr(module, name, kind(requirement, label, broken, **declared))
+            return broken
+
+        return register
+
+    return miniature
+
+
+def _snake(name: str) -> str:
+    """``LimitOldest`` → ``limit_oldest``; ``NonJSONStringified`` → ``non_json_stringified``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

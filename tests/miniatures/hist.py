@@ -28,17 +28,12 @@ from reference_impl.history import (
     encode_item,
 )
 from reference_impl.history_sqlite import SQLiteHistory
-from tests.miniatures import MiniatureImplementation
+from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from reference_impl.history import Environment, Item
-
-
-def _ids(*numbers: int) -> frozenset[str]:
-    """HIST requirement IDs by number: ``_ids(3, 27)`` is ``{"HIST-003", "HIST-027"}``."""
-    return frozenset(f"HIST-{n:03d}" for n in numbers)
 
 
 class HistMiniature(MiniatureImplementation):
@@ -74,6 +69,10 @@ class HistMiniature(MiniatureImplementation):
         return self.store.open(env)
 
 
+#: ``@miniature(REQUIREMENT, also_fails=..., may_fail=...)`` above a broken class declares it.
+miniature = declarer(HistMiniature)
+
+
 def _map_numbers(value: Any, change: Callable[[Any], Any]) -> Any:
     if isinstance(value, dict):
         return {key: _map_numbers(element, change) for key, element in value.items()}
@@ -87,6 +86,7 @@ def _map_numbers(value: Any, change: Callable[[Any], Any]) -> Any:
 # --- reading -----------------------------------------------------------------------------
 
 
+@miniature("HIST-001", also_fails=(8, 9, 16, 18, 27))
 class NewestFirst(MemoryHistory):
     """get_items() without a limit returns every item newest first (ORDER BY id DESC, never re-reversed)."""
 
@@ -95,14 +95,7 @@ class NewestFirst(MemoryHistory):
         return rows[::-1] if limit is None else rows
 
 
-newest_first = HistMiniature(
-    "HIST-001",
-    "newest first",
-    NewestFirst,
-    also_fails=_ids(8, 9, 16, 18, 27),
-)
-
-
+@miniature("HIST-002", also_fails=(8, 27))
 class LimitOldest(MemoryHistory):
     """get_items(limit=N) returns the oldest N items instead of the newest N."""
 
@@ -111,9 +104,7 @@ class LimitOldest(MemoryHistory):
         return rows if limit is None else rows[:limit]
 
 
-limit_oldest = HistMiniature("HIST-002", "limit returns oldest", LimitOldest, also_fails=_ids(8, 27))
-
-
+@miniature("HIST-003", also_fails=(6, 27))
 class LimitZeroReturnsAll(MemoryHistory):
     """get_items(limit=0) returns every item: the store tests the limit for truthiness (`if limit:`)."""
 
@@ -121,11 +112,7 @@ class LimitZeroReturnsAll(MemoryHistory):
         return super().load(session_id, limit or None)
 
 
-limit_zero_returns_all = HistMiniature(
-    "HIST-003", "limit zero returns all", LimitZeroReturnsAll, also_fails=_ids(6, 27)
-)
-
-
+@miniature("HIST-004", also_fails=(6, 7, 27))
 class LimitBeyondRaises(MemoryHistory):
     """get_items(limit=N) raises IndexError when N exceeds the number of stored items."""
 
@@ -137,11 +124,7 @@ class LimitBeyondRaises(MemoryHistory):
         return super().load(session_id, limit)
 
 
-limit_beyond_raises = HistMiniature(
-    "HIST-004", "limit beyond history raises", LimitBeyondRaises, also_fails=_ids(6, 7, 27)
-)
-
-
+@miniature("HIST-005", base=SQLiteHistory)
 class NegativeLimitReturnsAll(HistorySession):
     """A negative limit is handed to SQLite unchecked, where LIMIT -1 means "no limit": every item comes back.
 
@@ -155,11 +138,7 @@ class NegativeLimitReturnsAll(HistorySession):
         return super().get_items(limit)
 
 
-negative_limit_returns_all = HistMiniature(
-    "HIST-005", "negative limit returns all", NegativeLimitReturnsAll, base=SQLiteHistory
-)
-
-
+@miniature("HIST-006")
 class ExplicitZeroYieldsToDefault(HistorySession):
     """An explicit get_items(limit=0) falls back to the default limit, as `limit or default_limit` does."""
 
@@ -169,9 +148,7 @@ class ExplicitZeroYieldsToDefault(HistorySession):
         return super().get_items(limit)
 
 
-zero_falls_back_to_default = HistMiniature("HIST-006", "explicit zero uses the default", ExplicitZeroYieldsToDefault)
-
-
+@miniature("HIST-007", also_fails=(17, 19, 27))
 class PopUnknownRaises(MemoryHistory):
     """pop_item() on a session id that was never written (or was cleared) raises KeyError instead of returning None."""
 
@@ -181,11 +158,7 @@ class PopUnknownRaises(MemoryHistory):
             return rows.pop() if rows else None
 
 
-unknown_session_raises = HistMiniature(
-    "HIST-007", "pop of unknown session raises", PopUnknownRaises, also_fails=_ids(17, 19, 27)
-)
-
-
+@miniature("HIST-008", also_fails=(1, 2, 4, 9, 16, 18, 27))
 class SameInstantShuffled(MemoryHistory):
     """Orders items by the clock's timestamp, ties broken by a random uuid4 (google-adk, openai-agents #1900).
 
@@ -229,16 +202,10 @@ class SameInstantShuffled(MemoryHistory):
             self._keys.pop(session_id, None)
 
 
-same_instant_shuffled = HistMiniature(
-    "HIST-008",
-    "same instant shuffled",
-    SameInstantShuffled,
-    also_fails=_ids(1, 2, 4, 9, 16, 18, 27),
-)
-
 # --- writing -----------------------------------------------------------------------------
 
 
+@miniature("HIST-009")
 class BatchesInterleave(MemoryHistory):
     """add_items() appends one item at a time, releasing the lock between items (RPUSH without MULTI).
 
@@ -252,9 +219,7 @@ class BatchesInterleave(MemoryHistory):
             time.sleep(0.001)
 
 
-batches_interleave = HistMiniature("HIST-009", "concurrent batches interleave", BatchesInterleave)
-
-
+@miniature("HIST-010")
 class StoresValidPrefix(HistorySession):
     """add_items() validates and stores one item at a time, so a bad item leaves the items before it stored."""
 
@@ -267,9 +232,7 @@ class StoresValidPrefix(HistorySession):
             self._store.append(self.session_id, [encode_item(item, f"items[{index}]")])
 
 
-partial_batch = HistMiniature("HIST-010", "rejected batch leaves a prefix", StoresValidPrefix)
-
-
+@miniature("HIST-011", also_fails=(27,))
 class EmptyBatchRaises(HistorySession):
     """add_items([]) raises InvalidArgument instead of doing nothing."""
 
@@ -280,9 +243,7 @@ class EmptyBatchRaises(HistorySession):
         super().add_items(items)
 
 
-empty_batch_raises = HistMiniature("HIST-011", "empty batch raises", EmptyBatchRaises, also_fails=_ids(27))
-
-
+@miniature("HIST-012")
 class StringifiesNonJSON(HistorySession):
     """Writes items with json.dumps(default=str), allowing NaN: bytes and other objects are stored as strings.
 
@@ -297,9 +258,7 @@ class StringifiesNonJSON(HistorySession):
         self._store.append(self.session_id, [json.dumps(item, default=str) for item in items])
 
 
-stringifies_non_json = HistMiniature("HIST-012", "stringifies non-JSON values", StringifiesNonJSON)
-
-
+@miniature("HIST-013")
 class AcceptsAnyValue(HistorySession):
     """Accepts any JSON value as an item (a string, a number, an array, null), not only JSON objects."""
 
@@ -313,9 +272,7 @@ class AcceptsAnyValue(HistorySession):
         self._store.append(self.session_id, [json.dumps(item) for item in items])
 
 
-accepts_any_value = HistMiniature("HIST-013", "accepts non-object items", AcceptsAnyValue)
-
-
+@miniature("HIST-014")
 class RoundsFloats(HistorySession):
     """Stores every float rounded to 6 decimal places (like ujson's double_precision): 5e-324 comes back as 0.0."""
 
@@ -325,13 +282,11 @@ class RoundsFloats(HistorySession):
         super().add_items(items)
 
 
-rounds_floats = HistMiniature("HIST-014", "rounds floats", RoundsFloats)
-
-
 def _as_double(number: float) -> float:
     return float(number) if isinstance(number, int) and abs(number) > 2**53 - 1 else number
 
 
+@miniature("HIST-015")
 class BigIntegersAsDoubles(HistorySession):
     """Stores integers beyond +/-(2**53 - 1) as the nearest double, as a JavaScript store would.
 
@@ -344,11 +299,10 @@ class BigIntegersAsDoubles(HistorySession):
         super().add_items(items)
 
 
-big_ints_as_doubles = HistMiniature("HIST-015", "big integers become doubles", BigIntegersAsDoubles)
-
 # --- pop and clear -----------------------------------------------------------------------
 
 
+@miniature("HIST-016", also_fails=(8, 18, 27))
 class PopOldest(MemoryHistory):
     """pop_item() removes and returns the oldest item instead of the newest."""
 
@@ -358,14 +312,7 @@ class PopOldest(MemoryHistory):
             return rows.pop(0) if rows else None
 
 
-pop_oldest = HistMiniature(
-    "HIST-016",
-    "pop returns oldest",
-    PopOldest,
-    also_fails=_ids(8, 18, 27),
-)
-
-
+@miniature("HIST-017", also_fails=(18, 27))
 class PopEmptiedRaises(MemoryHistory):
     """pop_item() raises IndexError (list.pop on an empty list) once pops have emptied a session it knows.
 
@@ -379,9 +326,7 @@ class PopEmptiedRaises(MemoryHistory):
             return self._sessions[session_id].pop()
 
 
-pop_empty_raises = HistMiniature("HIST-017", "pop of emptied history raises", PopEmptiedRaises, also_fails=_ids(18, 27))
-
-
+@miniature("HIST-018")
 class PopRace(MemoryHistory):
     """pop_item() reads the newest item, lets go of the lock, then deletes it by identity.
 
@@ -402,9 +347,7 @@ class PopRace(MemoryHistory):
         return newest
 
 
-pop_race = HistMiniature("HIST-018", "concurrent pops race", PopRace)
-
-
+@miniature("HIST-019", also_fails=(27,))
 class ClearDeletesSession(MemoryHistory):
     """clear_session() deletes the session itself along with its items; later add_items() raise KeyError."""
 
@@ -424,9 +367,7 @@ class ClearDeletesSession(MemoryHistory):
         super().append(session_id, texts)
 
 
-clear_deletes_session = HistMiniature("HIST-019", "cleared session unusable", ClearDeletesSession, also_fails=_ids(27))
-
-
+@miniature("HIST-020", also_fails=(14, 19, 25, 27))
 class IgnoresSessionId(MemoryHistory):
     """Keeps one history for the whole backend: every session id reads and writes the same list."""
 
@@ -443,29 +384,15 @@ class IgnoresSessionId(MemoryHistory):
         super().clear("")
 
 
-ignores_session_id = HistMiniature(
-    "HIST-020",
-    "one history for all ids",
-    IgnoresSessionId,
-    also_fails=_ids(14, 19, 25, 27),
-)
-
 # --- persistence and handles -------------------------------------------------------------
 
 
+@miniature("HIST-021", claims=reference_impl.implementation.claims, also_fails=(27,))
 class ForgetsOnRestart(MemoryHistory):
     """Claims hist.persistent but keeps its history in process memory, so a restart loses everything."""
 
 
-forgets_on_restart = HistMiniature(
-    "HIST-021",
-    "persistent in name only",
-    ForgetsOnRestart,
-    claims=reference_impl.implementation.claims,
-    also_fails=_ids(27),
-)
-
-
+@miniature("HIST-022")
 class PrivateCopy(HistorySession):
     """Each handle loads the session when opened and answers reads from that private copy.
 
@@ -502,9 +429,7 @@ class PrivateCopy(HistorySession):
             self._copy.clear()
 
 
-private_copy_per_handle = HistMiniature("HIST-022", "private copy per handle", PrivateCopy)
-
-
+@miniature("HIST-023")
 class ClosedAcceptsEmptyAdd(HistorySession):
     """A closed handle still accepts add_items([]): an empty batch returns before the closed check.
 
@@ -517,9 +442,7 @@ class ClosedAcceptsEmptyAdd(HistorySession):
         super().add_items(items)
 
 
-closed_accepts_empty_add = HistMiniature("HIST-023", "closed handle accepts empty add", ClosedAcceptsEmptyAdd)
-
-
+@miniature("HIST-024")
 class SecondCloseRaises(HistorySession):
     """close() on an already closed handle raises StoreClosed."""
 
@@ -529,11 +452,10 @@ class SecondCloseRaises(HistorySession):
         super().close()
 
 
-second_close_raises = HistMiniature("HIST-024", "second close raises", SecondCloseRaises)
-
 # --- session ids -------------------------------------------------------------------------
 
 
+@miniature("HIST-025")
 class StripsSessionIds(MemoryHistory):
     """Strips surrounding whitespace from session ids, so " a" and "a" are one session.
 
@@ -546,9 +468,7 @@ class StripsSessionIds(MemoryHistory):
         return super().open_session(session_id, default_limit=default_limit)
 
 
-strips_session_ids = HistMiniature("HIST-025", "strips ids", StripsSessionIds)
-
-
+@miniature("HIST-026")
 class EmptyIdBecomesUuid(MemoryHistory):
     """Replaces an empty session id with a fresh uuid4 instead of rejecting it (agent-framework's from_dict)."""
 
@@ -558,11 +478,10 @@ class EmptyIdBecomesUuid(MemoryHistory):
         return super().open_session(session_id, default_limit=default_limit)
 
 
-empty_id_becomes_uuid = HistMiniature("HIST-026", "empty id becomes a uuid", EmptyIdBecomesUuid)
-
 # --- sequences and aliasing --------------------------------------------------------------
 
 
+@miniature("HIST-027")
 class CountDriftsOnEmptyPop(MemoryHistory):
     """Windows limited reads with a running count that pop_item() decrements even when nothing was popped.
 
@@ -598,9 +517,7 @@ class CountDriftsOnEmptyPop(MemoryHistory):
             self._counts.pop(session_id, None)
 
 
-count_drifts_on_empty_pop = HistMiniature("HIST-027", "count drifts on empty pop", CountDriftsOnEmptyPop)
-
-
+@miniature("HIST-028")
 class KeepsCallerObjects(HistorySession):
     """Stores the very dicts add_items() was given and returns its own dicts from get_items() and pop_item().
 
@@ -620,6 +537,3 @@ class KeepsCallerObjects(HistorySession):
     def pop_item(self) -> Item | None:
         self._check_open()
         return self._store.pop(self.session_id)  # type: ignore[return-value]
-
-
-aliases_items = HistMiniature("HIST-028", "aliases caller objects", KeepsCallerObjects)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
 from reference_impl.identity import AgentService, Operation, Response, Session
-from tests.miniatures import MiniatureImplementation
+from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -48,10 +48,11 @@ class IdMiniature(MiniatureImplementation):
         return self.service.open(env)
 
 
-def _ids(*numbers: int) -> frozenset[str]:
-    return frozenset(f"ID-{n:03d}" for n in numbers)
+#: ``@miniature(REQUIREMENT, also_fails=..., may_fail=...)`` above a broken class declares it.
+miniature = declarer(IdMiniature)
 
 
+@miniature("ID-001")
 class ShortIds(AgentService):
     """Mints session ids of 8 hexadecimal digits: random, but too short to be unguessable."""
 
@@ -59,9 +60,7 @@ class ShortIds(AgentService):
         return super().create_session(secrets.token_hex(4) if session_id is None else session_id, service_handle, state)
 
 
-short_ids = IdMiniature("ID-001", "8-character ids", ShortIds)
-
-
+@miniature("ID-002")
 class CounterIds(AgentService):
     """Mints session ids from a counter that starts at 1 in every service: two services mint the same ids."""
 
@@ -76,9 +75,7 @@ class CounterIds(AgentService):
         return super().create_session(session_id, service_handle, state)
 
 
-counter_ids = IdMiniature("ID-002", "counter ids", CounterIds)
-
-
+@miniature("ID-003")
 class StripsIds(AgentService):
     """Strips whitespace from a caller's session id at create: '  padded  ' becomes 'padded'."""
 
@@ -88,9 +85,7 @@ class StripsIds(AgentService):
         return super().create_session(session_id, service_handle, state)
 
 
-strips_ids = IdMiniature("ID-003", "strips ids", StripsIds)
-
-
+@miniature("ID-004")
 class EmptyIdReplacedOnLoad(AgentService):
     """restore() of a snapshot whose session id is empty or null invents a fresh id (agent-framework from_dict)."""
 
@@ -100,9 +95,7 @@ class EmptyIdReplacedOnLoad(AgentService):
         return super().restore(snapshot)
 
 
-empty_id_replaced_on_load = IdMiniature("ID-004", "empty id replaced on load", EmptyIdReplacedOnLoad)
-
-
+@miniature("ID-005", also_fails=(20,))
 class OverwritesDuplicate(AgentService):
     """create_session() with a live id silently replaces that session."""
 
@@ -112,9 +105,7 @@ class OverwritesDuplicate(AgentService):
         return super().create_session(session_id, service_handle, state)
 
 
-overwrites_duplicate = IdMiniature("ID-005", "duplicate overwrites", OverwritesDuplicate, also_fails=_ids(20))
-
-
+@miniature("ID-006")
 class RunCreatesSession(AgentService):
     """run() on an unknown session id creates that session on the fly instead of failing."""
 
@@ -124,9 +115,7 @@ class RunCreatesSession(AgentService):
         return super().run(session_id, input, **kwargs)
 
 
-run_creates_session = IdMiniature("ID-006", "run creates unknown session", RunCreatesSession)
-
-
+@miniature("ID-007")
 class ResponseIdIsToken(AgentService):
     """Uses the response id itself as the continuation token: one identity stands in for another."""
 
@@ -145,9 +134,7 @@ class ResponseIdIsToken(AgentService):
         raise InvalidArgument(f"unknown continuation token {token!r}")
 
 
-response_id_is_token = IdMiniature("ID-007", "response id as token", ResponseIdIsToken)
-
-
+@miniature("ID-008")
 class ContentAddressedResponseIds(AgentService):
     """Derives the response id from the session id and the input: the same question twice gets one id."""
 
@@ -158,9 +145,7 @@ class ContentAddressedResponseIds(AgentService):
         return self.response(op)
 
 
-reused_response_id = IdMiniature("ID-008", "reused response id", ContentAddressedResponseIds)
-
-
+@miniature("ID-009", also_fails=(7, 20))
 class TokenAfterCompletion(AgentService):
     """Keeps handing out a continuation token after the operation has completed."""
 
@@ -174,11 +159,7 @@ class TokenAfterCompletion(AgentService):
         return response
 
 
-token_after_completion = IdMiniature(
-    "ID-009", "token still present after completion", TokenAfterCompletion, also_fails=_ids(7, 20)
-)
-
-
+@miniature("ID-010", may_fail=(20,))
 class ResumesLatest(AgentService):
     """resume() checks the token, then continues the session's newest unfinished operation, whichever it names."""
 
@@ -188,9 +169,7 @@ class ResumesLatest(AgentService):
         return pending[-1].operation_id if pending else named
 
 
-resumes_latest = IdMiniature("ID-010", "resumes the latest operation", ResumesLatest, may_fail=_ids(20))
-
-
+@miniature("ID-011", also_fails=(20,))
 class SpentTokenStartsOver(AgentService):
     """Resuming a finished operation runs its input again as a new operation, with a new response id."""
 
@@ -203,9 +182,7 @@ class SpentTokenStartsOver(AgentService):
         return super().resume(session_id, continuation_token)
 
 
-spent_token_starts_over = IdMiniature("ID-011", "spent token starts over", SpentTokenStartsOver, also_fails=_ids(20))
-
-
+@miniature("ID-012", also_fails=(20,))
 class TokensForgottenOnRestart(AgentService):
     """Tokens are keys into a table in the client's memory, so a restart forgets every one of them."""
 
@@ -228,11 +205,7 @@ class TokensForgottenOnRestart(AgentService):
         return self.keys[key]
 
 
-tokens_forgotten_on_restart = IdMiniature(
-    "ID-012", "tokens forgotten on restart", TokensForgottenOnRestart, also_fails=_ids(20)
-)
-
-
+@miniature("ID-013", also_fails=(20,))
 class TokenAcceptedOnAnotherSession(AgentService):
     """resume() never checks which session a token belongs to."""
 
@@ -242,11 +215,7 @@ class TokenAcceptedOnAnotherSession(AgentService):
         return super().read_token(token, session_id)
 
 
-token_on_another_session = IdMiniature(
-    "ID-013", "token accepted on another session", TokenAcceptedOnAnotherSession, also_fails=_ids(20)
-)
-
-
+@miniature("ID-014")
 class HandleRewrittenOnRoundTrip(AgentService):
     """restore() trims whitespace around a string service handle."""
 
@@ -255,9 +224,7 @@ class HandleRewrittenOnRoundTrip(AgentService):
         return handle.strip() if isinstance(handle, str) and where.startswith("snapshot") else handle
 
 
-handle_rewritten_on_round_trip = IdMiniature("ID-014", "handle rewritten on round trip", HandleRewrittenOnRoundTrip)
-
-
+@miniature("ID-015")
 class StructuredHandleStringified(AgentService):
     """snapshot() writes a structured handle as JSON text, so it comes back as a string."""
 
@@ -268,9 +235,7 @@ class StructuredHandleStringified(AgentService):
         return snapshot
 
 
-structured_handle_stringified = IdMiniature("ID-015", "structured handle stringified", StructuredHandleStringified)
-
-
+@miniature("ID-016")
 class AcceptsAnyHandleOnRestore(AgentService):
     """restore() takes whatever service_handle the snapshot holds, without checking its shape."""
 
@@ -278,9 +243,7 @@ class AcceptsAnyHandleOnRestore(AgentService):
         return value if where.startswith("snapshot") else super().check_handle(value, where)
 
 
-accepts_any_handle_on_restore = IdMiniature("ID-016", "any handle restored", AcceptsAnyHandleOnRestore)
-
-
+@miniature("ID-017")
 class DecodesTypeTags(AgentService):
     """restore() treats every state value tagged {"type": "session"} as a nested session and keeps only its id."""
 
@@ -294,9 +257,7 @@ class DecodesTypeTags(AgentService):
         return super().restore(snapshot)
 
 
-decodes_type_tags = IdMiniature("ID-017", "type tags decoded", DecodesTypeTags)
-
-
+@miniature("ID-018")
 class IgnoresUnknownMembers(AgentService):
     """restore() drops snapshot members it does not know instead of rejecting the snapshot."""
 
@@ -307,9 +268,7 @@ class IgnoresUnknownMembers(AgentService):
         return super().restore(snapshot)
 
 
-ignores_unknown_members = IdMiniature("ID-018", "unknown members ignored", IgnoresUnknownMembers)
-
-
+@miniature("ID-019")
 class StickyReferences(AgentService):
     """Keeps a run's reference_task_ids with the session and sends them again with every later run."""
 
@@ -326,9 +285,7 @@ class StickyReferences(AgentService):
         return super().run(session_id, input, **kwargs)
 
 
-sticky_references = IdMiniature("ID-019", "references stored in the session", StickyReferences)
-
-
+@miniature("ID-020")
 class SetStateMerges(AgentService):
     """set_state() merges the new state into the old one instead of replacing it."""
 
@@ -336,6 +293,3 @@ class SetStateMerges(AgentService):
         session: Session = self._session(session_id)
         merged = {**session.state, **state} if isinstance(state, dict) else state
         super().set_state(session_id, merged)
-
-
-set_state_merges = IdMiniature("ID-020", "set_state merges", SetStateMerges)

@@ -14,17 +14,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl.lifecycle import KNOWN_TYPES, LIFE_CLAIMS, Conflict, LifecycleClient, LifecycleProbe
 from reference_impl.lifecycle_server import LifecycleServer
-from tests.miniatures import MiniatureImplementation
+from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from reference_impl.history import Environment
-
-
-def _ids(*numbers: int) -> frozenset[str]:
-    """LIFE requirement IDs by number: ``_ids(20)`` is ``{"LIFE-020"}``."""
-    return frozenset(f"LIFE-{n:03d}" for n in numbers)
 
 
 class LifeMiniature(MiniatureImplementation):
@@ -58,6 +53,10 @@ class LifeMiniature(MiniatureImplementation):
         return server_class(env.clock)
 
 
+#: ``@miniature(REQUIREMENT, also_fails=..., may_fail=...)`` above a broken class declares it.
+miniature = declarer(LifeMiniature)
+
+
 def _is_reply(message: Any) -> bool:
     return isinstance(message, dict) and "method" not in message
 
@@ -65,6 +64,7 @@ def _is_reply(message: Any) -> bool:
 # --- what handlers receive ---------------------------------------------------------------------
 
 
+@miniature("LIFE-001", also_fails=(20,))
 class DropsClientSessionId(LifecycleClient):
     """Handlers never see clientSessionId: the event type has no such field (copilot-sdk Python 1.0.27)."""
 
@@ -72,9 +72,7 @@ class DropsClientSessionId(LifecycleClient):
         super()._dispatch({k: v for k, v in event.items() if k != "clientSessionId"})
 
 
-drops_client_session_id = LifeMiniature("LIFE-001", "drops clientSessionId", DropsClientSessionId, also_fails=_ids(20))
-
-
+@miniature("LIFE-002", also_fails=(1, 20))
 class CrashesOnUnknownType(LifecycleClient):
     """An event of an unknown type raises KeyError inside the notification handler (a closed enum lookup)."""
 
@@ -85,11 +83,7 @@ class CrashesOnUnknownType(LifecycleClient):
         super()._dispatch(event)
 
 
-crashes_on_unknown_type = LifeMiniature(
-    "LIFE-002", "crashes on unknown type", CrashesOnUnknownType, also_fails=_ids(1, 20)
-)
-
-
+@miniature("LIFE-003", also_fails=(4,))
 class RaisesOnMetadataWithoutTimes(LifecycleClient):
     """Metadata without startTime raises KeyError inside the notification handler (copilot-sdk Python 1.0.27)."""
 
@@ -100,11 +94,7 @@ class RaisesOnMetadataWithoutTimes(LifecycleClient):
         super().deliver(message)
 
 
-raises_on_metadata_without_times = LifeMiniature(
-    "LIFE-003", "raises on metadata without times", RaisesOnMetadataWithoutTimes, also_fails=_ids(4)
-)
-
-
+@miniature("LIFE-004")
 class DropsSilently(LifecycleClient):
     """A malformed notification is dropped without a word: nothing reaches the diagnostics."""
 
@@ -114,9 +104,7 @@ class DropsSilently(LifecycleClient):
         del self.diagnostics[before:]
 
 
-drops_silently = LifeMiniature("LIFE-004", "drops silently", DropsSilently)
-
-
+@miniature("LIFE-005")
 class StopsAtFirstRaise(LifecycleClient):
     """The handler loop sits inside one try block: the first handler that raises ends delivery of that event."""
 
@@ -130,9 +118,7 @@ class StopsAtFirstRaise(LifecycleClient):
             self.diagnostics.append(f"a handler raised {exc}")
 
 
-stops_at_first_raise = LifeMiniature("LIFE-005", "stops at first raising handler", StopsAtFirstRaise)
-
-
+@miniature("LIFE-006")
 class TypedBeforeWildcard(LifecycleClient):
     """Typed handlers run before every other handler, whatever the subscription order (copilot-sdk Python)."""
 
@@ -141,9 +127,7 @@ class TypedBeforeWildcard(LifecycleClient):
         super()._dispatch(event)
 
 
-typed_before_wildcard = LifeMiniature("LIFE-006", "typed handlers first", TypedBeforeWildcard)
-
-
+@miniature("LIFE-007")
 class UnsubscribesWildcardOnly(LifecycleClient):
     """Unsubscribe looks only in the wildcard list: typed and session handlers stay subscribed."""
 
@@ -153,9 +137,7 @@ class UnsubscribesWildcardOnly(LifecycleClient):
         ]
 
 
-unsubscribes_wildcard_only = LifeMiniature("LIFE-007", "unsubscribe misses typed", UnsubscribesWildcardOnly)
-
-
+@miniature("LIFE-008", also_fails=(20,))
 class BroadcastsUnknownIds(LifecycleClient):
     """An event for an unregistered id is handed to every session's handlers (a 'fallback' route)."""
 
@@ -171,12 +153,10 @@ class BroadcastsUnknownIds(LifecycleClient):
                     self.diagnostics.append(f"handler {sub.name!r} raised {exc}")
 
 
-broadcasts_unknown_ids = LifeMiniature("LIFE-008", "broadcasts unknown ids", BroadcastsUnknownIds, also_fails=_ids(20))
-
-
 # --- creating ----------------------------------------------------------------------------------
 
 
+@miniature("LIFE-009", also_fails=(20,))
 class RegistersAfterReply(LifecycleClient):
     """A caller-chosen id is registered only when the reply arrives: early events and requests find no session."""
 
@@ -190,9 +170,7 @@ class RegistersAfterReply(LifecycleClient):
         return op
 
 
-registers_after_reply = LifeMiniature("LIFE-009", "registers after reply", RegistersAfterReply, also_fails=_ids(20))
-
-
+@miniature("LIFE-010", may_fail=(20,))
 class ReKeysOnOtherId(LifecycleClient):
     """A reply naming another id re-keys the session to that id instead of failing the create."""
 
@@ -208,9 +186,7 @@ class ReKeysOnOtherId(LifecycleClient):
         super()._on_reply(request_id, message)
 
 
-re_keys_on_other_id = LifeMiniature("LIFE-010", "re-keys on another id", ReKeysOnOtherId, may_fail=_ids(20))
-
-
+@miniature("LIFE-011", also_fails=(20,))
 class ProvisionalAlias(LifecycleClient):
     """A create without an id registers a provisional client-side id at once and re-keys it when the reply comes."""
 
@@ -229,9 +205,7 @@ class ProvisionalAlias(LifecycleClient):
         super().timeout(op)
 
 
-provisional_alias = LifeMiniature("LIFE-011", "provisional alias", ProvisionalAlias, also_fails=_ids(20))
-
-
+@miniature("LIFE-012", also_fails=(11, 20))
 class LazyOnCreatedEvent(LifecycleClient):
     """A server-assigned session is materialised by its session.created event (copilot-sdk PR #1452).
 
@@ -256,9 +230,7 @@ class LazyOnCreatedEvent(LifecycleClient):
         super()._on_reply(request_id, message)
 
 
-lazy_on_created_event = LifeMiniature("LIFE-012", "lazy on created event", LazyOnCreatedEvent, also_fails=_ids(11, 20))
-
-
+@miniature("LIFE-013", also_fails=(20,))
 class LeaksAfterError(LifecycleClient):
     """An error reply fails the create but leaves its pending request and its caller-chosen entry behind."""
 
@@ -270,9 +242,7 @@ class LeaksAfterError(LifecycleClient):
         super()._on_reply(request_id, message)
 
 
-leaks_after_error = LifeMiniature("LIFE-013", "leaks after an error reply", LeaksAfterError, also_fails=_ids(20))
-
-
+@miniature("LIFE-014", also_fails=(20,))
 class CorrelatesFirstInFirstOut(LifecycleClient):
     """A create reply is matched to the oldest create in flight, not by its id: replies out of order cross over."""
 
@@ -284,11 +254,7 @@ class CorrelatesFirstInFirstOut(LifecycleClient):
         super().deliver(message)
 
 
-correlates_fifo = LifeMiniature(
-    "LIFE-014", "correlates first in first out", CorrelatesFirstInFirstOut, also_fails=_ids(20)
-)
-
-
+@miniature("LIFE-015", may_fail=(20,))
 class ReplacesSilently(LifecycleClient):
     """Creating an id that is registered replaces the entry silently (copilot-sdk Python ``_register_session``)."""
 
@@ -298,12 +264,10 @@ class ReplacesSilently(LifecycleClient):
         return super().create(session_id)
 
 
-replaces_silently = LifeMiniature("LIFE-015", "replaces silently", ReplacesSilently, may_fail=_ids(20))
-
-
 # --- resume, delete, stray replies -------------------------------------------------------------
 
 
+@miniature("LIFE-016", also_fails=(17,), may_fail=(20,))
 class DoublesOnResume(LifecycleClient):
     """Resuming an active session attaches its handlers a second time, so every event arrives twice (#742)."""
 
@@ -313,11 +277,7 @@ class DoublesOnResume(LifecycleClient):
         return super().resume(session_id)
 
 
-doubles_on_resume = LifeMiniature(
-    "LIFE-016", "doubles handlers on resume", DoublesOnResume, also_fails=_ids(17), may_fail=_ids(20)
-)
-
-
+@miniature("LIFE-017", may_fail=(20,))
 class ForgetsOnFailedResume(LifecycleClient):
     """A failed resume removes the entry, even when the session was active before the resume."""
 
@@ -329,11 +289,7 @@ class ForgetsOnFailedResume(LifecycleClient):
         return op
 
 
-forgets_on_failed_resume = LifeMiniature(
-    "LIFE-017", "forgets on failed resume", ForgetsOnFailedResume, may_fail=_ids(20)
-)
-
-
+@miniature("LIFE-018", also_fails=(19,), may_fail=(20,))
 class DeletesOptimistically(LifecycleClient):
     """Delete removes the entry when the request is sent, before the server has confirmed anything."""
 
@@ -343,11 +299,7 @@ class DeletesOptimistically(LifecycleClient):
         return op
 
 
-deletes_optimistically = LifeMiniature(
-    "LIFE-018", "deletes optimistically", DeletesOptimistically, also_fails=_ids(19), may_fail=_ids(20)
-)
-
-
+@miniature("LIFE-019", also_fails=(13, 20))
 class CrashesOnStrayReply(LifecycleClient):
     """A reply to no pending request raises KeyError from the pending-request map."""
 
@@ -357,11 +309,7 @@ class CrashesOnStrayReply(LifecycleClient):
         super().deliver(message)
 
 
-crashes_on_stray_reply = LifeMiniature(
-    "LIFE-019", "crashes on stray reply", CrashesOnStrayReply, also_fails=_ids(13, 20)
-)
-
-
+@miniature("LIFE-020")
 class RegistryFirstPage(LifecycleClient):
     """The registry lists only its first page of four sessions; a fifth registered session is invisible."""
 
@@ -370,12 +318,10 @@ class RegistryFirstPage(LifecycleClient):
         return {**listing, "sessions": listing["sessions"][:4]}
 
 
-registry_first_page = LifeMiniature("LIFE-020", "registry first page only", RegistryFirstPage)
-
-
 # --- the server side ---------------------------------------------------------------------------
 
 
+@miniature("LIFE-021")
 class MetadataOnDeleted(LifecycleServer):
     """The server puts metadata on session.deleted too, where the envelope has none."""
 
@@ -389,9 +335,7 @@ class MetadataOnDeleted(LifecycleServer):
         return message
 
 
-metadata_on_deleted = LifeMiniature("LIFE-021", "metadata on deleted", MetadataOnDeleted)
-
-
+@miniature("LIFE-022")
 class KeepsDeletedRecord(LifecycleServer):
     """Delete emits session.deleted but keeps the record, so the session goes on emitting events afterwards."""
 
@@ -403,9 +347,7 @@ class KeepsDeletedRecord(LifecycleServer):
         return sent
 
 
-keeps_deleted_record = LifeMiniature("LIFE-022", "keeps deleted record", KeepsDeletedRecord)
-
-
+@miniature("LIFE-023")
 class IgnoresProposedId(LifecycleServer):
     """The server mints its own id even when the create proposes one (the cloud runtime's habit, #1493)."""
 
@@ -414,6 +356,3 @@ class IgnoresProposedId(LifecycleServer):
         if proposed is not None:
             sent[0]["params"]["clientSessionId"] = proposed
         return sent
-
-
-ignores_proposed_id = LifeMiniature("LIFE-023", "ignores proposed id", IgnoresProposedId)

@@ -21,17 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl.store import MemorySessionStore, Row, SessionExists, SessionNotFound, SessionStore
 from reference_impl.store_sqlite import SQLiteSessionStore
-from tests.miniatures import MiniatureImplementation
+from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from reference_impl.history import Environment
-
-
-def _ids(*numbers: int) -> frozenset[str]:
-    """STORE requirement IDs by number: ``_ids(11, 29)`` is ``{"STORE-011", "STORE-029"}``."""
-    return frozenset(f"STORE-{n:03d}" for n in numbers)
 
 
 class StoreMiniature(MiniatureImplementation):
@@ -54,9 +49,14 @@ class StoreMiniature(MiniatureImplementation):
         return self.store.open(env)
 
 
+#: ``@miniature(REQUIREMENT, also_fails=..., may_fail=...)`` above a broken class declares it.
+miniature = declarer(StoreMiniature)
+
+
 # --- ids ---------------------------------------------------------------------------------
 
 
+@miniature("STORE-001", also_fails=(2, 3))
 class MintsShortIds(MemorySessionStore):
     """Mints 16 hex digits (64 random bits), too short for the 22-character minimum."""
 
@@ -64,9 +64,7 @@ class MintsShortIds(MemorySessionStore):
         return secrets.token_hex(8)
 
 
-mints_short_ids = StoreMiniature("STORE-001", "short minted ids", MintsShortIds, also_fails=_ids(2, 3))
-
-
+@miniature("STORE-002")
 class MintsCounterIds(MemorySessionStore):
     """Mints ids from a counter that starts again at 1 in every store: well-formed, but guessable."""
 
@@ -79,9 +77,7 @@ class MintsCounterIds(MemorySessionStore):
         return f"{self._counter:032x}"
 
 
-mints_counter_ids = StoreMiniature("STORE-002", "counter ids", MintsCounterIds)
-
-
+@miniature("STORE-003")
 class MintsHyphenatedUuids(MemorySessionStore):
     """Mints str(uuid4()): 36 characters with hyphens, as google-adk and agent-framework do."""
 
@@ -89,9 +85,7 @@ class MintsHyphenatedUuids(MemorySessionStore):
         return str(uuid.uuid4())
 
 
-mints_hyphenated_uuids = StoreMiniature("STORE-003", "uuid4 with hyphens", MintsHyphenatedUuids)
-
-
+@miniature("STORE-004")
 class StripsIds(MemorySessionStore):
     """Trims whitespace from caller-supplied ids, so " a" and "a " both become "a"."""
 
@@ -101,9 +95,7 @@ class StripsIds(MemorySessionStore):
         return super().create(session_id=session_id, **kwargs)
 
 
-strips_ids = StoreMiniature("STORE-004", "strips ids", StripsIds)
-
-
+@miniature("STORE-005")
 class EmptyIdMints(MemorySessionStore):
     """Treats an empty id in create as "mint one", as agent-framework's from_dict does."""
 
@@ -111,9 +103,7 @@ class EmptyIdMints(MemorySessionStore):
         return super().create(session_id=session_id or None, **kwargs)
 
 
-empty_id_mints = StoreMiniature("STORE-005", "empty id mints", EmptyIdMints)
-
-
+@miniature("STORE-006", also_fails=(25, 29))
 class DuplicateCreateReplaces(MemorySessionStore):
     """Create on a live id silently replaces the session (mcp-data-platform's MemoryStore and Postgres upsert)."""
 
@@ -124,11 +114,7 @@ class DuplicateCreateReplaces(MemorySessionStore):
         return super().create(session_id=session_id, **kwargs)
 
 
-duplicate_create_replaces = StoreMiniature(
-    "STORE-006", "duplicate create replaces", DuplicateCreateReplaces, also_fails=_ids(25, 29)
-)
-
-
+@miniature("STORE-006", also_fails=(25, 29))
 class OtherOwnerTakesOver(MemorySessionStore):
     """Create by a different owner replaces the live session: the primary key ignores the owner (a2a-sdk)."""
 
@@ -141,11 +127,7 @@ class OtherOwnerTakesOver(MemorySessionStore):
         return super().create(session_id=session_id, owner=owner, **kwargs)
 
 
-other_owner_takes_over = StoreMiniature(
-    "STORE-006", "other owner takes over", OtherOwnerTakesOver, also_fails=_ids(25, 29)
-)
-
-
+@miniature("STORE-007")
 class CoercesTtl(MemorySessionStore):
     """Passes ttl_seconds through float(), so "60" and True are accepted as TTLs."""
 
@@ -155,12 +137,10 @@ class CoercesTtl(MemorySessionStore):
         return super().create(ttl_seconds=ttl_seconds, **kwargs)
 
 
-coerces_ttl = StoreMiniature("STORE-007", "coerces ttl", CoercesTtl)
-
-
 # --- time --------------------------------------------------------------------------------
 
 
+@miniature("STORE-008", also_fails=(21, 29))
 class WholeSecondCreatedAt(MemorySessionStore):
     """Stores created_at in whole seconds (a DATETIME column without fractions)."""
 
@@ -173,11 +153,7 @@ class WholeSecondCreatedAt(MemorySessionStore):
         return record if found is None else found
 
 
-whole_second_created_at = StoreMiniature(
-    "STORE-008", "created_at in whole seconds", WholeSecondCreatedAt, also_fails=_ids(21, 29)
-)
-
-
+@miniature("STORE-009", also_fails=(11, 12, 14, 16, 20, 22, 29))
 class LiveAtExpiry(MemorySessionStore):
     """A session is still live at exactly expires_at: `now > expires_at` means expired (Go's time.After)."""
 
@@ -185,11 +161,7 @@ class LiveAtExpiry(MemorySessionStore):
         return now_us <= row.expires_us
 
 
-live_at_expiry = StoreMiniature(
-    "STORE-009", "boundary off by one", LiveAtExpiry, also_fails=_ids(11, 12, 14, 16, 20, 22, 29)
-)
-
-
+@miniature("STORE-010", also_fails=(7, 9, 13, 14, 16, 17, 19, 24, 29))
 class GetRaisesWhenMissing(MemorySessionStore):
     """get of a missing or expired session raises SessionNotFound instead of returning None."""
 
@@ -200,14 +172,7 @@ class GetRaisesWhenMissing(MemorySessionStore):
         return found
 
 
-get_raises_when_missing = StoreMiniature(
-    "STORE-010",
-    "get raises when missing",
-    GetRaisesWhenMissing,
-    also_fails=_ids(7, 9, 13, 14, 16, 17, 19, 24, 29),
-)
-
-
+@miniature("STORE-011", also_fails=(22, 29))
 class CleanupKeepsTheBoundary(MemorySessionStore):
     """cleanup removes a session only once now is past expires_at, while get already hides it (MemoryStore)."""
 
@@ -218,11 +183,7 @@ class CleanupKeepsTheBoundary(MemorySessionStore):
         return len(dead)
 
 
-cleanup_keeps_the_boundary = StoreMiniature(
-    "STORE-011", "cleanup keeps the boundary", CleanupKeepsTheBoundary, also_fails=_ids(22, 29)
-)
-
-
+@miniature("STORE-012", also_fails=(29,))
 class ExpiredIdConflicts(MemorySessionStore):
     """create refuses an id while an expired session still holds it and cleanup has not run yet."""
 
@@ -235,9 +196,7 @@ class ExpiredIdConflicts(MemorySessionStore):
         return super().create(session_id=session_id, **kwargs)
 
 
-expired_id_conflicts = StoreMiniature("STORE-012", "expired id conflicts", ExpiredIdConflicts, also_fails=_ids(29))
-
-
+@miniature("STORE-013", also_fails=(29,))
 class TouchTruncatesTtl(MemorySessionStore):
     """touch extends by the TTL truncated to whole seconds, so a 0.25 s TTL expires at once (Postgres store)."""
 
@@ -252,9 +211,7 @@ class TouchTruncatesTtl(MemorySessionStore):
         return row.record()
 
 
-touch_truncates_ttl = StoreMiniature("STORE-013", "touch truncates ttl", TouchTruncatesTtl, also_fails=_ids(29))
-
-
+@miniature("STORE-014", also_fails=(11, 29))
 class TouchRevives(MemorySessionStore):
     """touch of an expired session that cleanup has not removed yet brings it back (MemoryStore)."""
 
@@ -266,12 +223,10 @@ class TouchRevives(MemorySessionStore):
         return super().touch(session_id, owner=owner)
 
 
-touch_revives = StoreMiniature("STORE-014", "touch revives", TouchRevives, also_fails=_ids(11, 29))
-
-
 # --- state -------------------------------------------------------------------------------
 
 
+@miniature("STORE-015", also_fails=(18, 26, 29))
 class UpdateReplaces(MemorySessionStore):
     """update_state replaces the whole state instead of merging into it."""
 
@@ -283,9 +238,7 @@ class UpdateReplaces(MemorySessionStore):
             return fresh.record()
 
 
-update_replaces = StoreMiniature("STORE-015", "update replaces", UpdateReplaces, also_fails=_ids(18, 26, 29))
-
-
+@miniature("STORE-016", also_fails=(24, 29))
 class UpdateMissingSucceeds(MemorySessionStore):
     """update_state of a missing or expired session returns None: a 0-row UPDATE is not an error (both Go stores)."""
 
@@ -296,11 +249,7 @@ class UpdateMissingSucceeds(MemorySessionStore):
             return None
 
 
-update_missing_succeeds = StoreMiniature(
-    "STORE-016", "update on missing succeeds", UpdateMissingSucceeds, also_fails=_ids(24, 29)
-)
-
-
+@miniature("STORE-017", also_fails=(29,))
 class LenientState(MemorySessionStore):
     """Serialises state with json.dumps(default=str): NaN is kept, bytes and non-string keys are stringified."""
 
@@ -310,9 +259,7 @@ class LenientState(MemorySessionStore):
         return json.dumps(state, default=str)
 
 
-lenient_state = StoreMiniature("STORE-017", "lenient state", LenientState, also_fails=_ids(29))
-
-
+@miniature("STORE-018")
 class HandsOutStoredRecord(MemorySessionStore):
     """get returns the record object it keeps for the session, so a caller's edits change the store (MemoryStore)."""
 
@@ -331,12 +278,10 @@ class HandsOutStoredRecord(MemorySessionStore):
         return kept[1]
 
 
-hands_out_stored_record = StoreMiniature("STORE-018", "get hands out the stored object", HandsOutStoredRecord)
-
-
 # --- delete, list, cleanup, close -------------------------------------------------------
 
 
+@miniature("STORE-019", also_fails=(24, 29))
 class DeleteMissingRaises(MemorySessionStore):
     """delete of a missing, expired or invisible session raises SessionNotFound."""
 
@@ -345,11 +290,7 @@ class DeleteMissingRaises(MemorySessionStore):
         super().delete(session_id, owner=owner)
 
 
-delete_missing_raises = StoreMiniature(
-    "STORE-019", "delete missing raises", DeleteMissingRaises, also_fails=_ids(24, 29)
-)
-
-
+@miniature("STORE-020", also_fails=(11, 14, 29))
 class ListIncludesExpired(MemorySessionStore):
     """list returns every stored session, including expired ones cleanup has not removed yet."""
 
@@ -359,11 +300,7 @@ class ListIncludesExpired(MemorySessionStore):
         return [r.record() for r in sorted(rows, key=lambda r: (r.created_us, r.id))]
 
 
-list_includes_expired = StoreMiniature(
-    "STORE-020", "list includes expired", ListIncludesExpired, also_fails=_ids(11, 14, 29)
-)
-
-
+@miniature("STORE-021")
 class ListById(MemorySessionStore):
     """list orders sessions by id, not by creation time."""
 
@@ -371,9 +308,7 @@ class ListById(MemorySessionStore):
         return sorted(super().list(owner=owner), key=lambda r: r["id"])
 
 
-list_by_id = StoreMiniature("STORE-021", "list ordered by id", ListById)
-
-
+@miniature("STORE-022", also_fails=(11, 29))
 class CleanupCountsNothing(MemorySessionStore):
     """cleanup removes the expired sessions but returns None, like Go's Cleanup(ctx) error."""
 
@@ -382,11 +317,7 @@ class CleanupCountsNothing(MemorySessionStore):
         return None  # type: ignore[return-value]
 
 
-cleanup_counts_nothing = StoreMiniature(
-    "STORE-022", "cleanup returns nothing", CleanupCountsNothing, also_fails=_ids(11, 29)
-)
-
-
+@miniature("STORE-023")
 class CloseOnlyStopsCleanup(MemorySessionStore):
     """close only stops a background cleanup routine; every operation keeps working afterwards."""
 
@@ -394,9 +325,7 @@ class CloseOnlyStopsCleanup(MemorySessionStore):
         pass  # the routine it would stop was never started
 
 
-close_only_stops_cleanup = StoreMiniature("STORE-023", "works after close", CloseOnlyStopsCleanup)
-
-
+@miniature("STORE-024", also_fails=(19, 29))
 class OwnerIgnored(MemorySessionStore):
     """Ignores the owner of a call: every caller sees every session, as the Go Store interface does."""
 
@@ -413,12 +342,10 @@ class OwnerIgnored(MemorySessionStore):
         super().delete(session_id)
 
 
-owner_ignored = StoreMiniature("STORE-024", "owner ignored", OwnerIgnored, also_fails=_ids(19, 29))
-
-
 # --- concurrency -------------------------------------------------------------------------
 
 
+@miniature("STORE-025")
 class CheckThenCreate(MemorySessionStore):
     """create checks for the id and inserts in two steps, so concurrent creates of one id all succeed."""
 
@@ -430,9 +357,7 @@ class CheckThenCreate(MemorySessionStore):
         return super().create(session_id=session_id, **kwargs)
 
 
-check_then_create = StoreMiniature("STORE-025", "check then create", CheckThenCreate)
-
-
+@miniature("STORE-026")
 class ReadThenWriteState(MemorySessionStore):
     """update_state reads the state, merges outside any lock, then writes it back: concurrent updates lose keys."""
 
@@ -449,23 +374,17 @@ class ReadThenWriteState(MemorySessionStore):
         return super().update_state(session_id, {**before["state"], **state}, owner=owner)
 
 
-read_then_write_state = StoreMiniature("STORE-026", "lost update", ReadThenWriteState)
-
-
 # --- backends ----------------------------------------------------------------------------
 
 
+@miniature("STORE-027", also_fails=(29,))
 class PersistentInNameOnly(MemorySessionStore):
     """Claims store.persistent but keeps its sessions in process memory, so a restart loses them."""
 
     claims: ClassVar[frozenset[str]] = frozenset({"store", "store.persistent"})
 
 
-persistent_in_name_only = StoreMiniature(
-    "STORE-027", "persistent in name only", PersistentInNameOnly, also_fails=_ids(29)
-)
-
-
+@miniature("STORE-028")
 class SnapshotAtOpen(SQLiteSessionStore):
     """Reads come from a snapshot of the file taken when the handle opened; writes go through to the file.
 
@@ -501,12 +420,10 @@ class SnapshotAtOpen(SQLiteSessionStore):
         return len(dead)
 
 
-snapshot_at_open = StoreMiniature("STORE-028", "snapshot at open", SnapshotAtOpen)
-
-
 # --- the model ---------------------------------------------------------------------------
 
 
+@miniature("STORE-029")
 class SoftDelete(MemorySessionStore):
     """delete only marks the row deleted; creating the id again revives that row, keeping its old created_at."""
 
@@ -534,9 +451,7 @@ class SoftDelete(MemorySessionStore):
         return row.record()
 
 
-soft_delete = StoreMiniature("STORE-029", "soft delete", SoftDelete)
-
-
+@miniature("STORE-029")
 class TouchByOwner(MemorySessionStore):
     """touch extends every live session of the touched session's owner: WHERE owner = ? instead of WHERE id = ?."""
 
@@ -547,6 +462,3 @@ class TouchByOwner(MemorySessionStore):
                 if row.id != record["id"] and row.owner == record["owner"] and self.is_live(row, now):
                     self.put(replace(row, active_us=now, expires_us=now + row.ttl_us))
         return record
-
-
-touch_by_owner = StoreMiniature("STORE-029", "touch by owner", TouchByOwner)

@@ -14,7 +14,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from reference_impl.tasks import TERMINAL_STATES, Context, Task, TaskService
-from tests.miniatures import MiniatureImplementation
+from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -44,9 +44,14 @@ class TaskMiniature(MiniatureImplementation):
         return self.service.open(env)
 
 
+#: ``@miniature(REQUIREMENT, also_fails=..., may_fail=...)`` above a broken class declares it.
+miniature = declarer(TaskMiniature)
+
+
 MODEL = frozenset({"TASK-012"})
 
 
+@miniature("TASK-001")
 class ContextIsTaskId(TaskService):
     """A new task in a new context uses one id for both: the task id stands in for the context id."""
 
@@ -59,9 +64,7 @@ class ContextIsTaskId(TaskService):
         return task
 
 
-context_is_task_id = TaskMiniature("TASK-001", "context id is the task id", ContextIsTaskId)
-
-
+@miniature("TASK-002")
 class ClientMintedTaskAccepted(TaskService):
     """A message naming a task id the server never minted creates a task with the client's id."""
 
@@ -75,9 +78,7 @@ class ClientMintedTaskAccepted(TaskService):
         return super().send(owner, message, **kwargs)
 
 
-client_minted_task_accepted = TaskMiniature("TASK-002", "client-minted task id accepted", ClientMintedTaskAccepted)
-
-
+@miniature("TASK-003")
 class ClientMintedContextAccepted(TaskService):
     """A message naming a context id the server never minted opens a context with the client's id."""
 
@@ -87,11 +88,7 @@ class ClientMintedContextAccepted(TaskService):
         return super().find_context(context_id, owner)
 
 
-client_minted_context_accepted = TaskMiniature(
-    "TASK-003", "client-minted context id accepted", ClientMintedContextAccepted
-)
-
-
+@miniature("TASK-004", also_fails=MODEL)
 class ContextReMinted(TaskService):
     """A message naming only a task id moves that task into a freshly minted context."""
 
@@ -103,9 +100,7 @@ class ContextReMinted(TaskService):
             self._contexts[task.context_id].task_ids.append(task.task_id)
 
 
-context_re_minted = TaskMiniature("TASK-004", "task id alone gets a new context", ContextReMinted, also_fails=MODEL)
-
-
+@miniature("TASK-005")
 class MismatchIgnored(TaskService):
     """When a message names a task, its context_id is ignored, even if it names another context."""
 
@@ -113,9 +108,7 @@ class MismatchIgnored(TaskService):
         super().continue_task(task, None)
 
 
-mismatch_ignored = TaskMiniature("TASK-005", "mismatched pair accepted", MismatchIgnored)
-
-
+@miniature("TASK-006", also_fails=MODEL)
 class TerminalTaskRestarted(TaskService):
     """A message to a completed, failed, canceled or rejected task puts it back to work."""
 
@@ -125,11 +118,7 @@ class TerminalTaskRestarted(TaskService):
         super().continue_task(task, context_id)
 
 
-terminal_task_restarted = TaskMiniature(
-    "TASK-006", "task restarted from a terminal state", TerminalTaskRestarted, also_fails=MODEL
-)
-
-
+@miniature("TASK-007", also_fails=MODEL)
 class FollowUpInNewContext(TaskService):
     """A follow-up sent to a context whose latest task has finished lands in a new context."""
 
@@ -139,11 +128,7 @@ class FollowUpInNewContext(TaskService):
         return super().new_task(context, owner)
 
 
-follow_up_in_new_context = TaskMiniature(
-    "TASK-007", "follow-up gets a new context", FollowUpInNewContext, also_fails=MODEL
-)
-
-
+@miniature("TASK-008", also_fails=MODEL)
 class ListsLatestOnly(TaskService):
     """list() returns only the newest task of a context, as if a context held one task."""
 
@@ -151,9 +136,7 @@ class ListsLatestOnly(TaskService):
         return super().list_tasks(context_id, owner)[-1:]
 
 
-lists_latest_only = TaskMiniature("TASK-008", "context lists one task", ListsLatestOnly, also_fails=MODEL)
-
-
+@miniature("TASK-009")
 class GetIgnoresOwner(TaskService):
     """get() finds a task by its id alone, whoever asks."""
 
@@ -162,9 +145,7 @@ class GetIgnoresOwner(TaskService):
         return task.view() if task is not None else super().get(task_id, owner)
 
 
-get_ignores_owner = TaskMiniature("TASK-009", "get ignores the owner", GetIgnoresOwner)
-
-
+@miniature("TASK-010", also_fails=MODEL)
 class InfersReferences(TaskService):
     """A new task in an existing context refers to the context's previous task without being told to."""
 
@@ -175,9 +156,7 @@ class InfersReferences(TaskService):
         return task
 
 
-infers_references = TaskMiniature("TASK-010", "references inferred", InfersReferences, also_fails=MODEL)
-
-
+@miniature("TASK-011")
 class AcceptsEmptyOwner(TaskService):
     """An empty owner is taken as an anonymous owner instead of being rejected."""
 
@@ -185,9 +164,7 @@ class AcceptsEmptyOwner(TaskService):
         return "anonymous" if owner == "" else super().check_owner(owner)
 
 
-accepts_empty_owner = TaskMiniature("TASK-011", "empty owner accepted", AcceptsEmptyOwner)
-
-
+@miniature("TASK-012")
 class InputRequiredStays(TaskService):
     """A message to a task that is input-required leaves it input-required instead of putting it back to work."""
 
@@ -196,6 +173,3 @@ class InputRequiredStays(TaskService):
         super().continue_task(task, context_id)
         if waiting:
             task.state = "input-required"
-
-
-input_required_stays = TaskMiniature("TASK-012", "input-required stays", InputRequiredStays)
