@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
+from conformance.areas._facade import UNSET, Answer, passed
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -78,9 +79,6 @@ class HistoryImplementation(Protocol):
         ...
 
 
-_UNSET: Any = object()
-
-
 class InProcessHist(AreaBinding):
     """Carries HIST operations to Python objects."""
 
@@ -100,7 +98,7 @@ class InProcessHist(AreaBinding):
         kwargs = {}
         if "default_limit" in args:
             kwargs["default_limit"] = args["default_limit"]
-        session = await self.invoke(backend.open_session, args.get("session_id", _UNSET), **kwargs)
+        session = await self.invoke(backend.open_session, args.get("session_id", UNSET), **kwargs)
         handle = f"h{next(self._ids)}"
         self._handles[handle] = session
         return handle
@@ -140,29 +138,26 @@ class HistoryHandle:
         self.handle = handle
         self.session_id = session_id
 
-    def get(self, limit: Any = _UNSET) -> Any:
-        args: dict[str, Any] = {"handle": self.handle}
-        if limit is not _UNSET:
-            args["limit"] = limit
-        return self._driver.call("hist.get_items", args)
+    def get_items(self, limit: Any = UNSET) -> Answer:
+        return self._driver.call("hist.get_items", passed(handle=self.handle, limit=limit))
 
-    def add(self, items: Any) -> None:
-        self._driver.call("hist.add_items", {"handle": self.handle, "items": items})
+    def add_items(self, items: Any) -> None:
+        self._driver.call(*self.add_items_op(items))
 
-    def pop(self) -> Any:
-        return self._driver.call("hist.pop_item", {"handle": self.handle})
+    def pop_item(self) -> Answer:
+        return self._driver.call(*self.pop_item_op())
 
-    def clear(self) -> None:
+    def clear_session(self) -> None:
         self._driver.call("hist.clear_session", {"handle": self.handle})
 
     def close(self) -> None:
         self._driver.call("hist.close", {"handle": self.handle})
 
     # Operation descriptions for Driver.concurrently().
-    def add_op(self, items: Any) -> tuple[str, dict[str, Any]]:
+    def add_items_op(self, items: Any) -> tuple[str, dict[str, Any]]:
         return ("hist.add_items", {"handle": self.handle, "items": items})
 
-    def pop_op(self) -> tuple[str, dict[str, Any]]:
+    def pop_item_op(self) -> tuple[str, dict[str, Any]]:
         return ("hist.pop_item", {"handle": self.handle})
 
     def __repr__(self) -> str:
@@ -175,10 +170,8 @@ class HistoryClient:
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
 
-    def open(self, session_id: Any, default_limit: Any = _UNSET) -> HistoryHandle:
-        args: dict[str, Any] = {"session_id": session_id}
-        if default_limit is not _UNSET:
-            args["default_limit"] = default_limit
+    def open(self, session_id: Any, default_limit: Any = UNSET) -> HistoryHandle:
+        args = passed(session_id=session_id, default_limit=default_limit)
         return HistoryHandle(self.driver, self.driver.call("hist.open", args), session_id)
 
     def restart(self) -> None:

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
+from conformance.areas._facade import UNSET, Answer, passed
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -142,45 +143,38 @@ class InProcessId(AreaBinding):
         await self.root()
 
 
-_UNSET: Any = object()
-
-
 class IdentityClient:
     """The suite's view of an ID implementation."""
 
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
 
-    def _call(self, op: str, **args: Any) -> Any:
-        return self.driver.call(f"id.{op}", {k: v for k, v in args.items() if v is not _UNSET})
+    def _call(self, op: str, **args: Any) -> Answer:
+        return self.driver.call(f"id.{op}", passed(**args))
 
-    def create(self, session_id: Any = _UNSET, service_handle: Any = _UNSET, state: Any = _UNSET) -> JSONObject:
-        return self._call("create_session", session_id=session_id, service_handle=service_handle, state=state)  # type: ignore[no-any-return]
+    def create_session(self, session_id: Any = UNSET, service_handle: Any = UNSET, state: Any = UNSET) -> Answer:
+        return self._call("create_session", session_id=session_id, service_handle=service_handle, state=state)
 
-    def get(self, session_id: Any) -> JSONObject:
-        return self._call("get_session", session_id=session_id)  # type: ignore[no-any-return]
+    def get_session(self, session_id: Any) -> Answer:
+        return self._call("get_session", session_id=session_id)
 
     def set_state(self, session_id: Any, state: Any) -> None:
         self._call("set_state", session_id=session_id, state=state)
 
-    def run(
-        self, session_id: Any, text: Any = "hello", steps: Any = _UNSET, reference_task_ids: Any = _UNSET
-    ) -> JSONObject:
-        return self._call(  # type: ignore[no-any-return]
-            "run", session_id=session_id, input=text, steps=steps, reference_task_ids=reference_task_ids
-        )
+    def run(self, session_id: Any, text: Any = "hello", steps: Any = UNSET, reference_task_ids: Any = UNSET) -> Answer:
+        return self._call("run", session_id=session_id, input=text, steps=steps, reference_task_ids=reference_task_ids)
 
-    def resume(self, session_id: Any, token: Any) -> JSONObject:
-        return self._call("resume", session_id=session_id, continuation_token=token)  # type: ignore[no-any-return]
+    def resume(self, session_id: Any, token: Any) -> Answer:
+        return self._call("resume", session_id=session_id, continuation_token=token)
 
-    def snapshot(self, session_id: Any) -> JSONObject:
-        return self._call("snapshot", session_id=session_id)  # type: ignore[no-any-return]
+    def snapshot(self, session_id: Any) -> Answer:
+        return self._call("snapshot", session_id=session_id)
 
-    def restore(self, snapshot: Any) -> JSONObject:
-        return self._call("restore", snapshot=snapshot)  # type: ignore[no-any-return]
+    def restore(self, snapshot: Any) -> Answer:
+        return self._call("restore", snapshot=snapshot)
 
-    def remote_calls(self) -> int:
-        return self._call("remote_calls")  # type: ignore[no-any-return]
+    def remote_calls(self) -> Answer:
+        return self._call("remote_calls")
 
     def restart(self) -> None:
         """Restart the client: its sessions are gone, the simulated remote service is not."""

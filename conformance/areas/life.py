@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
+from conformance.areas._facade import UNSET, Answer, passed
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 AREA = "life"
 Json = Any
 _MaybeAwait = Any  # a value, or an awaitable of it: the kit awaits what is awaitable
-_ABSENT: Any = object()  # "the argument was not passed", distinct from null
 
 
 class LifecycleClientAdapter(Protocol):
@@ -159,52 +159,54 @@ class LifeClient:
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
 
-    def _call(self, name: str, **args: Any) -> Any:
-        return self.driver.call(f"life.{name}", {k: v for k, v in args.items() if v is not _ABSENT})
+    def _call(self, name: str, **args: Any) -> Answer:
+        return self.driver.call(f"life.{name}", passed(**args))
 
-    def create(self, session_id: Any = None) -> str:
-        return self._call("create", **({} if session_id is None else {"session_id": session_id}))  # type: ignore[no-any-return]
+    def create(self, session_id: Any = None) -> Answer:
+        """``None`` (the default) leaves ``session_id`` out: the server assigns one."""
+        return self._call("create", session_id=UNSET if session_id is None else session_id)
 
-    def resume(self, session_id: str) -> str:
-        return self._call("resume", session_id=session_id)  # type: ignore[no-any-return]
+    def resume(self, session_id: str) -> Answer:
+        return self._call("resume", session_id=session_id)
 
-    def delete(self, session_id: str) -> str:
-        return self._call("delete", session_id=session_id)  # type: ignore[no-any-return]
+    def delete(self, session_id: str) -> Answer:
+        return self._call("delete", session_id=session_id)
 
-    def outbox(self) -> list[dict[str, Any]]:
-        return self._call("outbox")  # type: ignore[no-any-return]
+    def outbox(self) -> Answer:
+        return self._call("outbox")
 
     def deliver(self, message: Any) -> None:
         self._call("deliver", message=message)
 
-    def result(self, op: str) -> dict[str, Any]:
-        return self._call("result", op=op)  # type: ignore[no-any-return]
+    def result(self, op: str) -> Answer:
+        return self._call("result", op=op)
 
     def timeout(self, op: str) -> None:
         self._call("timeout", op=op)
 
-    def registry(self) -> dict[str, Any]:
-        return self._call("registry")  # type: ignore[no-any-return]
+    def registry(self) -> Answer:
+        return self._call("registry")
 
     def sessions(self) -> list[str]:
         return list(self.registry()["sessions"])
 
     def subscribe(
-        self, handler: str, behaviour: str = "record", *, session_id: Any = _ABSENT, event_type: Any = _ABSENT
+        self, handler: str, behaviour: str = "record", *, session_id: Any = UNSET, event_type: Any = UNSET
     ) -> None:
         self._call("subscribe", handler=handler, behaviour=behaviour, session_id=session_id, event_type=event_type)
 
     def unsubscribe(self, handler: str) -> None:
         self._call("unsubscribe", handler=handler)
 
-    def events(self, handler: str | None = None) -> list[Any]:
-        return self._call("events", **({} if handler is None else {"handler": handler}))  # type: ignore[no-any-return]
+    def events(self, handler: str | None = None) -> Answer:
+        """``None`` (the default) leaves ``handler`` out: every delivery, to any handler."""
+        return self._call("events", handler=UNSET if handler is None else handler)
 
-    def diagnostics(self) -> list[str]:
-        return self._call("diagnostics")  # type: ignore[no-any-return]
+    def diagnostics(self) -> Answer:
+        return self._call("diagnostics")
 
-    def server_handle(self, message: Any) -> list[dict[str, Any]]:
-        return self._call("server_handle", message=message)  # type: ignore[no-any-return]
+    def server_handle(self, message: Any) -> Answer:
+        return self._call("server_handle", message=message)
 
-    def server_touch(self, session_id: str, kind: str) -> list[dict[str, Any]]:
-        return self._call("server_touch", session_id=session_id, type=kind)  # type: ignore[no-any-return]
+    def server_touch(self, session_id: str, kind: str) -> Answer:
+        return self._call("server_touch", session_id=session_id, type=kind)

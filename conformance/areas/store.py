@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
+from conformance.areas._facade import UNSET, Answer, passed
 from conformance.errors import KitError
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
@@ -241,9 +242,6 @@ class InProcessStore(AreaBinding):
                 await self.invoke(store.close)
 
 
-_UNSET: Any = object()
-
-
 class StoreClient:
     """The suite's view of a STORE implementation, bound to one handle (None: the default)."""
 
@@ -252,34 +250,34 @@ class StoreClient:
         self.handle = handle
 
     def op(self, name: str, **args: Any) -> tuple[str, dict[str, Any]]:
-        """An operation description for ``Driver.concurrently`` (``_UNSET`` values are left out)."""
-        wire = {k: v for k, v in args.items() if v is not _UNSET}
+        """An operation description for ``Driver.concurrently`` (``UNSET`` values are left out)."""
+        wire = passed(**args)
         if self.handle is not None:
             wire["handle"] = self.handle
         return (f"{AREA}.{name}", wire)
 
-    def _call(self, name: str, **args: Any) -> Any:
+    def _call(self, name: str, **args: Any) -> Answer:
         return self.driver.call(*self.op(name, **args))
 
-    def create(self, sid: Any = _UNSET, *, ttl_seconds: Any = 60, owner: Any = _UNSET, state: Any = _UNSET) -> Any:
+    def create(self, sid: Any = UNSET, *, ttl_seconds: Any = 60, owner: Any = UNSET, state: Any = UNSET) -> Answer:
         return self._call("create", id=sid, owner=owner, ttl_seconds=ttl_seconds, state=state)
 
-    def get(self, sid: Any, *, owner: Any = _UNSET) -> Any:
+    def get(self, sid: Any, *, owner: Any = UNSET) -> Answer:
         return self._call("get", id=sid, owner=owner)
 
-    def touch(self, sid: Any, *, owner: Any = _UNSET) -> Any:
+    def touch(self, sid: Any, *, owner: Any = UNSET) -> Answer:
         return self._call("touch", id=sid, owner=owner)
 
-    def update_state(self, sid: Any, state: Any, *, owner: Any = _UNSET) -> Any:
+    def update_state(self, sid: Any, state: Any, *, owner: Any = UNSET) -> Answer:
         return self._call("update_state", id=sid, state=state, owner=owner)
 
-    def delete(self, sid: Any, *, owner: Any = _UNSET) -> None:
+    def delete(self, sid: Any, *, owner: Any = UNSET) -> None:
         self._call("delete", id=sid, owner=owner)
 
-    def list(self, *, owner: Any = _UNSET) -> Any:
+    def list(self, *, owner: Any = UNSET) -> Answer:
         return self._call("list", owner=owner)
 
-    def cleanup(self) -> Any:
+    def cleanup(self) -> Answer:
         return self._call("cleanup")
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._binding import AreaBinding
 from conformance._traceback import kit_frame
+from conformance.areas._facade import UNSET, Answer, passed
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -87,9 +88,6 @@ class InProcessTask(AreaBinding):
         return await self.invoke((await self.root()).list_tasks, args.get("context_id"), args.get("owner"))
 
 
-_UNSET: Any = object()
-
-
 class TaskClient:
     """The suite's view of a TASK implementation, speaking for one owner at a time."""
 
@@ -100,28 +98,27 @@ class TaskClient:
     def as_owner(self, owner: str) -> TaskClient:
         return TaskClient(self.driver, owner)
 
-    def _call(self, op: str, **args: Any) -> Any:
-        given = {k: v for k, v in args.items() if v is not _UNSET}
-        return self.driver.call(f"task.{op}", {"owner": self.owner} | given)
+    def _call(self, op: str, **args: Any) -> Answer:
+        return self.driver.call(f"task.{op}", {"owner": self.owner} | passed(**args))
 
     def send(
         self,
-        message: Any = _UNSET,
+        message: Any = UNSET,
         *,
-        context_id: Any = _UNSET,
-        task_id: Any = _UNSET,
-        reference_task_ids: Any = _UNSET,
-    ) -> JSONObject:
-        body = {"role": "user", "text": "hello"} if message is _UNSET else message
-        return self._call(  # type: ignore[no-any-return]
+        context_id: Any = UNSET,
+        task_id: Any = UNSET,
+        reference_task_ids: Any = UNSET,
+    ) -> Answer:
+        body = {"role": "user", "text": "hello"} if message is UNSET else message
+        return self._call(
             "send", message=body, context_id=context_id, task_id=task_id, reference_task_ids=reference_task_ids
         )
 
-    def get(self, task_id: Any) -> JSONObject:
-        return self._call("get", task_id=task_id)  # type: ignore[no-any-return]
+    def get(self, task_id: Any) -> Answer:
+        return self._call("get", task_id=task_id)
 
-    def set_state(self, task_id: Any, state: Any) -> JSONObject:
-        return self._call("set_state", task_id=task_id, state=state)  # type: ignore[no-any-return]
+    def set_state(self, task_id: Any, state: Any) -> Answer:
+        return self._call("set_state", task_id=task_id, state=state)
 
-    def list(self, context_id: Any) -> list[JSONObject]:
-        return self._call("list", context_id=context_id)  # type: ignore[no-any-return]
+    def list(self, context_id: Any) -> Answer:
+        return self._call("list", context_id=context_id)

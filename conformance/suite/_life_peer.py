@@ -26,6 +26,7 @@ __tracebackhide__ = kit_frame  # failures show the test and the implementation, 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from conformance.areas._facade import Answer
     from conformance.areas.life import LifeClient
 
 __all__ = ["KNOWN_TYPES", "ScriptedClient", "ScriptedPeer", "check_event_stream", "event", "notification"]
@@ -172,7 +173,7 @@ class ScriptedClient:
         self.stream: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
 
-    def request(self, method: str, session_id: str | None = None) -> list[dict[str, Any]]:
+    def request(self, method: str, session_id: str | None = None) -> Answer:
         params = {} if session_id is None else {"sessionId": session_id}
         message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         sent = self.life.server_handle(message)
@@ -184,7 +185,7 @@ class ScriptedClient:
         self.stream.extend(sent)
         return sent
 
-    def touch(self, session_id: str, kind: str) -> list[dict[str, Any]]:
+    def touch(self, session_id: str, kind: str) -> Answer:
         sent = self.life.server_touch(session_id, kind)
         self.stream.extend(sent)
         return sent

@@ -62,13 +62,13 @@ class HistoryModel(RuleBasedStateMachine):
     @rule(sid=session_ids, payload_list=st.lists(payloads, max_size=4))
     def add(self, sid: str, payload_list: list[Any]) -> None:
         batch = [self.new_item(p) for p in payload_list]
-        self.handle(sid).add(batch)
+        self.handle(sid).add_items(batch)
         self.model[sid].extend(batch)
 
     @rule(sid=session_ids, limit=st.none() | st.integers(0, 8))
     def get(self, sid: str, limit: int | None) -> None:
         h = self.handle(sid)
-        got = h.get() if limit is None else h.get(limit=limit)
+        got = h.get_items() if limit is None else h.get_items(limit=limit)
         history = self.model[sid]
         expected = history if limit is None else history[max(0, len(history) - limit) :] if limit else []
         assert json_equal(got, expected), (
@@ -77,13 +77,13 @@ class HistoryModel(RuleBasedStateMachine):
 
     @rule(sid=session_ids)
     def pop(self, sid: str) -> None:
-        got = self.handle(sid).pop()
+        got = self.handle(sid).pop_item()
         expected = self.model[sid].pop() if self.model[sid] else None
         assert json_equal(got, expected), f"pop_item() of {sid}: expected {show(expected)}, got {show(got)}"
 
     @rule(sid=session_ids)
     def clear(self, sid: str) -> None:
-        self.handle(sid).clear()
+        self.handle(sid).clear_session()
         self.model[sid].clear()
 
     @precondition(lambda self: self.persistent)
@@ -96,7 +96,7 @@ class HistoryModel(RuleBasedStateMachine):
     def sizes_match(self) -> None:
         # Cheap cross-check on a session that the last rule may not have touched.
         for sid in self.handles:
-            got = self.handles[sid].get(limit=1)
+            got = self.handles[sid].get_items(limit=1)
             expected = self.model[sid][-1:]
             assert json_equal(got, expected), f"newest item of {sid}: expected {show(expected)}, got {show(got)}"
 

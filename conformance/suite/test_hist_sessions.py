@@ -24,33 +24,33 @@ requirement = pytest.mark.requirement
 @requirement("HIST-016")
 def test_pop_returns_and_removes_the_newest_item(hist):
     h = hist.open("pop")
-    h.add(items(1, 2, 3))
+    h.add_items(items(1, 2, 3))
     hist.driver.advance_clock(86_400)  # a day later the newest item is still there: nothing expires
-    assert_json_equal(h.pop(), item(3), "first pop_item() of [1, 2, 3]")
-    assert_json_equal(h.get(), items(1, 2), "get_items() after one pop")
-    assert_json_equal(h.pop(), item(2), "second pop_item()")
-    h.add(items(4))
-    assert_json_equal(h.pop(), item(4), "pop_item() right after adding item 4")
-    assert_json_equal(h.get(), items(1), "get_items() after three pops and one add")
+    assert_json_equal(h.pop_item(), item(3), "first pop_item() of [1, 2, 3]")
+    assert_json_equal(h.get_items(), items(1, 2), "get_items() after one pop")
+    assert_json_equal(h.pop_item(), item(2), "second pop_item()")
+    h.add_items(items(4))
+    assert_json_equal(h.pop_item(), item(4), "pop_item() right after adding item 4")
+    assert_json_equal(h.get_items(), items(1), "get_items() after three pops and one add")
 
 
 @requirement("HIST-017")
 def test_pop_of_empty_history_returns_null(hist):
     h = hist.open("pop-empty")
-    assert h.pop() is None, "pop_item() of an empty history must return null"
-    h.add(items(1))
-    assert_json_equal(h.pop(), item(1), "pop_item() of [1]")
-    assert h.pop() is None, "pop_item() of a history emptied by pops must return null"
-    assert_json_equal(h.get(), [], "get_items() after popping everything")
+    assert h.pop_item() is None, "pop_item() of an empty history must return null"
+    h.add_items(items(1))
+    assert_json_equal(h.pop_item(), item(1), "pop_item() of [1]")
+    assert h.pop_item() is None, "pop_item() of a history emptied by pops must return null"
+    assert_json_equal(h.get_items(), [], "get_items() after popping everything")
 
 
 @requirement("HIST-018")
 @pytest.mark.parametrize(("stored", "pops"), [(20, 30), (10, 5)])
 def test_concurrent_pops_never_duplicate_or_lose_an_item(hist, stored, pops):
     h = hist.open("concurrent-pops")
-    h.add(items(*range(stored)))
+    h.add_items(items(*range(stored)))
     hist.driver.advance_clock(86_400)
-    results = hist.driver.concurrently([h.pop_op() for _ in range(pops)])
+    results = hist.driver.concurrently([h.pop_item_op() for _ in range(pops)])
     errors = [r for r in results if isinstance(r, ImplementationError)]
     assert not errors, f"a concurrent pop_item() failed: {errors[0]}" if errors else ""
     got = [r for r in results if r is not None]
@@ -59,82 +59,82 @@ def test_concurrent_pops_never_duplicate_or_lose_an_item(hist, stored, pops):
     taken = min(stored, pops)
     assert len(got) == taken, f"{pops} concurrent pops of {stored} items returned {len(got)} items, not {taken}"
     assert sorted(numbers) == list(range(stored - taken, stored)), f"pops took {sorted(numbers)}, not the newest"
-    assert_json_equal(h.get(), items(*range(stored - taken)), "get_items() after the concurrent pops")
+    assert_json_equal(h.get_items(), items(*range(stored - taken)), "get_items() after the concurrent pops")
 
 
 @requirement("HIST-019")
 def test_clear_empties_one_session_and_leaves_it_usable(hist):
     a, b = hist.open("clear-a"), hist.open("clear-b")
-    a.add(items(1, 2))
-    b.add(items(3))
-    a.clear()
-    assert_json_equal(a.get(), [], "get_items() of the cleared session")
-    assert_json_equal(b.get(), items(3), "get_items() of another session after clearing the first")
-    assert a.pop() is None, "pop_item() of a cleared session must return null"
-    a.add(items(4, 5))
-    assert_same_items(a.get(), items(4, 5), "get_items() of a cleared session written again")
-    a.clear()
-    a.clear()
-    assert_json_equal(a.get(), [], "get_items() after clearing twice")
+    a.add_items(items(1, 2))
+    b.add_items(items(3))
+    a.clear_session()
+    assert_json_equal(a.get_items(), [], "get_items() of the cleared session")
+    assert_json_equal(b.get_items(), items(3), "get_items() of another session after clearing the first")
+    assert a.pop_item() is None, "pop_item() of a cleared session must return null"
+    a.add_items(items(4, 5))
+    assert_same_items(a.get_items(), items(4, 5), "get_items() of a cleared session written again")
+    a.clear_session()
+    a.clear_session()
+    assert_json_equal(a.get_items(), [], "get_items() after clearing twice")
 
 
 @requirement("HIST-020")
 def test_sessions_sharing_a_backend_are_isolated(hist):
     a, b = hist.open("tenant-a"), hist.open("tenant-b")
-    a.add(items(1, 2))
-    assert_json_equal(b.get(), [], "get_items() of session b after writing a")
-    b.add(items(3))
-    popped = a.pop()
+    a.add_items(items(1, 2))
+    assert_json_equal(b.get_items(), [], "get_items() of session b after writing a")
+    b.add_items(items(3))
+    popped = a.pop_item()
     if json_equal(popped, item(3)):
         pytest.fail("pop_item() of session a returned the item of session b", pytrace=False)
     # Which of a's items a pop takes is HIST-016's; isolation is that the rest stays a's.
     left = [i for i in items(1, 2) if not json_equal(i, popped)]
     if len(left) != 1:
         not_judged("HIST-016", f"pop_item() of session a returned {popped!r}, neither of its items")
-    assert_json_equal(b.get(), items(3), "get_items() of session b after popping a")
-    b.clear()
-    assert_json_equal(a.get(), left, "get_items() of session a after clearing b")
+    assert_json_equal(b.get_items(), items(3), "get_items() of session b after popping a")
+    b.clear_session()
+    assert_json_equal(a.get_items(), left, "get_items() of session a after clearing b")
 
 
 @requirement("HIST-021")
 def test_persistent_store_keeps_history_across_restart(hist):
     h = hist.open("durable")
-    h.add(items(1, 2, 3))
-    h.pop()
-    hist.open("other").add(items(9))
+    h.add_items(items(1, 2, 3))
+    h.pop_item()
+    hist.open("other").add_items(items(9))
     hist.restart()
     again = hist.open("durable")
-    assert_json_equal(again.get(), items(1, 2), "get_items() after a restart")
-    again.add(items(4))
-    assert_json_equal(again.get(), items(1, 2, 4), "get_items() after writing once more after the restart")
-    assert_json_equal(hist.open("other").get(), items(9), "the other session after a restart")
-    assert_json_equal(hist.open("never").get(), [], "a never-written session after a restart")
+    assert_json_equal(again.get_items(), items(1, 2), "get_items() after a restart")
+    again.add_items(items(4))
+    assert_json_equal(again.get_items(), items(1, 2, 4), "get_items() after writing once more after the restart")
+    assert_json_equal(hist.open("other").get_items(), items(9), "the other session after a restart")
+    assert_json_equal(hist.open("never").get_items(), [], "a never-written session after a restart")
 
 
 @requirement("HIST-022")
 def test_two_handles_on_one_session_see_each_others_writes(hist):
     first, second = hist.open("shared"), hist.open("shared")
     # Each handle must see the other's writes; in which order it lists them is HIST-001's.
-    first.add(items(1, 2))
-    assert_same_items(second.get(), items(1, 2), "the second handle after the first wrote")
-    popped = second.pop()
+    first.add_items(items(1, 2))
+    assert_same_items(second.get_items(), items(1, 2), "the second handle after the first wrote")
+    popped = second.pop_item()
     left = [i for i in items(1, 2) if not json_equal(i, popped)]
     if len(left) != 1:
         not_judged("HIST-016", f"pop_item() through the second handle returned {popped!r}, neither item")
-    assert_same_items(first.get(), left, "the first handle after the second popped")
-    second.add(items(3))
-    assert_same_items(first.get(), [*left, item(3)], "the first handle after the second wrote")
-    first.clear()
-    assert_json_equal(second.get(), [], "the second handle after the first cleared")
+    assert_same_items(first.get_items(), left, "the first handle after the second popped")
+    second.add_items(items(3))
+    assert_same_items(first.get_items(), [*left, item(3)], "the first handle after the second wrote")
+    first.clear_session()
+    assert_json_equal(second.get_items(), [], "the second handle after the first cleared")
 
 
 CLOSED_OPERATIONS = {
-    "get_items()": lambda h: h.get(),
-    "get_items(limit=0)": lambda h: h.get(limit=0),
-    "add_items([])": lambda h: h.add([]),
-    "add_items([item])": lambda h: h.add(items(9)),
-    "pop_item()": lambda h: h.pop(),
-    "clear_session()": lambda h: h.clear(),
+    "get_items()": lambda h: h.get_items(),
+    "get_items(limit=0)": lambda h: h.get_items(limit=0),
+    "add_items([])": lambda h: h.add_items([]),
+    "add_items([item])": lambda h: h.add_items(items(9)),
+    "pop_item()": lambda h: h.pop_item(),
+    "clear_session()": lambda h: h.clear_session(),
 }
 
 
@@ -142,7 +142,7 @@ CLOSED_OPERATIONS = {
 @pytest.mark.parametrize("operation", list(CLOSED_OPERATIONS))
 def test_every_operation_on_a_closed_handle_fails_as_closed(hist, operation):
     h = hist.open("closing")
-    h.add(items(1))
+    h.add_items(items(1))
     h.close()
     with expect_error("closed", f"{operation} on a closed handle"):
         CLOSED_OPERATIONS[operation](h)
@@ -155,7 +155,7 @@ def test_closing_twice_is_harmless(hist):
     h.close()
     # "Changes nothing": the handle is still closed.  How a closed handle answers is HIST-023's.
     try:
-        h.get()
+        h.get_items()
     except ImplementationError as exc:
         if exc.kind != "closed":
             not_judged("HIST-023", f"get_items() on a closed handle failed as {exc.kind!r}, not 'closed'")
@@ -181,8 +181,8 @@ VALID_IDS = {
 @pytest.mark.parametrize("name", list(VALID_IDS))
 def test_valid_session_id_is_accepted(hist, name):
     h = hist.open(VALID_IDS[name])
-    h.add(items(1))
-    assert_json_equal(h.get(), items(1), f"get_items() of the session with the {name} id")
+    h.add_items(items(1))
+    assert_json_equal(h.get_items(), items(1), f"get_items() of the session with the {name} id")
 
 
 DISTINCT_PAIRS = {
@@ -199,9 +199,9 @@ DISTINCT_PAIRS = {
 def test_distinct_ids_are_distinct_sessions(hist, name):
     first, second = DISTINCT_PAIRS[name]
     written = hist.open(first)
-    written.add(items(1))
-    assert_json_equal(hist.open(second).get(), [], f"the {name} twin of a written session")
-    assert_json_equal(written.get(), items(1), f"the written one of the {name} pair")
+    written.add_items(items(1))
+    assert_json_equal(hist.open(second).get_items(), [], f"the {name} twin of a written session")
+    assert_json_equal(written.get_items(), items(1), f"the written one of the {name} pair")
 
 
 INVALID_IDS = {**SHARED_INVALID_IDS, "null": None}

@@ -30,10 +30,10 @@ requirement = pytest.mark.requirement
 def test_concurrent_batches_stay_contiguous_and_complete(hist):
     h = hist.open("concurrent-batches")
     batches = [[item(100 * b + k, batch=b) for k in range(5)] for b in range(20)]
-    results = hist.driver.concurrently([h.add_op(batch) for batch in batches])
+    results = hist.driver.concurrently([h.add_items_op(batch) for batch in batches])
     failed = [r for r in results if isinstance(r, ImplementationError)]
     assert not failed, f"concurrent add_items failed: {failed[0]}" if failed else ""
-    stored = h.get()
+    stored = h.get_items()
     assert len(stored) == 100, f"20 concurrent batches of 5 left {len(stored)} items, expected 100"
     # Walk the history: each batch must appear as one run, in its own order.
     runs = [stored[i : i + 5] for i in range(0, 100, 5)]
@@ -57,29 +57,29 @@ BAD_ITEMS: dict[str, Any] = {
 @pytest.mark.parametrize("position", ["first", "middle", "last"])
 def test_rejected_batch_stores_nothing(hist, bad, position):
     h = hist.open("atomic")
-    h.add(items(1, 2))
-    before = h.get()  # "stores nothing" is judged against the store's own answer, not HIST-001's order
+    h.add_items(items(1, 2))
+    before = h.get_items()  # "stores nothing" is judged against the store's own answer, not HIST-001's order
     batch = items(3, 4, 5)
     batch.insert({"first": 0, "middle": 2, "last": 3}[position], BAD_ITEMS[bad])
     try:
-        h.add(batch)
+        h.add_items(batch)
     except ImplementationError as exc:
         if exc.kind == "internal":
             raise  # a crash is not a rejection
     else:
         # HIST-010 is about batches that fail; that this one must fail is HIST-012/013's to judge.
         not_judged("HIST-012/HIST-013", f"add_items accepted a batch with a {bad} item in {position} place")
-    assert_json_equal(h.get(), before, "the history after the rejected batch")
+    assert_json_equal(h.get_items(), before, "the history after the rejected batch")
 
 
 @requirement("HIST-011")
 def test_empty_batch_is_a_no_op(hist):
     h = hist.open("empty-batch")
-    h.add([])
-    assert_json_equal(h.get(), [], "get_items() after adding an empty batch to an empty history")
-    h.add(items(1))
-    h.add([])
-    assert_json_equal(h.get(), items(1), "get_items() after adding an empty batch")
+    h.add_items([])
+    assert_json_equal(h.get_items(), [], "get_items() after adding an empty batch to an empty history")
+    h.add_items(items(1))
+    h.add_items([])
+    assert_json_equal(h.get_items(), items(1), "get_items() after adding an empty batch")
 
 
 @requirement("HIST-012")
@@ -90,8 +90,8 @@ def test_value_json_cannot_express_is_rejected(hist, kind, depth):
     value = NonJSON(kind)
     bad = {"role": "user", "content": value} if depth == "top" else {"role": "user", "parts": [{"data": [1, value]}]}
     with expect_error("invalid_argument", f"add_items with a {kind} value ({depth})"):
-        h.add([bad])
-    assert_json_equal(h.get(), [], f"the history after rejecting a {kind} value")
+        h.add_items([bad])
+    assert_json_equal(h.get_items(), [], f"the history after rejecting a {kind} value")
 
 
 @requirement("HIST-013")
@@ -99,8 +99,8 @@ def test_value_json_cannot_express_is_rejected(hist, kind, depth):
 def test_item_that_is_not_an_object_is_rejected(hist, bad):
     h = hist.open("not-object")
     with expect_error("invalid_argument", f"add_items([{show(bad)}])"):
-        h.add([bad])
-    assert_json_equal(h.get(), [], f"the history after rejecting the item {show(bad)}")
+        h.add_items([bad])
+    assert_json_equal(h.get_items(), [], f"the history after rejecting the item {show(bad)}")
 
 
 @requirement("HIST-013")
@@ -108,8 +108,8 @@ def test_item_that_is_not_an_object_is_rejected(hist, bad):
 def test_batch_that_is_not_an_array_is_rejected(hist, bad):
     h = hist.open("not-array")
     with expect_error("invalid_argument", f"add_items({show(bad)})"):
-        h.add(bad)
-    assert_json_equal(h.get(), [], f"the history after rejecting add_items({show(bad)})")
+        h.add_items(bad)
+    assert_json_equal(h.get_items(), [], f"the history after rejecting add_items({show(bad)})")
 
 
 def _nested(depth: int) -> dict:
@@ -140,10 +140,10 @@ ROUND_TRIP: dict[str, Any] = {
 @pytest.mark.parametrize("name", list(ROUND_TRIP))
 def test_item_round_trips_unchanged(hist, name):
     h = hist.open(f"round-trip-{name}")
-    h.add([ROUND_TRIP[name], item(1)])
+    h.add_items([ROUND_TRIP[name], item(1)])
     # HIST-014 is about values, not their order (HIST-001, HIST-016 judge that).
-    assert_same_items(h.get(), [ROUND_TRIP[name], item(1)], f"get_items() of the {name} item")
-    assert_same_items([h.pop(), h.pop()], [ROUND_TRIP[name], item(1)], f"two pop_item() of the {name} item")
+    assert_same_items(h.get_items(), [ROUND_TRIP[name], item(1)], f"get_items() of the {name} item")
+    assert_same_items([h.pop_item(), h.pop_item()], [ROUND_TRIP[name], item(1)], f"two pop_item() of the {name} item")
 
 
 _json_leaf = (
@@ -168,8 +168,8 @@ def test_any_json_objects_round_trip(hist, hypothesis_settings):
     @given(batch=st.lists(_objects, min_size=1, max_size=4))
     def round_trip(batch):
         h = hist.open(f"property-{uuid.uuid4().hex}")
-        h.add(batch)
-        assert_same_items(h.get(), batch, "get_items() of generated JSON objects")
+        h.add_items(batch)
+        assert_same_items(h.get_items(), batch, "get_items() of generated JSON objects")
 
     round_trip()
 
@@ -180,14 +180,14 @@ BIG = {"above": 2**53 + 1, "u64": 2**64 + 1, "below": -(2**63) - 1}
 @requirement("HIST-015")
 def test_integers_beyond_interoperable_range_are_exact_or_rejected(hist):
     h = hist.open("big-integers")
-    h.add(items(1))
+    h.add_items(items(1))
     try:
-        h.add([{"role": "tool", "numbers": dict(BIG)}])
+        h.add_items([{"role": "tool", "numbers": dict(BIG)}])
     except ImplementationError as exc:
         assert exc.kind == "invalid_argument", f"rejecting big integers must be invalid_argument, got {exc}"
-        assert_json_equal(h.get(), items(1), "the history after rejecting big integers")
+        assert_json_equal(h.get_items(), items(1), "the history after rejecting big integers")
         return
-    stored = next((i["numbers"] for i in h.get() if isinstance(i, dict) and "numbers" in i), None)
+    stored = next((i["numbers"] for i in h.get_items() if isinstance(i, dict) and "numbers" in i), None)
     if not isinstance(stored, dict):
         not_judged("HIST-014", "the accepted item with big integers did not come back")
     for key, value in BIG.items():
@@ -200,30 +200,30 @@ def test_store_does_not_alias_values_it_was_given(hist):
     h = hist.open("alias-in")
     original: dict[str, Any] = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
     given = [copy.deepcopy(original)]
-    h.add(given)
+    h.add_items(given)
     changes = [(["items", 0, "content"], "set", "changed after add"), (["items", 0, "meta", "tags"], "append", "b")]
     change_in_place(hist.driver, "args", {"items": given}, changes, relies_on="HIST-001")
-    assert_json_equal(h.get(), [original], "get_items() after the caller changed the item it added")
+    assert_json_equal(h.get_items(), [original], "get_items() after the caller changed the item it added")
 
 
 @requirement("HIST-028")
 def test_store_does_not_alias_values_it_returns(hist):
     h = hist.open("alias-out")
     original: dict[str, Any] = {"role": "user", "content": "keep me", "meta": {"tags": ["a"]}}
-    h.add([copy.deepcopy(original)])
-    returned = h.get()
+    h.add_items([copy.deepcopy(original)])
+    returned = h.get_items()
     changes = [
         ([0, "content"], "set", "changed by the caller"),
         ([0, "meta", "tags", 0], "set", "changed too"),
         ([], "append", {"role": "intruder"}),
     ]
     change_in_place(hist.driver, "result", returned, changes, relies_on="HIST-001")
-    assert_json_equal(h.get(), [original], "get_items() after the caller changed a returned list")
-    h.add(items(2))
-    popped = h.pop()
+    assert_json_equal(h.get_items(), [original], "get_items() after the caller changed a returned list")
+    h.add_items(items(2))
+    popped = h.pop_item()
     # What is left is judged by what was popped, not by which item HIST-016 says that must be.
     left = [i for i in [original, item(2)] if not json_equal(i, popped)]
     if len(left) != 1:
         not_judged("HIST-016", f"pop_item() returned {show(popped)}, neither item of the history")
     change_in_place(hist.driver, "result", popped, [(["content"], "set", "changed after pop")], relies_on="HIST-016")
-    assert_json_equal(h.get(), left, "get_items() after the caller changed a popped item")
+    assert_json_equal(h.get_items(), left, "get_items() after the caller changed a popped item")

@@ -71,12 +71,12 @@ class IdentityModel(RuleBasedStateMachine):
     def create(self, sid: str, state: dict[str, Any]) -> None:
         if sid in self.sessions:
             try:
-                self.ids.create(sid, state=state)
+                self.ids.create_session(sid, state=state)
             except ImplementationError as exc:
                 assert exc.kind == "conflict", f"creating live session {sid} failed as {exc.kind}"
                 return
             raise AssertionError(f"creating live session {sid} twice succeeded")
-        self.sessions[sid] = self.ids.create(sid, state=state)
+        self.sessions[sid] = self.ids.create_session(sid, state=state)
 
     @precondition(lambda self: self.sessions)
     @rule(data=st.data(), steps=st.integers(1, 3))
@@ -146,7 +146,7 @@ class IdentityModel(RuleBasedStateMachine):
     @invariant()
     def sessions_match(self) -> None:
         for sid, view in self.sessions.items():
-            got = self.ids.get(sid)
+            got = self.ids.get_session(sid)
             assert json_equal(got, view), f"get_session({sid}): expected {show(view)}, got {show(got)}"
 
     def teardown(self) -> None:
@@ -162,9 +162,11 @@ def test_any_sequence_of_identity_operations_matches_the_model(driver_factory, h
 def test_set_state_replaces_the_state_through_snapshot_and_restore(driver):
     """One fixed program through the model's state rule, so that a run with few examples still covers it."""
     ids = IdentityClient(driver)
-    ids.create("s", state={"a": 1, "type": "session"})
+    ids.create_session("s", state={"a": 1, "type": "session"})
     ids.set_state("s", {"b": 2})
-    assert json_equal(ids.get("s")["state"], {"b": 2}), f"set_state merged or kept old members: {ids.get('s')}"
+    assert json_equal(ids.get_session("s")["state"], {"b": 2}), (
+        f"set_state merged or kept old members: {ids.get_session('s')}"
+    )
     text = json.dumps(ids.snapshot("s"))
     ids.set_state("s", {})
     ids.restart()

@@ -15,7 +15,7 @@ requirement = pytest.mark.requirement
 
 @requirement("ID-007")
 def test_each_identity_is_its_own_field_and_none_stands_in_for_another(ids):
-    session = ids.create()
+    session = ids.create_session()
     sid, handle = session["session_id"], session["service_handle"]
     assert handle != sid, "the service handle is the session id"
     before = ids.snapshot(sid)
@@ -40,8 +40,8 @@ def test_response_ids_are_never_reused_across_runs_sessions_and_restarts(ids):
         assert rid not in seen, f"{what} reused the response id {rid!r} of {seen.get(rid)}"
         seen[rid] = what
 
-    ids.create("one")
-    ids.create("two")
+    ids.create_session("one")
+    ids.create_session("two")
     record(ids.run("one", "same words"), "run 1 on one")
     record(ids.run("one", "same words"), "run 2 on one, same input")
     record(ids.run("two", "same words"), "run 1 on two, same input")
@@ -55,7 +55,7 @@ def test_response_ids_are_never_reused_across_runs_sessions_and_restarts(ids):
 @requirement("ID-009")
 @pytest.mark.parametrize("steps", [1, 2, 4])
 def test_token_is_present_exactly_while_the_operation_is_unfinished(ids, steps):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     response = ids.run(sid, "work", steps=steps)
     for done in range(1, steps):
         assert response["status"] == "in_progress", f"after {done} of {steps} units the status is {response['status']}"
@@ -68,7 +68,7 @@ def test_token_is_present_exactly_while_the_operation_is_unfinished(ids, steps):
 
 @requirement("ID-010")
 def test_resuming_continues_the_operation_the_token_names_not_the_latest(ids):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     first = ids.run(sid, "first", steps=3)
     second = ids.run(sid, "second", steps=2)
     step = ids.resume(sid, first["continuation_token"])
@@ -87,7 +87,7 @@ def test_resuming_continues_the_operation_the_token_names_not_the_latest(ids):
 
 @requirement("ID-011")
 def test_a_spent_token_returns_the_final_response_again(ids):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     started = ids.run(sid, "once", steps=2)
     final = ids.resume(sid, started["continuation_token"])
     calls = ids.remote_calls()
@@ -98,7 +98,7 @@ def test_a_spent_token_returns_the_final_response_again(ids):
 
 @requirement("ID-012")
 def test_token_survives_a_json_round_trip_and_a_restart(ids):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     started = ids.run(sid, "durable", steps=3)
     step = ids.resume(sid, via_json(started["continuation_token"]))
     assert (step["response_id"], step["status"]) == (started["response_id"], "in_progress"), f"first resume gave {step}"
@@ -113,7 +113,7 @@ def test_token_survives_a_json_round_trip_and_a_restart(ids):
 
 @requirement("ID-013")
 def test_token_of_another_session_is_rejected_before_any_remote_call(ids):
-    mine, theirs = ids.create()["session_id"], ids.create()["session_id"]
+    mine, theirs = ids.create_session()["session_id"], ids.create_session()["session_id"]
     started = ids.run(theirs, "theirs", steps=2)
     with rejected_without_remote_call(ids, "invalid_argument", "resuming another session's operation"):
         ids.resume(mine, started["continuation_token"])
@@ -137,7 +137,7 @@ WRONG_TOKENS = {
 @requirement("ID-013")
 @pytest.mark.parametrize("name", list(WRONG_TOKENS))
 def test_token_of_the_wrong_shape_is_rejected_before_any_remote_call(ids, name):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     ids.run(sid, "pending", steps=3)
     with rejected_without_remote_call(ids, "invalid_argument", f"resuming with a {name} token"):
         ids.resume(sid, WRONG_TOKENS[name])
@@ -145,7 +145,7 @@ def test_token_of_the_wrong_shape_is_rejected_before_any_remote_call(ids, name):
 
 @requirement("ID-019")
 def test_reference_task_ids_travel_with_their_run_only(ids):
-    sid = ids.create(state={"topic": "billing"})["session_id"]
+    sid = ids.create_session(state={"topic": "billing"})["session_id"]
     refs = ["ref-task-7-19f3", "ref-task-9-19f3"]  # values nothing else in a session can hold
     referring = ids.run(sid, "follow-up", steps=2, reference_task_ids=refs)
     assert referring["reference_task_ids"] == refs, f"the run's references arrived as {referring}"
@@ -153,7 +153,7 @@ def test_reference_task_ids_travel_with_their_run_only(ids):
     assert resumed["reference_task_ids"] == refs, f"the resumed operation lost them: {resumed}"
     # ID-019 forbids the references in the session, not other changes a run may make (a handle
     # the service assigns at the first run is ID-007/ID-014's business), so look only for them.
-    for what, value in (("get_session", ids.get(sid)), ("snapshot", ids.snapshot(sid))):
+    for what, value in (("get_session", ids.get_session(sid)), ("snapshot", ids.snapshot(sid))):
         found = [ref for ref in refs if ref in json.dumps(value)]
         assert not found, f"{what} after a run with reference_task_ids holds {found}: {show(value)}"
     plain = ids.run(sid, "unrelated")
@@ -163,7 +163,7 @@ def test_reference_task_ids_travel_with_their_run_only(ids):
 @requirement("ID-016")
 @pytest.mark.parametrize("bad", [[""], "task-7", [7], {"id": "task-7"}])
 def test_invalid_reference_task_ids_are_rejected_before_any_remote_call(ids, bad):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     with rejected_without_remote_call(ids, "invalid_argument", f"run with reference_task_ids={bad!r}"):
         ids.run(sid, reference_task_ids=bad)
 
@@ -171,6 +171,6 @@ def test_invalid_reference_task_ids_are_rejected_before_any_remote_call(ids, bad
 @requirement("ID-016")
 @pytest.mark.parametrize("steps", [0, -1, True, 1.5, "2"])
 def test_invalid_step_count_is_rejected_before_any_remote_call(ids, steps):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     with rejected_without_remote_call(ids, "invalid_argument", f"run with steps={steps!r}"):
         ids.run(sid, steps=steps)

@@ -12,12 +12,13 @@ from conformance.suite._identity_support import assert_shape, finish, rejected_w
 from conformance.suite._support import assert_json_equal, expect_error
 
 if TYPE_CHECKING:
+    from conformance.areas._facade import Answer
     from conformance.areas.id import IdentityClient
 
 requirement = pytest.mark.requirement
 
 
-def round_trip(ids: IdentityClient, session_id: str) -> dict:
+def round_trip(ids: IdentityClient, session_id: str) -> Answer:
     """Snapshot a session, restart the client, restore the snapshot from JSON text; return the restored view."""
     text = json.dumps(ids.snapshot(session_id))
     ids.restart()
@@ -38,17 +39,17 @@ STRING_HANDLES = {
 @pytest.mark.parametrize("name", list(STRING_HANDLES))
 def test_string_handle_round_trips_unchanged(ids, name):
     handle = STRING_HANDLES[name]
-    sid = ids.create("s", service_handle=handle)["session_id"]
+    sid = ids.create_session("s", service_handle=handle)["session_id"]
     finish(ids, ids.run(sid, "turn", steps=2))
-    assert ids.get(sid)["service_handle"] == handle, f"the {name} handle changed after a run"
+    assert ids.get_session(sid)["service_handle"] == handle, f"the {name} handle changed after a run"
     assert ids.snapshot(sid)["service_handle"] == handle, f"the snapshot rewrote the {name} handle"
     assert round_trip(ids, sid)["service_handle"] == handle, f"the {name} handle changed across snapshot and restore"
-    assert ids.get(sid)["service_handle"] == handle, f"get_session after the restore rewrote the {name} handle"
+    assert ids.get_session(sid)["service_handle"] == handle, f"get_session after the restore rewrote the {name} handle"
 
 
 @requirement("ID-014")
 def test_minted_handle_round_trips_unchanged(ids):
-    session = ids.create()
+    session = ids.create_session()
     assert_shape(session["service_handle"], "id/service-handle", "a minted service handle")
     ids.run(session["session_id"])
     assert_json_equal(round_trip(ids, session["session_id"]), session, "the session after a snapshot round trip")
@@ -66,9 +67,9 @@ STRUCTURED_HANDLES = {
 @pytest.mark.parametrize("name", list(STRUCTURED_HANDLES))
 def test_structured_handle_round_trips_unchanged(ids, name):
     handle = STRUCTURED_HANDLES[name]
-    sid = ids.create("s", service_handle=handle)["session_id"]
+    sid = ids.create_session("s", service_handle=handle)["session_id"]
     finish(ids, ids.run(sid, "turn", steps=2))
-    assert_json_equal(ids.get(sid)["service_handle"], handle, f"the {name} handle after a run")
+    assert_json_equal(ids.get_session(sid)["service_handle"], handle, f"the {name} handle after a run")
     assert_json_equal(ids.snapshot(sid)["service_handle"], handle, f"the {name} handle in the snapshot")
     assert_json_equal(round_trip(ids, sid)["service_handle"], handle, f"the {name} handle after a restore")
 
@@ -86,27 +87,27 @@ WRONG_HANDLES = {
 @pytest.mark.parametrize("name", list(WRONG_HANDLES))
 def test_handle_of_the_wrong_shape_is_rejected_at_create(ids, name):
     with rejected_without_remote_call(ids, "invalid_argument", f"create_session with a {name} handle"):
-        ids.create("s", service_handle=WRONG_HANDLES[name])
+        ids.create_session("s", service_handle=WRONG_HANDLES[name])
     with expect_error("not_found", "get_session after the rejected create"):
-        ids.get("s")
+        ids.get_session("s")
 
 
 @requirement("ID-016")
 @pytest.mark.parametrize("name", [*WRONG_HANDLES, "null"])
 def test_handle_of_the_wrong_shape_is_rejected_at_restore(ids, name):
-    snapshot = ids.snapshot(ids.create("s")["session_id"])
+    snapshot = ids.snapshot(ids.create_session("s")["session_id"])
     ids.restart()
     snapshot["service_handle"] = None if name == "null" else WRONG_HANDLES[name]
     with rejected_without_remote_call(ids, "invalid_argument", f"restoring a snapshot with a {name} handle"):
         ids.restore(snapshot)
     with expect_error("not_found", "get_session after the rejected restore"):
-        ids.get("s")
+        ids.get_session("s")
 
 
 @requirement("ID-016")
 @pytest.mark.parametrize("text", [42, None, ["hi"], NonJSON("bytes")])
 def test_run_input_that_is_not_a_string_is_rejected_before_any_remote_call(ids, text):
-    sid = ids.create()["session_id"]
+    sid = ids.create_session()["session_id"]
     with rejected_without_remote_call(ids, "invalid_argument", f"run with input={text!r}"):
         ids.run(sid, text)
 
@@ -127,22 +128,22 @@ LOOKALIKE_STATE = {
 
 @requirement("ID-017")
 def test_snapshot_round_trip_keeps_id_handle_and_state_exactly(ids):
-    session = ids.create("keeper", service_handle="conv_keeper", state=LOOKALIKE_STATE)
+    session = ids.create_session("keeper", service_handle="conv_keeper", state=LOOKALIKE_STATE)
     snapshot = assert_shape(ids.snapshot("keeper"), "id/session-snapshot", "snapshot('keeper')")
     restored = round_trip(ids, "keeper")
     assert_json_equal(restored, session, "the session restored from its snapshot's JSON text")
-    assert_json_equal(ids.get("keeper"), session, "get_session after the restore")
+    assert_json_equal(ids.get_session("keeper"), session, "get_session after the restore")
     assert_json_equal(ids.snapshot("keeper"), snapshot, "a second snapshot of the restored session")
     assert ids.run("keeper", "after")["output"] == "after", "the restored session cannot run"
 
 
 @requirement("ID-017")
 def test_a_snapshot_in_state_is_data_not_a_session(ids):
-    inner = ids.snapshot(ids.create("inner", service_handle="conv_inner")["session_id"])
-    outer = ids.create("outer", state={"saved": inner, "saved_text": json.dumps(inner)})
+    inner = ids.snapshot(ids.create_session("inner", service_handle="conv_inner")["session_id"])
+    outer = ids.create_session("outer", state={"saved": inner, "saved_text": json.dumps(inner)})
     assert_json_equal(round_trip(ids, "outer"), outer, "a session whose state holds another session's snapshot")
     with expect_error("not_found", "get_session('inner'): restoring outer must not restore the snapshot in its state"):
-        ids.get("inner")
+        ids.get_session("inner")
 
 
 @requirement("ID-018")
@@ -161,7 +162,7 @@ def test_a_snapshot_in_state_is_data_not_a_session(ids):
     ],
 )
 def test_malformed_snapshot_is_rejected(ids, change):
-    good = via_json(ids.snapshot(ids.create("s", state={"k": "v"})["session_id"]))
+    good = via_json(ids.snapshot(ids.create_session("s", state={"k": "v"})["session_id"]))
     ids.restart()
     edits = {
         "unknown-member": lambda s: s | {"future_field": {"x": 1}},
@@ -177,5 +178,5 @@ def test_malformed_snapshot_is_rejected(ids, change):
     with expect_error("invalid_argument", f"restoring a snapshot with {change}"):
         ids.restore(edits[change](good))
     with expect_error("not_found", "get_session after the rejected restore"):
-        ids.get("s")
+        ids.get_session("s")
     assert_json_equal(ids.restore(good)["state"], {"k": "v"}, "the unmodified snapshot afterwards")
