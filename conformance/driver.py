@@ -95,6 +95,9 @@ class Driver:
         for (op, _), result in zip(calls, results, strict=True):
             if isinstance(result, ImplementationError) and result.kind == "unsupported":
                 raise NotTestable(f"{op} is needed by a claimed capability, but: {result.message}")
+        for result in results:
+            if isinstance(result, ImplementationError) and result.kind == "internal":
+                raise result  # a crash is not an answer, among concurrent calls as anywhere (spec/contract.md)
         return results
 
     def advance_clock(self, seconds: float) -> None:

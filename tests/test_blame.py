@@ -95,6 +95,16 @@ class _Session(HistorySession):
             print("debug: reading", limit)
         return super().get_items(limit)
 
+    def add_items(self, items):
+        if self.mode == "add-crashes":
+            raise RuntimeError("connection pool exhausted")  # internal: a crash, also among concurrent calls
+        return super().add_items(items)
+
+    def close(self):
+        if self.mode == "close-ignored":
+            return None  # SQLAlchemySession has no close(): the handle stays usable (HIST-023's failure)
+        return super().close()
+
 
 def _store(mode):
     session = type("S", (_Session,), {{"mode": mode}})
@@ -126,6 +136,8 @@ set_result = Fake("set-result")
 datetime_result = Fake("datetime-result")
 prints = Fake("prints")
 fragile_deliver = Fake("fragile-deliver")
+add_crashes = Fake("add-crashes")
+close_ignored = Fake("close-ignored")
 """
 
 
@@ -143,6 +155,7 @@ CRASHES = {
     "set_result": ("HIST-002", "not JSON"),
     "datetime_result": ("HIST-002", "not JSON"),
     "fragile_deliver": ("LIFE-003", "KeyError"),
+    "add_crashes": ("HIST-009", "connection pool exhausted"),
 }
 
 
@@ -183,3 +196,12 @@ def test_a_batch_the_store_accepts_leaves_hist_010_not_judged(run_kit):
     assert not_judged, row
     assert all(t["message"].startswith("not judged: relies on HIST-012/HIST-013") for t in not_judged)
     assert row["outcome"] == "passed"  # the batches it did reject were judged, and stored nothing
+
+
+def test_a_close_that_does_not_close_fails_hist_023_and_leaves_hist_024_not_judged(run_kit, fakes):
+    """openai-agents' SQLAlchemySession has no close(): HIST-023 fails; the second close changes nothing."""
+    run = run_kit(f"{fakes}:close_ignored", "--requirement=HIST-023,HIST-024")
+    assert set(failures(run)) == {"HIST-023"}, failures(run)
+    tests = run.requirement("HIST-024")["tests"]
+    assert [t["outcome"] for t in tests] == ["not-tested"], tests
+    assert tests[0]["message"].startswith("not judged: relies on HIST-023: get_items() succeeded after close()")
