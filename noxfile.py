@@ -91,6 +91,31 @@ def conformance(session: nox.Session, target: str) -> None:
     session.log(f"{target}: {summary}")
 
 
+#: openai-agents' HIST backends (implementations/openai_agents.py); RedisSession needs a server and is left out.
+OPENAI_AGENTS = ["sqlite_memory", "sqlite_file", "advanced_sqlite", "sqlalchemy_sqlite", "encrypted_sqlite"]
+#: Exit statuses that carry a verdict: conformant, not-conformant, incomplete (spec/README.md).
+VERDICTS = [0, 1, 6]
+
+
+@nox.session(python=NEWEST, default=False, tags=["matrix"])
+def matrix(session: nox.Session) -> None:
+    """Run the kit against real libraries (openai-agents' session backends), one JSON report each.
+
+    A verdict is the finding: not-conformant (1) or incomplete (6) does not fail the session. A
+    usage error, a kit error, an interrupted or an empty run (2 to 5) does, as does a missing report.
+    """
+    session.install("-e", ".[openai-agents]")
+    (REPORTS / "matrix").mkdir(parents=True, exist_ok=True)
+    for backend in OPENAI_AGENTS:
+        target = f"implementations.openai_agents:{backend}"
+        report = REPORTS / "matrix" / f"{backend}.json"
+        report.unlink(missing_ok=True)
+        args = [f"--impl={target}", f"--conformance-report={report}", *session.posargs]
+        session.run("python", "-m", "pytest", *args, success_codes=VERDICTS)
+        summary = json.loads(report.read_text())["summary"]
+        session.log(f"{target}: {summary}")
+
+
 @nox.session(python=PYTHONS, default=False, tags=["benchmark"])
 def benchmark(session: nox.Session) -> None:
     """Measure every speed figure side by side (protocol, time to catch a bug, model budget, -n 2, own tests).
