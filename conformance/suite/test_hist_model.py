@@ -28,9 +28,15 @@ if TYPE_CHECKING:
 
     from conformance.driver import Driver
 
+#: What the Hypothesis machine and the seeded walks both draw from: the walks are the same rules
+#: with the same arguments, chosen by a seeded ``random.Random`` instead of by Hypothesis.
 SESSIONS = ("alpha", "beta", "gamma")
+MAX_BATCH = 4
+MAX_LIMIT = 8
+INTEGERS = (-1000, 1000)
+MAX_TEXT = 6
 session_ids = st.sampled_from(SESSIONS)
-payloads = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=6))
+payloads = st.one_of(st.none(), st.booleans(), st.integers(*INTEGERS), st.text(max_size=MAX_TEXT))
 
 
 class HistoryModel(RuleBasedStateMachine):
@@ -59,13 +65,13 @@ class HistoryModel(RuleBasedStateMachine):
     def start(self) -> None:
         self.persistent = self.driver.info.claimed("hist.persistent")
 
-    @rule(sid=session_ids, payload_list=st.lists(payloads, max_size=4))
+    @rule(sid=session_ids, payload_list=st.lists(payloads, max_size=MAX_BATCH))
     def add(self, sid: str, payload_list: list[Any]) -> None:
         batch = [self.new_item(p) for p in payload_list]
         self.handle(sid).add_items(batch)
         self.model[sid].extend(batch)
 
-    @rule(sid=session_ids, limit=st.none() | st.integers(0, 8))
+    @rule(sid=session_ids, limit=st.none() | st.integers(0, MAX_LIMIT))
     def get(self, sid: str, limit: int | None) -> None:
         h = self.handle(sid)
         got = h.get_items() if limit is None else h.get_items(limit=limit)
@@ -112,9 +118,14 @@ def test_any_sequence_of_operations_matches_the_model(driver_factory, hypothesis
 def _walk_step(machine: HistoryModel, rng: random.Random) -> None:
     """One rule of the machine with arguments drawn from ``rng`` (rules are plain methods too)."""
     sid = rng.choice(SESSIONS)
+
+    def payload() -> Any:
+        text = "".join(rng.choice("ab\u00e9\U0001f600") for _ in range(rng.randint(0, MAX_TEXT)))
+        return rng.choice([None, True, False, rng.randint(*INTEGERS), text])
+
     choices: list[Callable[[], None]] = [
-        lambda: machine.add(sid, [rng.choice([None, True, rng.randint(-9, 9), "x"]) for _ in range(rng.randint(0, 3))]),
-        lambda: machine.get(sid, rng.choice([None, 0, 1, 2, 3, 8])),
+        lambda: machine.add(sid, [payload() for _ in range(rng.randint(0, MAX_BATCH))]),
+        lambda: machine.get(sid, rng.choice([None, *range(MAX_LIMIT + 1)])),
         lambda: machine.pop(sid),
         lambda: machine.pop(sid),  # twice as likely: pops on empty histories are where counters drift
         lambda: machine.clear(sid),
