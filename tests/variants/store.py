@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reference_impl.store import MemorySessionStore, SessionNotFound
+from tests.miniatures.store import TouchTruncatesTtl as _TouchWholeSeconds
 from tests.variants._base import Variant
 
 if TYPE_CHECKING:
@@ -159,20 +160,6 @@ class TouchExpiredSucceeds(Variant):
         return _TouchExpiredNoOp.open(env)
 
 
-class _TouchWholeSeconds(MemorySessionStore):
-    """touch moves expires_at to now plus the TTL truncated to whole seconds (``int(ttl.Seconds())``)."""
-
-    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
-        record = super().touch(session_id, owner=owner)
-        with self.transaction():
-            row = self.load(record["id"])
-            if row is None:
-                return record
-            row = replace(row, expires_us=row.active_us + row.ttl_us // 1_000_000 * 1_000_000)
-            self.put(row)
-        return row.record()
-
-
 class TouchTruncatesTtl(Variant):
     """``touch`` extends by the TTL in whole seconds, so a 0.25 s TTL expires the session at once.
 
@@ -186,7 +173,7 @@ class TouchTruncatesTtl(Variant):
     source = _POSTGRES
 
     def open_session_store(self, env: Any) -> Any:
-        return _TouchWholeSeconds.open(env)
+        return _TouchWholeSeconds.open(env)  # the STORE-013 miniature's store: the same behaviour
 
 
 class _TouchMissingSucceeds(MemorySessionStore):
