@@ -9,14 +9,7 @@ import pytest
 from conformance._values import json_equal
 from conformance.errors import ImplementationError
 from conformance.suite._support import INVALID_IDS as SHARED_INVALID_IDS
-from conformance.suite._support import (
-    assert_json_equal,
-    assert_same_items,
-    expect_error,
-    item,
-    items,
-    not_judged,
-)
+from conformance.suite._support import assert_json_equal, assert_same_items, expect_error, item, items, not_judged
 
 requirement = pytest.mark.requirement
 
