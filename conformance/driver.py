@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._traceback import kit_frame
+from conformance._values import CHANGES
 from conformance.errors import ImplementationError, KitError, NotTestable
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
@@ -75,7 +76,7 @@ class Driver:
         ``set=value`` (replace the member or element at ``path``) or ``append=value`` (append to
         the array at ``path``).  Requirements on copying (HIST-028, STORE-018) use it.
         """
-        if of not in ("args", "result") or len(change) != 1 or next(iter(change)) not in ("set", "append"):
+        if of not in ("args", "result") or len(change) != 1 or next(iter(change)) not in CHANGES:
             msg = f"mutate(of={of!r}, ...) takes of='args' or 'result' and one of set=/append=, got {sorted(change)}"
             raise KitError(msg)
         try:

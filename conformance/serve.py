@@ -30,6 +30,7 @@ from conformance._protocol import (
     decode_values,
     encode_line,
 )
+from conformance._values import CHANGES
 from conformance.contract import Environment, ManualClock
 from conformance.errors import ImplementationError, ImplementationFault, KitError
 
@@ -159,7 +160,7 @@ class Bridge:
             transport.advance_clock(args["seconds"])
             return None
         if op == "kit.mutate":
-            change: dict[str, Any] = {k: args[k] for k in ("set", "append") if k in args}
+            change: dict[str, Any] = {k: args[k] for k in CHANGES if k in args}
             transport.mutate(args.get("of", ""), args.get("path", []), change)
             return None
         return transport.call(op, decode_values(args))
