@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-HELLO = {"protocol": "1.0", "implementation": {"name": "echo", "version": "0", "spec_version": "0.1.0", "claims": []}}
+HELLO = {"protocol": "1.0", "implementation": {"name": "echo", "version": "0", "spec_version": "0.2.0", "claims": []}}
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ Run it with ``pytest --impl=MODULE[:OBJECT]``; write an adapter against
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: The version of the specification this kit checks (spec/README.md states it too).
-SPEC_VERSION = "0.1.0"
+SPEC_VERSION = "0.2.0"

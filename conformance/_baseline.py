@@ -3,7 +3,7 @@
 The file is YAML (JSON is YAML too) and follows ``schemas/baseline.schema.json``::
 
     implementation: my-sdk            # informative
-    spec_version: 0.1.0               # informative
+    spec_version: 0.2.0               # informative
     known_failures:
       - id: HIST-005
         reason: a negative limit returns every item; fix planned for 2.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 import traceback
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from conformance._requirements import capabilities
@@ -129,4 +129,25 @@ def info_of(obj: Any, target: str) -> ImplementationInfo:
         if area not in claims:
             msg = f"--impl={target}: claims {claim!r} but not its area {area!r}; add {area!r} to claims"
             raise ImplSpecError(msg)
-    return ImplementationInfo(obj.name, obj.version, obj.spec_version, frozenset(claims), target)
+    return ImplementationInfo(obj.name, obj.version, obj.spec_version, frozenset(claims), target, _adds(obj, target))
+
+
+def _adds(obj: Any, target: str) -> dict[str, str]:
+    """The optional ``adds`` declaration: requirement id -> what the adapter adds (spec/contract.md)."""
+    from conformance._requirements import index
+
+    adds = getattr(obj, "adds", None)
+    if adds is None:
+        return {}
+    if not isinstance(adds, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in adds.items()):
+        msg = f"--impl={target}: adds must map requirement ids to sentences, such as {{'HIST-028': 'copies items'}}"
+        raise ImplSpecError(msg)
+    unknown = sorted(set(adds) - set(index()))
+    if unknown:
+        msg = f"--impl={target}: adds names {', '.join(unknown)}, which this kit's requirement index does not have"
+        raise ImplSpecError(msg)
+    empty = sorted(rid for rid, what in adds.items() if not what.strip())
+    if empty:
+        msg = f"--impl={target}: adds must say what the adapter adds for {', '.join(empty)}; the sentence is empty"
+        raise ImplSpecError(msg)
+    return dict(sorted(adds.items()))

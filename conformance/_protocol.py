@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: MAJOR.MINOR; an adapter whose MAJOR differs is refused at the handshake.
-PROTOCOL_VERSION = "1.1"
+PROTOCOL_VERSION = "1.2"
 #: The code an adapter answers when it cannot make sense of a request (not an error kind of the spec).
 BAD_REQUEST = "bad_request"
 #: Every code an error reply may carry: the spec's error kinds plus ``bad_request``.
@@ -142,9 +142,11 @@ def check_reply(message: dict[str, Any]) -> None:
         if code not in ERROR_CODES:
             msg = f"reply {rid} has error code {code!r}; the codes are {', '.join(sorted(ERROR_CODES))}"
             raise ProtocolViolation(msg)
-        if not isinstance(error.get("message"), str) or not error["message"].strip():
-            msg = f"reply {rid}: an error carries a non-empty 'message' saying what was wrong"
+        if not isinstance(error.get("message"), str):
+            msg = f"reply {rid}: an error carries a 'message' string saying what was wrong"
             raise ProtocolViolation(msg)
+        if not error["message"].strip():
+            error["message"] = "(empty message)"  # as in process: the message is for people, not judged
 
 
 @functools.cache

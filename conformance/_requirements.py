@@ -34,6 +34,9 @@ class Requirement:
     capability: str
     document: str
     statement: str = ""
+    introduced: str = "0.1.0"
+    changed: str | None = None
+    withdrawn: bool = False
 
     @property
     def anchor(self) -> str:
@@ -65,6 +68,9 @@ def _load_file(data: dict, source: str) -> Iterable[Requirement]:
             capability=entry.get("capability", area),
             document=document,
             statement=entry.get("statement", ""),
+            introduced=str(entry.get("introduced", "0.1.0")),
+            changed=entry.get("changed"),
+            withdrawn=bool(entry.get("withdrawn", False)),
         )
         if not ID_PATTERN.match(req.id) or not req.id.startswith(area.upper() + "-"):
             msg = f"{source}: {req.id!r} is not of the form {area.upper()}-NNN"

@@ -98,6 +98,8 @@ class AdapterProcess:
             conn.close()
             raise
         self._conn = conn
+        #: The adapter's protocol MINOR: the kit sends nothing a later MINOR introduced.
+        self.minor = _minor(hello["protocol"])
         return info
 
     def connection(self) -> Connection:
@@ -145,7 +147,7 @@ class AdapterProcess:
         """A fresh, isolated instance over ``storage_dir``."""
         conn = self.connection()
         instance = f"i{next(self._instances)}"
-        transport = SubprocessTransport(conn, instance, self.timeout)
+        transport = SubprocessTransport(conn, instance, self.timeout, self.minor)
         transport.kit_op("kit.begin", {"storage_dir": str(storage_dir)})
         return transport
 
@@ -153,6 +155,14 @@ class AdapterProcess:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
+
+
+def _minor(protocol: str) -> int:
+    return int(protocol.split(".")[1])
+
+
+#: The protocol MINOR that introduced each kit operation after 1.0 (spec/adapter-protocol.md § Versions).
+INTRODUCED_IN = {"kit.mutate": 1}
 
 
 def _hello_problem(reply: dict[str, Any]) -> str:
@@ -175,10 +185,11 @@ def _hello_problem(reply: dict[str, Any]) -> str:
 class SubprocessTransport:
     """One driver's instance inside the adapter process."""
 
-    def __init__(self, conn: Connection, instance: str, timeout: float) -> None:
+    def __init__(self, conn: Connection, instance: str, timeout: float, minor: int = _minor(PROTOCOL_VERSION)) -> None:
         self._conn = conn
         self.instance = instance
         self.timeout = timeout
+        self.minor = minor
         self._closed = False
 
     def _check_alive(self) -> None:
@@ -219,11 +230,15 @@ class SubprocessTransport:
     def mutate(self, of: str, path: list[Any], change: dict[str, Any]) -> None:
         """``kit.mutate``: the adapter changes its own objects of the instance's last area operation.
 
-        ``unsupported`` (an adapter of protocol 1.0) is returned to the driver, which makes the
-        requirement not-testable; any other error is the adapter failing a protocol operation.
+        An adapter of protocol 1.0 is never sent it: the driver gets ``unsupported``, which makes
+        the requirement not-testable, as it does when an adapter answers ``unsupported``; any
+        other error is the adapter failing a protocol operation.
         """
         self._check_alive()
         op = "kit.mutate"
+        if self.minor < INTRODUCED_IN[op]:
+            msg = f"the adapter speaks protocol 1.{self.minor}; {op} needs 1.{INTRODUCED_IN[op]}"
+            raise ImplementationError("unsupported", msg, op=op)
         reply = self._conn.wait([self._conn.send(op, {"of": of, "path": path, **change}, self.instance)], self.timeout)
         answer = self._answer(op, reply[0])
         if isinstance(answer, ImplementationError):

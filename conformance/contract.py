@@ -45,6 +45,7 @@ ERROR_KINDS: frozenset[str] = frozenset(
         "conflict",  # the operation clashes with existing state (e.g. duplicate id)
         "closed",  # the handle or store was closed
         "failed_precondition",  # valid input, but the state forbids it (e.g. terminal task)
+        "unavailable",  # a peer or remote service did not answer in time or could not be reached
         "unsupported",  # the implementation does not offer this operation
         "internal",  # anything else: the implementation crashed
     }

@@ -9,7 +9,7 @@ the same for both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance._traceback import kit_frame
@@ -19,7 +19,7 @@ from conformance.errors import ImplementationError, KitError, NotTestable
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["Driver", "ImplementationInfo", "Transport"]
 
@@ -33,6 +33,8 @@ class ImplementationInfo:
     spec_version: str
     claims: frozenset[str]
     target: str  # what the user passed to --impl
+    #: requirement id -> what the adapter adds for it that the implementation lacks (spec/contract.md)
+    adds: Mapping[str, str] = field(default_factory=dict)
 
     def claimed(self, capability: str) -> bool:
         return capability in self.claims

@@ -177,6 +177,7 @@ class Bridge:
                 "version": impl.version,
                 "spec_version": impl.spec_version,
                 "claims": sorted(impl.claims),
+                **({"adds": dict(impl.adds)} if getattr(impl, "adds", None) else {}),
             },
         }
 

@@ -16,7 +16,7 @@ from conformance.contract import Environment, ManualClock, error_kind_of
 from conformance.driver import Driver, ImplementationInfo
 from conformance.errors import ImplementationError, ImplementationFault, KitError, NotTestable
 
-INFO = ImplementationInfo("probe", "1", "0.1.0", frozenset({"hist"}), "tests:probe")
+INFO = ImplementationInfo("probe", "1", "0.2.0", frozenset({"hist"}), "tests:probe")
 
 
 class Session:

@@ -18,6 +18,24 @@ def test_repository_spec_index_suite_and_adrs_agree():
     assert check_repository(ROOT) == []
 
 
+def test_id_ranges_join_consecutive_numbers_only():
+    from conformance.tools.check_spec import id_ranges
+
+    assert id_ranges(["A-001", "A-002", "A-003", "A-005", "A-007", "A-008"]) == "A-001 … A-003, A-005, A-007 … A-008"
+    assert id_ranges(["A-010"]) == "A-010"
+
+
+def test_every_operation_is_named_by_a_requirement_or_is_plumbing(monkeypatch):
+    from conformance.tools import check_spec
+
+    assert check_spec.check_operations(ROOT) == []
+    monkeypatch.setitem(check_spec.PLUMBING, "hist.no_such_operation", "stale")
+    monkeypatch.delitem(check_spec.PLUMBING, "store.open_handle")
+    problems = check_spec.check_operations(ROOT)
+    assert "PLUMBING lists hist.no_such_operation, which is no operation" in problems
+    assert any(p.startswith("store.open_handle: no requirement of store names it") for p in problems)
+
+
 def test_index_loader_matches_the_yaml_files():
     ids = list(index())
     assert ids == sorted(ids)
@@ -41,6 +59,13 @@ Rationale: why not.
 > Things **SHOULD** come back in order.
 
 *Capability:* `toy.ordered`
+
+## Model
+
+| operation | model |
+|---|---|
+| `put(x)` | keep `x` (TOY-001) |
+| `all()` | every `x`, in order (TOY-002) |
 """
 
 GOOD_INDEX = """\
@@ -64,6 +89,19 @@ def test_kept(): ...
 def test_order(): ...
 """
 
+GOOD_CONTRACT = """\
+# Contract
+
+## Claims
+
+| capability | what claiming it means | requirements that need it |
+|---|---|---|
+| `toy` | the toy area | TOY-001 |
+| `toy.ordered` | things come back in order | TOY-002 |
+
+## Next
+"""
+
 GOOD_ADR = "# Do things\n\nStatus: accepted\n\n**Confirmation:** tests/test_toy.py\n"
 
 
@@ -77,6 +115,7 @@ def toy(tmp_path):
     shutil.copy(ROOT / "schemas" / "requirements-index.schema.json", tmp_path / "schemas")
     (tmp_path / "spec" / "README.md").write_text(f"# Spec\n\nSpec version: {SPEC_VERSION}\n")
     (tmp_path / "spec" / "toy.md").write_text(GOOD_PROSE)
+    (tmp_path / "spec" / "contract.md").write_text(GOOD_CONTRACT)
     (tmp_path / "spec" / "requirements" / "toy.yaml").write_text(GOOD_INDEX)
     (tmp_path / "conformance" / "suite" / "test_toy.py").write_text(GOOD_SUITE)
     (tmp_path / "adr" / "0001-do-things.md").write_text(GOOD_ADR)
@@ -129,6 +168,43 @@ BREAKAGES = {
         "says spec version 99.0",
     ),
     "bad index level": ("spec/requirements/toy.yaml", "level: MUST", "level: MUSTN'T", "toy.yaml"),
+    "capability table drifts": (
+        "spec/contract.md",
+        "| TOY-001 |",
+        "| TOY-001 … TOY-002 |",
+        "contract.md § Claims: 'toy' lists 'TOY-001 … TOY-002', the index says 'TOY-001'",
+    ),
+    "capability table misses a row": (
+        "spec/contract.md",
+        "| `toy.ordered` |",
+        "| `toy.sorted` |",
+        "no row for capability 'toy.ordered'",
+    ),
+    "model rule without an id": (
+        "spec/toy.md",
+        "in order (TOY-002)",
+        "in order",
+        "a model rule that cites no requirement",
+    ),
+    "model list item without an id": (
+        "spec/toy.md",
+        "## Model\n",
+        "## Model\n\n- a stored `x` is never lost\n",
+        "a model rule that cites no requirement: - a stored",
+    ),
+    "area document version differs": ("spec/toy.md", "# Toy\n", "# Toy\n\nSpec version: 0.0.9\n", "toy.md: says spec"),
+    "introduced in a later version": (
+        "spec/requirements/toy.yaml",
+        "capability: toy.ordered,",
+        "capability: toy.ordered, introduced: '99.0.0',",
+        "introduced 99.0.0 is later than spec",
+    ),
+    "changed before introduced": (
+        "spec/requirements/toy.yaml",
+        "capability: toy.ordered,",
+        "capability: toy.ordered, introduced: '0.2.0', changed: '0.1.0',",
+        "changed before it was introduced",
+    ),
 }
 
 
@@ -159,4 +235,7 @@ def test_withdrawn_requirement_needs_no_test(toy):
         "capability: toy.ordered, withdrawn: true,",
     )
     edit(toy / "conformance" / "suite" / "test_toy.py", '"TOY-002")', '"TOY-001")')
+    # A capability whose every requirement is withdrawn leaves the claims table too.
+    assert check_repository(toy) == ["contract.md § Claims: 'toy.ordered' is a capability no requirement needs"]
+    edit(toy / "spec" / "contract.md", "| `toy.ordered` | things come back in order | TOY-002 |\n", "")
     assert check_repository(toy) == []

@@ -18,7 +18,14 @@ import pytest
 
 from conformance._connection import _Tail
 from conformance._data import suite_dir
-from conformance._protocol import ProtocolViolation, decode_line, decode_values, encode_line, encode_values
+from conformance._protocol import (
+    PROTOCOL_VERSION,
+    ProtocolViolation,
+    decode_line,
+    decode_values,
+    encode_line,
+    encode_values,
+)
 from conformance._values import NonJSON
 
 FAKE = Path(__file__).parent / "fake_adapters" / "misbehave.py"
@@ -121,9 +128,14 @@ def test_an_adapter_refusing_a_valid_request_is_reported_as_a_kit_error_with_a_h
     assert "the adapter says the kit sent a malformed request: I do not understand 'limit'" in failed[0]["message"]
 
 
-def test_an_adapter_without_kit_mutate_leaves_copying_not_testable_and_nothing_else(run_kit):
-    """Protocol 1.0 adapters cannot show aliasing; HIST-028 says so instead of passing unjudged."""
-    run = run_kit(fake("protocol-1.0"), "--requirement=HIST")
+@pytest.mark.parametrize("mode", ["protocol-1.0", "protocol-1.0-mutates"])
+def test_an_adapter_without_kit_mutate_leaves_copying_not_testable_and_nothing_else(run_kit, mode):
+    """Protocol 1.0 adapters cannot show aliasing; HIST-028 says so instead of passing unjudged.
+
+    ``protocol-1.0-mutates`` would answer ``kit.mutate``: HIST-028 stays not-testable only because
+    the kit never sends a 1.1 operation to an adapter that said 1.0.
+    """
+    run = run_kit(fake(mode), "--requirement=HIST")
     not_passed = {
         r["id"]: r["outcome"]
         for r in run.report["requirements"]
@@ -134,8 +146,17 @@ def test_an_adapter_without_kit_mutate_leaves_copying_not_testable_and_nothing_e
     assert "kit.mutate is needed to see whether the implementation shares values with its caller" in messages
 
 
+@pytest.mark.parametrize("mode", ["later-minor", "empty-messages"])
+def test_members_of_a_later_minor_and_empty_messages_change_no_outcome(run_kit, mode):
+    """Unknown reply members are ignored, and an empty error message is an answer, as in process."""
+    run = run_kit(fake(mode), "--requirement=HIST")
+    outcomes = {r["outcome"] for r in run.report["requirements"] if r["id"].startswith("HIST-")}
+    assert outcomes <= {"passed", "skipped"}, failures(run)
+    assert run.result.ret == 0
+
+
 HANDSHAKES = [
-    ("old-protocol", "it speaks adapter protocol 2.0, this kit speaks 1.1"),
+    ("old-protocol", f"it speaks adapter protocol 2.0, this kit speaks {PROTOCOL_VERSION}"),
     ("bad-hello", "'claims' is a required property"),
     ("unknown-claim", "claims 'hist.teleport', which this kit does not know"),
     ("banner", "'misbehaving adapter ready!' (stdout carries protocol messages only; write logs to stderr)"),

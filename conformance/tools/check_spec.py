@@ -9,7 +9,12 @@ Run from a source checkout: ``python -m conformance.tools.check_spec`` (or
 * a normative sentence without exactly one bold keyword, or with a lowercase one;
 * a test that cites an unknown id, or a requirement that no test cites;
 * an ADR without a Status or Confirmation line, or not named ``NNNN-words.md``;
-* a spec version in spec/README.md that differs from the kit's.
+* a spec version in any spec document that differs from the kit's, or an index entry
+  ``introduced``/``changed`` in a later version than the kit's;
+* a rule of a model section (a table row or a list item under a ``Model`` heading) that cites
+  no requirement ID: a model summarises numbered requirements and adds none of its own;
+* an operation of an area (a ``op_*`` method of its in-process binding) that no normative
+  sentence or title of the area names, unless it is kit plumbing listed in ``PLUMBING``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,15 @@ _LOWER = re.compile(r"\b(must|shall|should|may|required|recommended|optional)\b"
 _HEADING = re.compile(r"^### ([A-Z]+-\d{3}): (.+?)\s*$")
 _CAPABILITY = re.compile(r"^\*Capability:\* `([^`]+)`\s*$")
 _ADR_NAME = re.compile(r"^\d{4}-[a-z0-9]+(-[a-z0-9]+)*\.md$")
+_ID = re.compile(r"\b[A-Z]+-\d{3}\b")
+_MODEL_HEADING = re.compile(r"^(#{2,3}) (Models?|Model of .+)\s*$")
+
+#: Operations that exist for the kit to drive a test, not as behaviour of the component: each
+#: is named here with the reason no requirement needs to cite it.
+PLUMBING: dict[str, str] = {
+    "store.open_handle": "opens a second handle over one backend; STORE-028 speaks of two handles",
+    "id.remote_calls": "a counter the kit reads to judge other requirements, not behaviour of its own",
+}
 
 
 @dataclass(frozen=True)
@@ -165,9 +179,130 @@ def check_version(readme: Path, version: str) -> list[str]:
     match = re.search(r"^Spec version: (\S+)\s*$", readme.read_text(encoding="utf-8"), re.MULTILINE)
     if not match:
         return [f"{readme}: has no 'Spec version: X' line"]
+    problems = []
     if match.group(1) != version:
-        return [f"{readme}: says spec version {match.group(1)}, the kit says {version}"]
-    return []
+        problems.append(f"{readme}: says spec version {match.group(1)}, the kit says {version}")
+    for doc in sorted(readme.parent.glob("*.md")):
+        found = re.search(r"Spec version: (\d+\.\d+\.\d+)", doc.read_text(encoding="utf-8"))
+        if found and found.group(1) != version:
+            problems.append(f"{doc.name}: says spec version {found.group(1)}, the kit says {version}")
+    return problems
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def check_entry_versions(index_path: Path, version: str) -> list[str]:
+    problems: list[str] = []
+    for entry in yaml.safe_load(index_path.read_text(encoding="utf-8")).get("requirements", []):
+        problems.extend(
+            f"{index_path.name} {entry['id']}: {key} {entry[key]} is later than spec {version}"
+            for key in ("introduced", "changed")
+            if key in entry and _version(str(entry[key])) > _version(version)
+        )
+        if "changed" in entry and _version(str(entry["changed"])) < _version(str(entry.get("introduced", "0.1.0"))):
+            problems.append(f"{index_path.name} {entry['id']}: changed before it was introduced")
+    return problems
+
+
+def model_rules(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of every rule a model section states: its table rows and list items."""
+    rules: list[tuple[int, str]] = []
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        heading = re.match(r"^(#{1,6}) ", line)
+        if heading:
+            found = _MODEL_HEADING.match(line)
+            if found:
+                depth = len(found.group(1))
+            elif depth and len(heading.group(1)) <= depth:
+                depth = 0
+            continue
+        if not depth:
+            continue
+        stripped = line.strip()
+        is_row = stripped.startswith("|") and not re.fullmatch(r"\|[\s:|-]+\|", stripped)
+        if is_row and re.match(r"^\|\s*(operation|call|event|state|step)\s*\|", stripped, re.IGNORECASE):
+            continue  # a table's header row
+        if is_row or re.match(r"^[-*] ", stripped):
+            rules.append((number, stripped))
+    return rules
+
+
+def check_models(spec_dir: Path) -> list[str]:
+    problems = []
+    for doc in sorted(spec_dir.glob("*.md")):
+        for number, rule in model_rules(doc.read_text(encoding="utf-8")):
+            if not _ID.search(rule):
+                problems.append(f"{doc.name}:{number}: a model rule that cites no requirement: {rule[:70]}")
+    return problems
+
+
+def id_ranges(ids: list[str]) -> str:
+    """``HIST-001 … HIST-020, HIST-023`` for a sorted list of ids of one area: runs of consecutive numbers joined."""
+    runs: list[list[str]] = []
+    for rid in ids:
+        if runs and int(rid[-3:]) == int(runs[-1][-1][-3:]) + 1:
+            runs[-1].append(rid)
+        else:
+            runs.append([rid])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]} … {run[-1]}" for run in runs)
+
+
+def check_capability_table(root: Path) -> list[str]:
+    """contract.md § Claims lists, for each capability, exactly the requirements that need it."""
+    contract = root / "spec" / "contract.md"
+    if not contract.is_file():
+        return []
+    needs: dict[str, list[str]] = {}
+    for index_path in sorted((root / "spec" / "requirements").glob("*.yaml")):
+        data = yaml.safe_load(index_path.read_text(encoding="utf-8"))
+        for entry in data["requirements"]:
+            if not entry.get("withdrawn"):
+                needs.setdefault(entry.get("capability", data["area"]), []).append(entry["id"])
+    listed: dict[str, str] = {}
+    for line in contract.read_text(encoding="utf-8").split("## Claims", 1)[-1].split("\n## ", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0].endswith("`"):
+            listed[cells[0].strip("`")] = cells[2]
+    problems = []
+    for capability, ids in sorted(needs.items()):
+        expected = id_ranges(sorted(ids))
+        if capability not in listed:
+            problems.append(f"contract.md § Claims: no row for capability {capability!r} ({expected})")
+        elif listed[capability] != expected:
+            problems.append(
+                f"contract.md § Claims: {capability!r} lists {listed[capability]!r}, the index says {expected!r}"
+            )
+    problems += [
+        f"contract.md § Claims: {c!r} is a capability no requirement needs" for c in sorted(set(listed) - set(needs))
+    ]
+    return problems
+
+
+def check_operations(root: Path) -> list[str]:
+    """Every operation of every area is named by some requirement of that area, or is plumbing."""
+    from conformance.areas import BINDINGS
+
+    statements: dict[str, str] = {}
+    for index_path in sorted((root / "spec" / "requirements").glob("*.yaml")):
+        data = yaml.safe_load(index_path.read_text(encoding="utf-8"))
+        statements[data["area"]] = " ".join(f"{r['title']} {r['statement']}" for r in data["requirements"])
+    problems = []
+    for area, binding in sorted(BINDINGS.items()):
+        if area not in statements:
+            continue  # a repository without this area (the checker's own toy repositories)
+        text = statements[area]
+        for name in sorted(n.removeprefix("op_") for n in dir(binding) if n.startswith("op_")):
+            operation = f"{area}.{name}"
+            if operation in PLUMBING or re.search(rf"`{re.escape(name)}\b|\b{re.escape(name)}\b", text):
+                continue
+            problems.append(f"{operation}: no requirement of {area} names it (or list it in PLUMBING with a reason)")
+    known = {f"{area}.{n.removeprefix('op_')}" for area, b in BINDINGS.items() for n in dir(b) if n.startswith("op_")}
+    stale = {name for name in set(PLUMBING) - known if name.split(".")[0] in statements}
+    problems += [f"PLUMBING lists {name}, which is no operation" for name in sorted(stale)]
+    return problems
 
 
 def check_repository(root: Path) -> list[str]:
@@ -188,6 +323,11 @@ def check_repository(root: Path) -> list[str]:
     problems += check_citations(index_ids, withdrawn, root / "conformance" / "suite")
     problems += check_adrs(root / "adr")
     problems += check_version(root / "spec" / "README.md", SPEC_VERSION)
+    for index_path in sorted((root / "spec" / "requirements").glob("*.yaml")):
+        problems += check_entry_versions(index_path, SPEC_VERSION)
+    problems += check_models(root / "spec")
+    problems += check_operations(root)
+    problems += check_capability_table(root)
     return problems
 
 

@@ -42,29 +42,64 @@ MODES = {
     "unknown-claim": "claims a capability the kit does not know",
     "die-after-3": "every process exits with status 9 after answering three requests (restarts too)",
     "protocol-1.0": "speaks protocol 1.0, which has no kit.mutate: answers it unsupported, and otherwise behaves",
+    "protocol-1.0-mutates": "says protocol 1.0 but would answer kit.mutate: the kit must not send it",
+    "later-minor": "speaks protocol 1.9 and adds members the kit does not know to every reply: they are ignored",
+    "empty-messages": "answers every error with an empty message: the same answers as in process",
 }
 
 
 class HistOnly:
     name = "misbehaving-fake"
     version = "0.0.1"
-    spec_version = "0.1.0"
+    spec_version = "0.2.0"
     claims = frozenset({"hist"})
 
     def open_history(self, env: Any) -> Any:
         return MemoryHistory.open(env)
 
 
+class _Rewriting:
+    """A stdout that changes each reply line before writing it."""
+
+    def __init__(self, rewrite: Any) -> None:
+        self.rewrite = rewrite
+
+    def write(self, data: bytes) -> None:
+        sys.stdout.buffer.write(self.rewrite(data))
+
+    def flush(self) -> None:
+        sys.stdout.buffer.flush()
+
+
 class Misbehaving(Bridge):
     def __init__(self, mode: str) -> None:
         super().__init__(HistOnly(), sys.stdout.buffer)
         self.mode = mode
+        if mode in ("later-minor", "empty-messages"):
+            self._out = _Rewriting(self.rewrite)  # every reply passes through rewrite
         self.gets = 0
 
     def raw(self, data: bytes) -> None:
+        if self.mode in ("later-minor", "empty-messages"):
+            data = self.rewrite(data)
         with self._write_lock:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+
+    def rewrite(self, data: bytes) -> bytes:
+        reply = json.loads(data)
+        if self.mode == "empty-messages":
+            if "error" in reply:
+                reply["error"]["message"] = ""
+        else:
+            reply["trace_id"] = "added by a later protocol minor"
+            if "error" in reply:
+                reply["error"]["retry_after_ms"] = 0
+            if isinstance(reply.get("result"), dict) and "implementation" in reply["result"]:
+                reply["result"]["protocol"] = "1.9"
+                reply["result"]["features"] = ["streaming"]
+                reply["result"]["implementation"]["homepage"] = "https://example.invalid/sdk"
+        return json.dumps(reply).encode() + b"\n"
 
     def handle_batch(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:  # one at a time, so that each meets the misbehaviour
@@ -74,11 +109,11 @@ class Misbehaving(Bridge):
         mode, op, rid = self.mode, message.get("op"), message.get("id")
         if op == "kit.hello":
             hello: dict[str, Any] = {
-                "protocol": "1.0",
+                "protocol": "1.0" if mode in ("protocol-1.0", "protocol-1.0-mutates") else "1.1",
                 "implementation": {
                     "name": HistOnly.name,
                     "version": HistOnly.version,
-                    "spec_version": "0.1.0",
+                    "spec_version": "0.2.0",
                     "claims": ["hist"],
                 },
             }
