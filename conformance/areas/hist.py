@@ -22,8 +22,9 @@ operation              arguments                            result
 ``hist.restart``       (none)                               null
 =====================  ===================================  =====================
 
-An absent ``limit`` or ``default_limit`` means "none was passed"; a present one is
-handed over exactly as the kit sent it, valid or not.
+An absent ``limit`` or ``default_limit`` is not passed to the method at all; a present one is
+passed as that keyword exactly as the kit sent it, valid or not, so ``null`` arrives as ``None``
+(spec/contract.md, "Absent and null": for these optional arguments, null means what absence means).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class InProcessHist(AreaBinding):
     async def op_get_items(self, args: dict[str, Any]) -> Any:
         session = self._handle(args)
         if "limit" in args:
-            return await self.invoke(session.get_items, args["limit"])
+            return await self.invoke(session.get_items, limit=args["limit"])
         return await self.invoke(session.get_items)
 
     async def op_add_items(self, args: dict[str, Any]) -> None:

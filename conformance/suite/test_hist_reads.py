@@ -10,6 +10,9 @@ from conformance.suite._support import assert_json_equal, expect_error, items, s
 
 requirement = pytest.mark.requirement
 
+#: The largest integer every JSON reader keeps exactly: the kit sends no valid limit above it.
+MAX_EXACT = 2**53 - 1
+
 #: Time that passes between writing and reading in some tests: items never expire in HIST.
 DAY = 86_400
 
@@ -22,6 +25,8 @@ def test_reading_without_limit_returns_every_item_oldest_first(hist):
     h.add_items(items(4, 5, 6))
     hist.driver.advance_clock(DAY)  # HIST defines no expiry: an item stays until popped or cleared
     assert_json_equal(h.get_items(), items(1, 2, 3, 4, 5, 6), "get_items() after three batches and a day")
+    # A null limit is no limit, exactly as an absent one.
+    assert_json_equal(h.get_items(limit=None), items(1, 2, 3, 4, 5, 6), "get_items(limit=null)")
 
 
 @requirement("HIST-002")
@@ -45,7 +50,7 @@ def test_limit_zero_returns_nothing_and_changes_nothing(hist):
 
 
 @requirement("HIST-004")
-@pytest.mark.parametrize("limit", [4, 1000, 2**31])
+@pytest.mark.parametrize("limit", [4, 1000, 2**31, MAX_EXACT])
 def test_limit_beyond_history_returns_everything(hist, limit):
     h = hist.open("short")
     assert_json_equal(h.get_items(limit=limit), [], f"get_items(limit={limit}) of an empty history")
@@ -87,6 +92,7 @@ def test_default_limit_applies_only_when_no_limit_is_passed(hist):
     h = hist.open("defaults", default_limit=2)
     h.add_items(items(1, 2, 3, 4, 5))
     _assert_count(h.get_items(), 2, "get_items() with default_limit=2")
+    _assert_count(h.get_items(limit=None), 2, "get_items(limit=null) with default_limit=2")
     assert_json_equal(h.get_items(), h.get_items(limit=2), "get_items() and get_items(limit=2) with default_limit=2")
     _assert_count(h.get_items(limit=3), 3, "get_items(limit=3) with default_limit=2")
     _assert_count(h.get_items(limit=10), 5, "get_items(limit=10) with default_limit=2")

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from conformance._values import json_equal
+from conformance._values import NonJSON, json_equal
 from conformance.errors import ImplementationError
 from conformance.suite._support import INVALID_IDS as SHARED_INVALID_IDS
 from conformance.suite._support import assert_json_equal, assert_same_items, expect_error, item, items, not_judged
@@ -139,6 +139,38 @@ def test_every_operation_on_a_closed_handle_fails_as_closed(hist, operation):
     h.close()
     with expect_error("closed", f"{operation} on a closed handle"):
         CLOSED_OPERATIONS[operation](h)
+
+
+#: Calls with invalid arguments, each with a valid twin that shows how the closed handle answers.
+INVALID_ON_CLOSED = {
+    "get_items(limit=-1)": (lambda h: h.get_items(limit=-1), lambda h: h.get_items()),
+    "get_items(limit='2')": (lambda h: h.get_items(limit="2"), lambda h: h.get_items()),
+    "get_items(limit=2.5)": (lambda h: h.get_items(limit=2.5), lambda h: h.get_items()),
+    "add_items('hi')": (lambda h: h.add_items("hi"), lambda h: h.add_items(items(9))),
+    "add_items([3])": (lambda h: h.add_items([3]), lambda h: h.add_items(items(9))),
+    "add_items([{'score': NaN}])": (
+        lambda h: h.add_items([{"score": NonJSON("nan")}]),
+        lambda h: h.add_items(items(9)),
+    ),
+}
+
+
+@requirement("HIST-030")
+@pytest.mark.parametrize("operation", list(INVALID_ON_CLOSED))
+def test_closed_is_reported_before_invalid_arguments(hist, operation):
+    invalid, valid = INVALID_ON_CLOSED[operation]
+    h = hist.open("closed-and-invalid")
+    h.close()
+    # That a closed handle answers `closed` at all is HIST-023's; HIST-030 judges only the order.
+    try:
+        valid(h)
+    except ImplementationError as exc:
+        if exc.kind != "closed":
+            not_judged("HIST-023", f"the valid twin of {operation} on a closed handle failed as {exc.kind!r}")
+    else:
+        not_judged("HIST-023", f"the valid twin of {operation} succeeded on a closed handle")
+    with expect_error("closed", f"{operation} on a closed handle: closed comes before invalid_argument"):
+        invalid(h)
 
 
 @requirement("HIST-024")

@@ -112,11 +112,36 @@ def test_batch_that_is_not_an_array_is_rejected(hist, bad):
     assert_json_equal(h.get_items(), [], f"the history after rejecting add_items({show(bad)})")
 
 
-def _nested(depth: int) -> dict:
+def _nested(levels: int) -> dict:
+    """An item whose arrays and objects nest exactly ``levels`` deep, the item itself being level 1."""
     value: object = "bottom"
-    for level in range(depth):
+    for level in range(levels - 1):
         value = {"level": level, "down": value} if level % 2 else [value]
     return {"deep": value}
+
+
+def _depth(value: object) -> int:
+    """How deep arrays and objects nest in ``value``: 0 for a scalar, 1 for ``{}`` or ``[1]``."""
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+#: The deepest nesting the data model guarantees a store keeps (spec/hist.md, "Data model").
+MAX_DEPTH = 64
+
+
+def _add_valid(h: Any, batch: list[Any], what: str) -> None:
+    """Add a batch of valid items; a store that refuses it cannot be judged on what it returns."""
+    try:
+        h.add_items(batch)
+    except ImplementationError as exc:
+        if exc.kind != "invalid_argument":
+            raise
+        # HIST-014 is about the items a store returns; that it must accept these is HIST-029's.
+        not_judged("HIST-029", f"add_items refused {what} with {exc}")
 
 
 ROUND_TRIP: dict[str, Any] = {
@@ -126,7 +151,7 @@ ROUND_TRIP: dict[str, Any] = {
     "floats": {"tenth": 0.1, "big": 1e308, "max": 1.7976931348623157e308, "tiny": 5e-324, "neg": -2.5},
     "empties": {"obj": {}, "arr": [], "str": "", "nested": [{}, [], [[]]]},
     "literals": {"null": None, "true": True, "false": False, "mixed": [None, True, False, 0, 1, ""]},
-    "nesting": _nested(64),
+    "nesting": _nested(MAX_DEPTH),
     "openai-shape": {
         "type": "function_call",
         "call_id": "call_1",
@@ -140,7 +165,7 @@ ROUND_TRIP: dict[str, Any] = {
 @pytest.mark.parametrize("name", list(ROUND_TRIP))
 def test_item_round_trips_unchanged(hist, name):
     h = hist.open(f"round-trip-{name}")
-    h.add_items([ROUND_TRIP[name], item(1)])
+    _add_valid(h, [ROUND_TRIP[name], item(1)], f"the {name} item")
     # HIST-014 is about values, not their order (HIST-001, HIST-016 judge that).
     assert_same_items(h.get_items(), [ROUND_TRIP[name], item(1)], f"get_items() of the {name} item")
     assert_same_items([h.pop_item(), h.pop_item()], [ROUND_TRIP[name], item(1)], f"two pop_item() of the {name} item")
@@ -159,7 +184,8 @@ _json = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),
     max_leaves=20,
 )
-_objects = st.dictionaries(_keys, _json, max_size=5)
+#: Objects within the data model's guarantees (HIST-029), so that a store is free to refuse none.
+_objects = st.dictionaries(_keys, _json, max_size=5).filter(lambda o: _depth(o) <= MAX_DEPTH)
 
 
 @requirement("HIST-014")
@@ -168,10 +194,61 @@ def test_any_json_objects_round_trip(hist, hypothesis_settings):
     @given(batch=st.lists(_objects, min_size=1, max_size=4))
     def round_trip(batch):
         h = hist.open(f"property-{uuid.uuid4().hex}")
-        h.add_items(batch)
+        _add_valid(h, batch, "generated JSON objects")
         assert_same_items(h.get_items(), batch, "get_items() of generated JSON objects")
 
     round_trip()
+
+
+def _arrays(levels: int) -> dict:
+    """An item, then arrays only, ``levels`` deep in all."""
+    value: object = 0
+    for _ in range(levels - 1):
+        value = [value]
+    return {"a": value}
+
+
+def _objects_deep(levels: int) -> dict:
+    """Objects only, ``levels`` deep, the item included."""
+    value: dict = {}
+    for level in range(levels - 1):
+        value = {f"o{level}": value}
+    return value
+
+
+#: Batches within the data model's guarantees (spec/hist.md, "What a store accepts"), each
+#: near one edge of them.  Large strings use only characters JSON writes unescaped, so their
+#: size is the same however a store escapes text.
+ACCEPTED: dict[str, list[Any]] = {
+    "deepest-mixed": [_nested(MAX_DEPTH)],
+    "deepest-arrays": [_arrays(MAX_DEPTH)],
+    "deepest-objects": [_objects_deep(MAX_DEPTH)],
+    "member-names": [
+        {"": 1, ".": 2, "a.b": 3, "$set": 4, "$": 5, "_id": 6, "__proto__": {"x": 7}, "constructor": 8, " ": 9}
+    ],
+    "control-characters": [{"text": "a\u0000b\u001f\u007f", "\u0000": "NUL as a name", "\t": "\n"}],
+    "unusual-code-points": [{"text": "\u2028\u2029\ufeff\uffff\U0010ffff e\u0301", "rtl": "\u05e9\u05dc\u05d5\u05dd"}],
+    "numbers-at-the-edges": [
+        {"max": 2**53 - 1, "min": -(2**53 - 1), "tiny": 5e-324, "huge": 1.7976931348623157e308, "zero": -0.0}
+    ],
+    "empty-values": [{}, {"": ""}, {"a": [], "o": {}, "s": ""}],
+    "large-item": [{"text": "\U0001f600" * 7_000 + "\u00e9" * 7_000 + "a" * 10_000}],  # 52 000 bytes of UTF-8
+    "largest-batch": [{"n": n, "text": "x" * 60_000} for n in range(20)],
+}
+
+
+@requirement("HIST-029")
+@pytest.mark.parametrize("name", list(ACCEPTED))
+def test_batch_within_the_guarantees_is_accepted(hist, name):
+    h = hist.open(f"accepts-{name}")
+    try:
+        h.add_items(copy.deepcopy(ACCEPTED[name]))
+    except ImplementationError as exc:
+        if exc.kind == "internal":
+            raise  # a crash stays a crash
+        pytest.fail(
+            f"add_items refused the {name} batch, which is within the data model's guarantees: {exc}", pytrace=False
+        )
 
 
 BIG = {"above": 2**53 + 1, "u64": 2**64 + 1, "below": -(2**63) - 1}

@@ -299,6 +299,36 @@ class BigIntegersAsDoubles(HistorySession):
         super().add_items(items)
 
 
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+#: Firestore's limit on nested maps and arrays (https://firebase.google.com/docs/firestore/quotas).
+_FIRESTORE_MAX_DEPTH = 20
+
+
+@miniature("HIST-029")
+class RejectsDeepItems(HistorySession):
+    """Refuses items nested deeper than 20 levels with InvalidArgument, Firestore's limit for maps and arrays.
+
+    A store that maps items member for member onto Firestore documents inherits it; the data model
+    guarantees 64 levels.
+    """
+
+    def add_items(self, items: object) -> None:
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if _depth(item) > _FIRESTORE_MAX_DEPTH:
+                    self._check_open()
+                    msg = f"items[{index}] is nested deeper than {_FIRESTORE_MAX_DEPTH} levels"
+                    raise InvalidArgument(msg)
+        super().add_items(items)
+
+
 # --- pop and clear -----------------------------------------------------------------------
 
 
@@ -450,6 +480,22 @@ class SecondCloseRaises(HistorySession):
         if self.closed:
             raise StoreClosed("the handle is already closed")
         super().close()
+
+
+@miniature("HIST-030")
+class ValidatesBeforeClosedCheck(HistorySession):
+    """Checks the arguments before the handle: an invalid limit or batch on a closed handle fails as invalid_argument.
+
+    Every valid call on a closed handle still fails as closed.
+    """
+
+    def get_items(self, limit: object = None) -> list[Item]:
+        check_limit(limit)
+        return super().get_items(limit)
+
+    def add_items(self, items: object) -> None:
+        encode_batch(items)
+        super().add_items(items)
 
 
 # --- session ids -------------------------------------------------------------------------

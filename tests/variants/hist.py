@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from reference_impl.history import HistorySession, HistoryStore, MemoryHistory, check_limit
+from reference_impl.history import (
+    HistorySession,
+    HistoryStore,
+    MemoryHistory,
+    check_limit,
+    check_unicode,
+    encode_batch,
+)
 from reference_impl.history_sqlite import SQLiteHistory
 from tests.miniatures.hist import (
     AcceptsAnyValue,
@@ -29,6 +37,7 @@ from tests.miniatures.hist import (
     SameInstantShuffled,
     StringifiesNonJSON,
     StripsSessionIds,
+    ValidatesBeforeClosedCheck,
 )
 from tests.variants._base import Variant
 
@@ -40,6 +49,7 @@ __all__ = ["AGREES", "Variant"]
 _OA = "https://github.com/openai/openai-agents-python"
 _MEMORY = f"{_OA}/blob/main/src/agents/extensions/memory"
 _SQLITE_SESSION = f"{_OA}/blob/main/src/agents/memory/sqlite_session.py"
+_SESSION_SETTINGS = f"{_OA}/blob/main/src/agents/memory/session_settings.py"
 _ENCRYPTED = f"{_MEMORY}/encrypt_session.py"
 
 _ROW_NEGATIVE = "hist.md: `limit<0`"
@@ -195,12 +205,43 @@ class BooleanLimitCounted(Variant):
     openai-agents SQLiteSession binds the limit unchecked; Python's ``bool`` is an ``int``.
     """
 
-    rows = frozenset({"hist.md: `limit=True`"})
+    rows = frozenset({"hist.md: `limit=True`", "hist.md: `limit=false`"})
     fails = frozenset({"HIST-005"})
     source = _SQLITE_SESSION
 
     def open_history(self, env: Any) -> Any:
         return _with_handle(MemoryHistory, _BooleanLimitCounted).open(env)
+
+
+def _lax_int(value: object) -> object:
+    """Pydantic's lax ``int``: a bool, an integral float and a string of digits become an int; the rest stays."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return value
+
+
+class _DefaultLimitCoerced(MemoryHistory):
+    def open_session(self, session_id: object, *, default_limit: object = None) -> HistorySession:
+        return super().open_session(session_id, default_limit=_lax_int(default_limit))
+
+
+class DefaultLimitCoerced(Variant):
+    """A default limit of ``"2"``, ``True`` or ``2.0`` is coerced to an integer; only the limit per call is checked.
+
+    openai-agents ``SessionSettings(limit=...)`` is a pydantic dataclass, whose ``int | None`` field
+    takes those values in lax mode.
+    """
+
+    rows = frozenset({'hist.md: default limit `"2"`, `true` or `2.0`'})
+    fails = frozenset({"HIST-005"})  # "given as default_limit when a handle is opened"
+    source = _SESSION_SETTINGS
+
+    def open_history(self, env: Any) -> Any:
+        return _DefaultLimitCoerced.open(env)
 
 
 # --- order -----------------------------------------------------------------------------------
@@ -426,13 +467,76 @@ class IntegerKeysStringified(Variant):
         return _with_handle(MemoryHistory, _IntegerKeysAsText).open(env)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and the infinities replaced by 0: what the reference's checks are shown."""
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return value
+
+
+class _NaNWritten(HistorySession):
+    """Items are written with ``json.dumps``'s default ``allow_nan=True``; every other check stays."""
+
+    def add_items(self, items: object) -> None:
+        self._check_open()
+        encode_batch(_finite(items))
+        self._store.append(self.session_id, [json.dumps(item, ensure_ascii=False) for item in items])  # type: ignore[attr-defined]
+
+
+class NaNAccepted(Variant):
+    """``NaN`` and the infinities are accepted and stored as the tokens ``NaN`` and ``Infinity``, which are not JSON.
+
+    openai-agents SQLiteSession, AdvancedSQLiteSession, SQLAlchemySession and EncryptedSession
+    write items with ``json.dumps``, which allows them by default.
+    """
+
+    rows = frozenset({"hist.md: `NaN` or `Infinity` value"})
+    fails = frozenset({"HIST-012"})
+    source = _SQLITE_SESSION
+
+    def open_history(self, env: Any) -> Any:
+        return _with_handle(MemoryHistory, _NaNWritten).open(env)
+
+
+class _IteratesAnyBatch(HistorySession):
+    """``add_items`` iterates whatever it is given and stores each element: ``for item in items``."""
+
+    def add_items(self, items: object) -> None:
+        self._check_open()
+        if isinstance(items, list):
+            super().add_items(items)
+            return
+        elements = list(items)  # type: ignore[call-overload]  # TypeError for 7, None, True: invalid_argument
+        encode_batch([{"item": element} for element in elements])  # the values are checked as JSON
+        self._store.append(self.session_id, [json.dumps(element, ensure_ascii=False) for element in elements])
+
+
+class NonArrayBatchIterated(Variant):
+    """A batch that is not an array is iterated: ``add_items({"role": "user"})`` stores the item ``"role"``.
+
+    openai-agents SQLiteSession (and AdvancedSQLiteSession, SQLAlchemySession) stores
+    ``json.dumps(item) for item in items``, whatever ``items`` is.
+    """
+
+    rows = frozenset({"hist.md: non-array batch"})
+    fails = frozenset({"HIST-013"})
+    source = _SQLITE_SESSION
+
+    def open_history(self, env: Any) -> Any:
+        return _with_handle(MemoryHistory, _IteratesAnyBatch).open(env)
+
+
 class BareItemsAccepted(Variant):
     """An item that is not an object (``"hi"``, ``3``, ``null``, ``[1, 2]``) is stored as it is.
 
     openai-agents SQLiteSession stores ``json.dumps(item)`` for any item; only EncryptedSession refuses.
     """
 
-    rows = frozenset({"hist.md: bare-string item"})
+    rows = frozenset({"hist.md: non-object item"})
     fails = frozenset({"HIST-013"})
     source = _SQLITE_SESSION
 
@@ -523,6 +627,21 @@ class ClosedAcceptsEmptyBatch(Variant):
         return _with_handle(MemoryHistory, ClosedAcceptsEmptyAdd).open(env)
 
 
+class ArgumentsBeforeClosed(Variant):
+    """An invalid call on a closed handle fails as ``invalid_argument``: the arguments are looked at first.
+
+    openai-agents' EncryptedSession builds its encrypted envelope (``dict(item)``) and compares the
+    limit before the wrapped session checks whether it is closed.
+    """
+
+    rows = frozenset({"hist.md: invalid call on a closed handle"})
+    fails = frozenset({"HIST-030"})
+    source = _ENCRYPTED
+
+    def open_history(self, env: Any) -> Any:
+        return _with_handle(MemoryHistory, ValidatesBeforeClosedCheck).open(env)
+
+
 # --- session ids -----------------------------------------------------------------------------
 
 
@@ -574,6 +693,30 @@ class PaddedIdStripped(Variant):
 
     def open_history(self, env: Any) -> Any:
         return StripsSessionIds.open(env)
+
+
+class _AnyStringId(MemoryHistory):
+    """Any non-empty string the database can bind is an id: no length limit, control characters allowed."""
+
+    def open_session(self, session_id: object, *, default_limit: object = None) -> HistorySession:
+        if isinstance(session_id, str) and session_id:  # "" and non-strings are checked as before
+            check_unicode(session_id, "session_id")  # sqlite3 cannot bind a lone surrogate either
+            return self.session_class(self, session_id, check_limit(default_limit, "default_limit"))
+        return super().open_session(session_id, default_limit=default_limit)
+
+
+class AnyStringIdAccepted(Variant):
+    """A session id with a control character, or longer than 256 code points, opens a history like any other.
+
+    openai-agents SQLiteSession and SQLAlchemySession bind ``session_id`` to a text column unchecked.
+    """
+
+    rows = frozenset({"hist.md: id with a control character, or longer than 256 code points"})
+    fails = frozenset({"HIST-026"})
+    source = _SQLITE_SESSION
+
+    def open_history(self, env: Any) -> Any:
+        return _AnyStringId.open(env)
 
 
 class _IdEncodedFirst(MemoryHistory):
