@@ -8,7 +8,10 @@ dict; ``SQLiteSessionStore`` (:mod:`reference_impl.store_sqlite`) in a file.
 
 Time is the environment's clock, read once per operation and kept as integer
 microseconds since the Unix epoch, so comparisons are exact and a sub-second
-TTL keeps its precision.
+TTL keeps its precision (STORE-007 fixes the TTL's rounding and range).
+
+Errors follow the contract's precedence (STORE-033): a closed handle first, then the
+arguments (checked without looking at stored state), then existence, then conflicts.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ __all__ = [
 
 _UNIX = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
-#: Longer TTLs are refused: the expiry instant would leave the range every peer can represent.
+#: STORE-007: a TTL is whole microseconds, from 1 to 100 years of 365 days.
 MAX_TTL_SECONDS = 100 * 365 * 86400
+MAX_TTL_US = MAX_TTL_SECONDS * 1_000_000
 
 
 class SessionStoreError(ReferenceImplError):
@@ -117,14 +121,15 @@ def _check_owner(value: object) -> str | None:
 
 
 def _check_ttl(value: object) -> int:
-    """Return the TTL in whole microseconds (STORE-007)."""
+    """Return the TTL in whole microseconds, rounded to the nearest (STORE-007)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         msg = f"ttl_seconds must be a finite number of seconds, got {value!r} ({type(value).__name__})"
         raise InvalidArgument(msg)
-    if not 0 < value <= MAX_TTL_SECONDS or round(value * 1_000_000) < 1:
-        msg = f"ttl_seconds must be at least one microsecond and at most {MAX_TTL_SECONDS}, got {value!r}"
+    micros = round(value * 1_000_000)  # an int stays exact; a float rounds half to even
+    if not 1 <= micros <= MAX_TTL_US:
+        msg = f"ttl_seconds must round to 1 to {MAX_TTL_US} whole microseconds (100 years), got {value!r}"
         raise InvalidArgument(msg)
-    return round(value * 1_000_000)
+    return micros
 
 
 def _encode_state(value: object) -> str:
@@ -156,6 +161,7 @@ class SessionStore(ABC):
         self, *, session_id: object = None, owner: object = None, ttl_seconds: object, state: object = None
     ) -> dict[str, Any]:
         """Create a session; mint its id when none is given (32 lowercase hex digits, 128 random bits)."""
+        self._check_open()
         sid = None if session_id is None else check_session_id(session_id)
         who = _check_owner(owner)
         ttl = _check_ttl(ttl_seconds)
@@ -165,7 +171,7 @@ class SessionStore(ABC):
                 sid = self._mint(now)
             else:
                 held = self.load(sid)
-                if held is not None and self.is_live(held, now):
+                if held is not None and self.holds(held, now):
                     msg = f"session {sid!r} already exists; pick another id, or omit it to have one minted"
                     raise SessionExists(msg)
             row = Row(sid, who, now, now, now + ttl, ttl, text)
@@ -186,6 +192,7 @@ class SessionStore(ABC):
 
     def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
         """Merge the top-level keys of ``state`` into the session's state; nothing else changes."""
+        self._check_open()
         text = self.encode_state(state)
         with self._visible_row(session_id, owner) as (row, _):
             merged = json.loads(row.state) | json.loads(text)
@@ -195,17 +202,19 @@ class SessionStore(ABC):
 
     def delete(self, session_id: object, *, owner: object = None) -> None:
         """Remove the session if the caller can see it; otherwise do nothing (idempotent)."""
+        self._check_open()
         sid, who = check_session_id(session_id), _check_owner(owner)
         with self.transaction():
             row = self.load(sid)
-            if row is not None and row.visible_to(who):
+            if row is not None and self.is_visible(row, who):
                 self.remove(sid)
 
     def list(self, *, owner: object = None) -> builtins.list[dict[str, Any]]:
-        """Every live session the caller can see, oldest first (ties by id)."""
+        """Every live session the caller can see, oldest first (ties by id, in code point order)."""
+        self._check_open()
         who = _check_owner(owner)
         with self.transaction() as now:
-            rows = [r for r in self.rows() if self.is_live(r, now) and r.visible_to(who)]
+            rows = [r for r in self.rows() if self.is_live(r, now) and self.is_visible(r, who)]
         return [r.record() for r in sorted(rows, key=lambda r: (r.created_us, r.id))]
 
     def cleanup(self) -> int:
@@ -226,6 +235,14 @@ class SessionStore(ABC):
         """The one expiry predicate every operation uses (STORE-009, STORE-011)."""
         return row.live(now_us)
 
+    def holds(self, row: Row, now_us: int) -> bool:
+        """Whether a stored session keeps its id from create: while it is live (STORE-006, STORE-012)."""
+        return self.is_live(row, now_us)
+
+    def is_visible(self, row: Row, owner: str | None) -> bool:
+        """Who sees a session: every unscoped call (STORE-030), and a scoped one of its owner only (STORE-024)."""
+        return row.visible_to(owner)
+
     def encode_state(self, state: object) -> str:
         """Check that ``state`` is a JSON object (STORE-017) and return it as JSON text."""
         return _encode_state(state)
@@ -238,10 +255,11 @@ class SessionStore(ABC):
                 return sid
 
     def _visible(self, session_id: object, owner: object, *, required: bool) -> Row | None:
+        self._check_open()
         sid, who = check_session_id(session_id), _check_owner(owner)
         with self.transaction() as now:
             row = self.load(sid)
-        if row is not None and self.is_live(row, now) and row.visible_to(who):
+        if row is not None and self.is_live(row, now) and self.is_visible(row, who):
             return row
         if required:
             raise self._not_found(sid)
@@ -249,10 +267,11 @@ class SessionStore(ABC):
 
     @contextmanager
     def _visible_row(self, session_id: object, owner: object) -> Iterator[tuple[Row, int]]:
+        self._check_open()
         sid, who = check_session_id(session_id), _check_owner(owner)
         with self.transaction() as now:
             row = self.load(sid)
-            if row is None or not self.is_live(row, now) or not row.visible_to(who):
+            if row is None or not self.is_live(row, now) or not self.is_visible(row, who):
                 raise self._not_found(sid)
             yield row, now
 
@@ -264,13 +283,17 @@ class SessionStore(ABC):
         now = self._clock.now()
         return int((now - _UNIX) // _MICRO)
 
+    def _check_open(self) -> None:
+        """STORE-023, first in the precedence of STORE-033: a closed handle answers closed, whatever else is wrong."""
+        if self._closed:
+            msg = f"this {type(self).__name__} is closed; open a new one with open_session_store(env)"
+            raise StoreClosed(msg)
+
     @contextmanager
     def transaction(self) -> Iterator[int]:
         """Run the body atomically against every handle on the backend; yield the current instant."""
         with self._lock:
-            if self._closed:
-                msg = f"this {type(self).__name__} is closed; open a new one with open_session_store(env)"
-                raise StoreClosed(msg)
+            self._check_open()
             with self._atomic():
                 yield self._now_us()
 

@@ -32,8 +32,12 @@ operation                 arguments                                       result
 In Python the wire ``id`` is the keyword ``session_id`` (``id`` shadows a builtin):
 ``create(*, session_id=None, owner=None, ttl_seconds, state=None)``,
 ``get(session_id, *, owner=None)``, ``update_state(session_id, state, *, owner=None)``, ...
-An optional argument (``id``, ``owner``, ``state``) that the kit left out or sent as null is
-not passed at all; ``ttl_seconds`` and a required ``id`` are always passed, as sent.
+Null and absence are carried faithfully (spec/store.md § Operations): an optional argument
+(``id`` and ``state`` of ``store.create``, ``owner`` everywhere) that the kit sent as null is
+passed as the keyword set to ``None``, and one the kit left out is not passed at all; a
+required argument (``ttl_seconds``, ``id`` outside ``store.create``, ``state`` of
+``store.update_state``) is always passed, as sent.  For every optional argument null means
+what absence means, so an implementation treats ``None`` like the keyword's absence.
 
 Arguments:
 
@@ -43,7 +47,8 @@ Arguments:
   every session). A string: the call is *scoped* to that owner and sees only the
   sessions created with exactly that owner. In ``store.create`` it is the owner of
   the new session (null: anonymous).
-* ``ttl_seconds``: a positive number, possibly fractional (``0.25``).
+* ``ttl_seconds``: a positive number, possibly fractional (``0.25``); the store counts it in
+  whole microseconds (STORE-007).
 * ``state``: a JSON object; absent in ``store.create`` means ``{}``.
 
 A *record* is the JSON object
@@ -62,9 +67,10 @@ Handles and restarts:
 * ``store.reopen`` closes every open handle, then opens a new default handle over
   the same environment: a restart (capability ``store.persistent`` says data survives).
 
-Errors: ``invalid_argument`` (bad id, owner, ttl or state; nothing written),
-``not_found`` (touch / update_state of a missing, expired or other owner's session),
-``conflict`` (create of an id a live session holds), ``closed``.
+Errors, in the order of precedence when several apply (STORE-033): ``closed``,
+``invalid_argument`` (bad id, owner, ttl or state; nothing written), ``not_found``
+(touch / update_state of a missing, expired or other owner's session), ``conflict``
+(create of an id a live session holds).
 """
 
 from __future__ import annotations
@@ -183,13 +189,15 @@ class InProcessStore(AreaBinding):
 
     @staticmethod
     def _scope(args: dict[str, Any]) -> dict[str, Any]:
-        return {"owner": args["owner"]} if args.get("owner") is not None else {}
+        # Null is passed as None and absence as no keyword at all (D3: the implementation, not
+        # the binding, decides that the two mean the same).
+        return {"owner": args["owner"]} if "owner" in args else {}
 
     async def op_create(self, args: dict[str, Any]) -> Any:
         store = await self._store(args)
         kwargs: dict[str, Any] = {"ttl_seconds": args.get("ttl_seconds")}
         for wire, name in (("id", "session_id"), ("owner", "owner"), ("state", "state")):
-            if args.get(wire) is not None:
+            if wire in args:
                 kwargs[name] = args[wire]
         return to_wire_record(await self.invoke(store.create, **kwargs))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -17,19 +18,47 @@ from conformance.suite._support import show
 T0 = ManualClock.EPOCH
 
 
+#: RFC 3339 § 5.6 ``date-time``, as the kit reads it: "T", "t" or a space between date and time
+#: (the space is RFC 3339's own note), "Z", "z" or a numeric offset.  What an implementation
+#: writes is stricter (UTC, upper-case "T" and "Z": schemas/store/record.schema.json).
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+
+
 def parse_instant(text: Any, what: str = "an instant") -> dt.datetime:
-    """Parse an RFC 3339 timestamp from the wire; raise AssertionError when it is not one."""
+    """Parse an RFC 3339 date-time from the wire; raise AssertionError when it is not one.
+
+    Accepts exactly RFC 3339's ``date-time`` (no ISO 8601 week dates, ordinal dates or basic
+    format), compared as an instant.  A second of 60 (a leap second) and digits finer than a
+    microsecond that are not zero cannot name an instant of the kit's clock, so they are wrong too.
+    """
     if not isinstance(text, str):
         msg = f"{what} is {text!r}, not an RFC 3339 string"
         raise AssertionError(msg)  # noqa: TRY004 - a wrong answer is a failed assertion, not a TypeError
-    try:
-        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        msg = f"{what} {text!r} is not an RFC 3339 timestamp"
-        raise AssertionError(msg) from None
-    if value.tzinfo is None or "T" not in text.upper():
-        msg = f"{what} {text!r} has no UTC offset; RFC 3339 needs one (e.g. 'Z')"
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        msg = f"{what} {text!r} is not an RFC 3339 date-time such as '2026-01-01T00:00:00.250Z'"
         raise AssertionError(msg)
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    fraction = fraction or ""
+    if fraction[6:].strip("0"):
+        msg = f"{what} {text!r} is finer than a microsecond: no instant of the kit's clock"
+        raise AssertionError(msg)
+    if not zulu and (int(off_h) > 23 or int(off_m) > 59):
+        msg = f"{what} {text!r} has an offset outside RFC 3339's -23:59 to +23:59"
+        raise AssertionError(msg)
+    try:
+        offset = dt.timedelta(hours=int(off_h), minutes=int(off_m)) if not zulu else dt.timedelta(0)
+        tz = dt.timezone(-offset if sign == "-" else offset)
+        value = dt.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second),
+            int(fraction[:6].ljust(6, "0")), tzinfo=tz,
+        )  # fmt: skip
+    except ValueError as exc:
+        msg = f"{what} {text!r} is not a valid RFC 3339 date-time: {exc}"
+        raise AssertionError(msg) from None
     return value.astimezone(dt.UTC)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.errors import ImplementationError
-from conformance.suite._store_support import assert_same_session, ids_of
+from conformance.suite._store_support import assert_record, assert_same_session, ids_of
 from conformance.suite._support import expect_error
 
 requirement = pytest.mark.requirement
@@ -88,7 +88,7 @@ def test_concurrent_creates_through_two_handles_have_one_winner(store):
     assert_same_session(other.get("race"), wins[0], "the winner, read through the second handle")
 
 
-@requirement("STORE-028")
+@requirement("STORE-032")
 def test_closing_one_handle_leaves_the_other_open(store):
     other = store.open_handle()
     store.create("s")
@@ -96,3 +96,22 @@ def test_closing_one_handle_leaves_the_other_open(store):
     assert store.get("s") is not None, "closing the second handle closed the first, or lost its data"
     with expect_error("closed", "get() on the closed second handle"):
         other.get("s")
+
+
+@requirement("STORE-034")
+def test_a_restart_opens_a_working_store(store):
+    # What survives a restart is STORE-027's, for a persistent store only, and what each answer
+    # holds is the requirement about that operation's: this test reads no session created before
+    # the restart, and asks only that every operation is accepted after it.
+    store.create("before", ttl_seconds=60)
+    store.close()
+    store.reopen()
+    assert_record(store.create("after", ttl_seconds=10), "create() after the restart")
+    assert store.get("after") is not None, "get() after the restart does not find the session just created"
+    store.list()
+    store.advance(1)
+    store.touch("after")
+    store.update_state("after", {"k": 1})
+    store.delete("after")
+    store.cleanup()
+    assert_record(store.create(ttl_seconds=10), "create() without an id after the restart")

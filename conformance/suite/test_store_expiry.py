@@ -32,6 +32,16 @@ def test_an_anonymous_session_without_state_has_null_owner_and_empty_state(store
     assert_times(record, "create at t=0 with ttl 90", created=0, active=0, expires=90)
 
 
+@requirement("STORE-008")
+def test_a_null_owner_and_a_null_state_mean_what_their_absence_means(store):
+    record = assert_record(
+        store.create("anon", owner=None, ttl_seconds=90, state=None), "create with null owner, state"
+    )
+    assert record["owner"] is None, f"create with owner null made a session owned by {record['owner']!r}"
+    assert_json_equal(record["state"], {}, "the state of a session created with state null")
+    assert_same_session(store.get("anon"), record, "get() right after create with null owner and state")
+
+
 @requirement("STORE-009")
 @pytest.mark.parametrize("ttl", [1, 0.25, 3600])
 def test_a_session_is_live_until_just_before_expires_at_and_absent_at_it(store, ttl):

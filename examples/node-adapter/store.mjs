@@ -43,10 +43,11 @@ function checkTtl(ttl) {
   if (typeof ttl !== "number" || !Number.isFinite(ttl)) {
     throw invalid(`ttl_seconds is a finite number of seconds, not ${describe(ttl)}`);
   }
-  if (!(ttl > 0 && ttl <= MAX_TTL_SECONDS) || Math.round(ttl * 1e6) < 1) {
-    throw invalid(`ttl_seconds is at least one microsecond and at most ${MAX_TTL_SECONDS}, not ${ttl}`);
+  const micros = Math.round(ttl * 1e6); // STORE-007: whole microseconds, from 1 to 100 years
+  if (!(micros >= 1 && micros <= MAX_TTL_SECONDS * 1e6)) {
+    throw invalid(`ttl_seconds rounds to 1 to ${MAX_TTL_SECONDS * 1e6} whole microseconds (100 years), not ${ttl}`);
   }
-  return Math.round(ttl * 1e6);
+  return micros;
 }
 
 function checkState(state) {
@@ -109,11 +110,11 @@ export class Store {
   }
 
   create(args) {
+    const now = this.use(args); // STORE-033: a closed handle first, then the arguments
     const id = args.id === undefined || args.id === null ? null : (checkSessionId(args.id), args.id);
     const owner = checkOwner(args.owner);
     const ttl = checkTtl(args.ttl_seconds);
     const state = args.state === undefined || args.state === null ? {} : structuredClone(checkState(args.state));
-    const now = this.use(args);
     let sid = id;
     if (sid === null) {
       do sid = randomBytes(16).toString("hex");
@@ -128,16 +129,17 @@ export class Store {
   }
 
   get(args) {
+    const now = this.use(args);
     checkSessionId(args.id);
     const owner = checkOwner(args.owner);
-    const row = this.visible(args.id, owner, this.use(args));
+    const row = this.visible(args.id, owner, now);
     return row ? record(row) : null;
   }
 
   mustSee(args) {
+    const now = this.use(args);
     checkSessionId(args.id);
     const owner = checkOwner(args.owner);
-    const now = this.use(args);
     const row = this.visible(args.id, owner, now);
     if (!row) throw notFound(`no live session ${describe(args.id)}: it never existed, expired, or was deleted`);
     return [row, now];
@@ -152,6 +154,7 @@ export class Store {
   }
 
   update_state(args) {
+    this.use(args);
     checkState(args.state);
     const [row] = this.mustSee(args);
     row.state = { ...row.state };
@@ -163,9 +166,9 @@ export class Store {
   }
 
   delete(args) {
+    this.use(args);
     checkSessionId(args.id);
     const owner = checkOwner(args.owner);
-    this.use(args);
     const row = this.backend.rows.get(args.id);
     if (row && (owner === null || row.owner === owner)) {
       this.backend.rows.delete(args.id);
@@ -175,8 +178,8 @@ export class Store {
   }
 
   list(args) {
-    const owner = checkOwner(args.owner);
     const now = this.use(args);
+    const owner = checkOwner(args.owner);
     const rows = [...this.backend.rows.values()].filter((r) => now < r.expires && (owner === null || r.owner === owner));
     rows.sort((a, b) => a.created - b.created || byCodePoint(a.id, b.id));
     return rows.map(record);

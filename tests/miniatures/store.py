@@ -19,7 +19,16 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reference_impl.store import MemorySessionStore, Row, SessionExists, SessionNotFound, SessionStore
+from reference_impl._errors import InvalidArgument
+from reference_impl.history import check_session_id
+from reference_impl.store import (
+    MemorySessionStore,
+    Row,
+    SessionExists,
+    SessionNotFound,
+    SessionStore,
+    SessionStoreError,
+)
 from reference_impl.store_sqlite import SQLiteSessionStore
 from tests.miniatures import MiniatureImplementation, declarer
 
@@ -85,6 +94,18 @@ class MintsHyphenatedUuids(MemorySessionStore):
         return str(uuid.uuid4())
 
 
+@miniature("STORE-003")
+class MintsPrefixedIds(MemorySessionStore):
+    """Mints "session_" + 32 random hex digits: 40 characters, 128 random bits, and not the recommended form.
+
+    Everything else is right, so the kit fails STORE-003 (a SHOULD) and nothing else: its entropy
+    check for STORE-002 judges the varying positions only and lets a constant prefix through.
+    """
+
+    def _mint(self, now: int) -> str:
+        return f"session_{secrets.token_hex(16)}"
+
+
 @miniature("STORE-004")
 class StripsIds(MemorySessionStore):
     """Trims whitespace from caller-supplied ids, so " a" and "a " both become "a"."""
@@ -137,6 +158,20 @@ class CoercesTtl(MemorySessionStore):
         return super().create(ttl_seconds=ttl_seconds, **kwargs)
 
 
+_NO_STATE: Any = object()
+
+
+@miniature("STORE-008")
+class NullStateRejected(MemorySessionStore):
+    """Tells a state passed as None from one left out: create(state=None) fails with invalid_argument, not {}."""
+
+    def create(self, *, state: object = _NO_STATE, **kwargs: Any) -> dict[str, Any]:
+        if state is None:
+            msg = "state must be a JSON object; leave it out for {}"
+            raise InvalidArgument(msg)
+        return super().create(state=None if state is _NO_STATE else state, **kwargs)
+
+
 # --- time --------------------------------------------------------------------------------
 
 
@@ -187,13 +222,8 @@ class CleanupKeepsTheBoundary(MemorySessionStore):
 class ExpiredIdConflicts(MemorySessionStore):
     """create refuses an id while an expired session still holds it and cleanup has not run yet."""
 
-    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
-        if isinstance(session_id, str):
-            with self.transaction():
-                if self.load(session_id) is not None:
-                    msg = f"session {session_id!r} exists"
-                    raise SessionExists(msg)
-        return super().create(session_id=session_id, **kwargs)
+    def holds(self, row: Row, now_us: int) -> bool:
+        return True
 
 
 @miniature("STORE-013", also_fails=(29,))
@@ -231,6 +261,7 @@ class UpdateReplaces(MemorySessionStore):
     """update_state replaces the whole state instead of merging into it."""
 
     def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        self._check_open()
         text = self.encode_state(state)
         with self._visible_row(session_id, owner) as (row, _):
             fresh = replace(row, state=text)
@@ -249,7 +280,7 @@ class UpdateMissingSucceeds(MemorySessionStore):
             return None
 
 
-@miniature("STORE-017", also_fails=(29,))
+@miniature("STORE-017")
 class LenientState(MemorySessionStore):
     """Serialises state with json.dumps(default=str): NaN is kept, bytes and non-string keys are stringified."""
 
@@ -295,6 +326,7 @@ class ListIncludesExpired(MemorySessionStore):
     """list returns every stored session, including expired ones cleanup has not removed yet."""
 
     def list(self, *, owner: object = None) -> list[dict[str, Any]]:
+        super().list(owner=owner)  # validates the owner
         with self.transaction():
             rows = [r for r in self.rows() if owner is None or r.owner == owner]
         return [r.record() for r in sorted(rows, key=lambda r: (r.created_us, r.id))]
@@ -327,19 +359,13 @@ class CloseOnlyStopsCleanup(MemorySessionStore):
 
 @miniature("STORE-024", also_fails=(19, 29))
 class OwnerIgnored(MemorySessionStore):
-    """Ignores the owner of a call: every caller sees every session, as the Go Store interface does."""
+    """Ignores the owner of a call once validated: every caller sees every session, as the Go Store interface does."""
 
-    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
-        return super().get(session_id)
+    def is_visible(self, row: Row, owner: str | None) -> bool:
+        return True
 
-    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
-        return super().touch(session_id)
-
-    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
-        return super().update_state(session_id, state)
-
-    def delete(self, session_id: object, *, owner: object = None) -> None:
-        super().delete(session_id)
+    def list(self, *, owner: object = None) -> list[dict[str, Any]]:
+        return [r for r in super().list(owner=owner) if owner is None or r["owner"] == owner]  # list alone filters
 
 
 # --- concurrency -------------------------------------------------------------------------
@@ -362,6 +388,7 @@ class ReadThenWriteState(MemorySessionStore):
     """update_state reads the state, merges outside any lock, then writes it back: concurrent updates lose keys."""
 
     def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        self._check_open()
         self.encode_state(state)
         before = self.get(session_id, owner=owner)
         time.sleep(0.01)  # widens the race window; the kit's clock is not involved
@@ -418,6 +445,110 @@ class SnapshotAtOpen(SQLiteSessionStore):
         for sid in dead:
             del self._snapshot[sid]
         return len(dead)
+
+
+# --- added in 0.2.0: owners, handles, errors, restarts ------------------------------------
+
+
+@miniature("STORE-030", also_fails=(6, 8, 12, 15, 19, 20, 24, 25, 29))
+class NullOwnerMeansAnonymous(MemorySessionStore):
+    """A call without an owner sees only anonymous sessions: WHERE owner IS NULL instead of no condition."""
+
+    def is_visible(self, row: Row, owner: str | None) -> bool:
+        return row.owner == owner
+
+
+@miniature("STORE-031")
+class ScopedOwnerNotValidated(MemorySessionStore):
+    """Validates the owner at create only: a scoped call with owner "" or 7 simply finds no session."""
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        if owner is not None and not _valid_owner(owner):
+            super().get(session_id)  # the id is still checked
+            return None
+        return super().get(session_id, owner=owner)
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        if owner is not None and not _valid_owner(owner):
+            raise self._not_found(str(session_id))
+        return super().touch(session_id, owner=owner)
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        if owner is not None and not _valid_owner(owner):
+            self.encode_state(state)
+            raise self._not_found(str(session_id))
+        return super().update_state(session_id, state, owner=owner)
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        if owner is not None and not _valid_owner(owner):
+            return
+        super().delete(session_id, owner=owner)
+
+    def list(self, *, owner: object = None) -> list[dict[str, Any]]:
+        if owner is not None and not _valid_owner(owner):
+            return []
+        return super().list(owner=owner)
+
+
+def _valid_owner(owner: object) -> bool:
+    try:
+        check_session_id(owner)
+    except InvalidArgument:
+        return False
+    return True
+
+
+#: Every handle opened over each storage directory, as CloseClosesTheBackend shares them.
+_HANDLES: dict[Any, list[SQLiteSessionStore]] = {}
+
+
+@miniature("STORE-032")
+class CloseClosesTheBackend(SQLiteSessionStore):
+    """Closing one handle closes every handle over its storage, as a pool shared by all handles and closed by the first."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        handles = _HANDLES.setdefault(env.storage_dir, [])
+        handles[:] = [h for h in handles if not h._closed]
+        handles.append(self)
+        self._pool = handles
+
+    def close(self) -> None:
+        for handle in list(self._pool):
+            SQLiteSessionStore.close(handle)
+
+
+@miniature("STORE-033")
+class ConflictBeforeValidation(MemorySessionStore):
+    """create of a live id answers conflict before validating the rest: the unique index fires first."""
+
+    def create(self, *, session_id: object = None, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(session_id, str) and self.get(session_id) is not None:
+            msg = f"session {session_id!r} already exists"
+            raise SessionExists(msg)
+        return super().create(session_id=session_id, **kwargs)
+
+
+#: Storage directories whose lock file a StorageLockedAfterClose store left behind.
+_LOCKED: set[Any] = set()
+
+
+@miniature("STORE-034", also_fails=(2,))
+class StorageLockedAfterClose(MemorySessionStore):
+    """Locks its storage directory on open and never releases it, so opening again after a restart fails."""
+
+    def __init__(self, env: Environment) -> None:
+        if env.storage_dir in _LOCKED:
+            msg = f"{env.storage_dir} is locked by another store (a stale lock file)"
+            raise StorageLocked(msg)
+        _LOCKED.add(env.storage_dir)
+        super().__init__(env)
+
+
+class StorageLocked(SessionStoreError):
+    """The storage is held by another store."""
+
+    error_kind = "unavailable"
 
 
 # --- the model ---------------------------------------------------------------------------
