@@ -1,9 +1,10 @@
 """What the ID and TASK areas share: their exceptions, minted ids, and argument checks.
 
 Minted ids follow spec/identity.md § Id formats: a short prefix, an underscore and 32
-hexadecimal digits from :mod:`secrets` (128 random bits), so every one is visible ASCII
-of 16 to 128 characters.  Caller-supplied ids follow the HIST rule: 1 to 256 code
-points, no control character, no lone surrogate, used verbatim.
+hexadecimal digits from :mod:`secrets` (128 random bits), so every one is 22 to 128
+characters of ``A-Z a-z 0-9 _ -`` carrying at least 122 random bits.  Caller-supplied
+ids follow the HIST rule: 1 to 256 code points, no control character, no lone surrogate,
+used verbatim.
 """
 
 from __future__ import annotations

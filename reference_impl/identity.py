@@ -10,6 +10,10 @@ Two halves, kept apart on purpose:
   (session id, opaque service handle, user state), mints continuation tokens, and
   checks every argument *before* it calls the remote service.
 
+Every check runs in the contract's precedence (ID-021): the arguments themselves first
+(including whether a continuation token is one this client issued for the named session),
+then whether the session is live, then whether its id is taken.
+
 Each identity has its own field and lifetime: the session keeps only what future runs
 need; the response id and the token belong to one operation; per-run arguments such
 as ``reference_task_ids`` travel with the run and are never stored in the session.
@@ -115,6 +119,9 @@ class Session:
 
 
 def check_steps(value: object) -> int:
+    """``steps`` is an integer (never a bool or a float such as 2.0) from 1 to 100; null means 1."""
+    if value is None:
+        return 1
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_STEPS:
         return value
     msg = f"steps must be an integer from 1 to {MAX_STEPS}, got {describe(value)}"
@@ -202,8 +209,9 @@ class AgentService:
     def set_state(self, session_id: object, state: object) -> None:
         with self._lock:
             self._live()
-            session = self._session(session_id)
-            session.state = json_copy(state, "state", kind=dict)
+            check_caller_id(session_id, "session_id")
+            data = json_copy(state, "state", kind=dict)
+            self._session(session_id).state = data
 
     def run(
         self,
@@ -215,18 +223,22 @@ class AgentService:
     ) -> Response:
         with self._lock:
             self._live()
-            session = self._session(session_id)
+            check_caller_id(session_id, "session_id")
             text = json_copy(input, "input", kind=str)
             count = check_steps(steps)
             references = check_id_list(reference_task_ids, "reference_task_ids")
+            session = self._session(session_id)
+            if session.service_handle is None:  # restored from a snapshot taken before its first run (ID-023)
+                session.service_handle = self._remote.open_conversation()
             op = self._remote.start(session.session_id, text, count, references)
             return self.response(op)
 
     def resume(self, session_id: object, continuation_token: object) -> Response:
         with self._lock:
             self._live()
-            session = self._session(session_id)
-            operation_id = self.read_token(continuation_token, session.session_id)
+            sid = check_caller_id(session_id, "session_id")
+            operation_id = self.read_token(continuation_token, sid)
+            self._session(sid)
             return self.response(self._remote.poll(operation_id))
 
     def response(self, op: Operation) -> Response:
@@ -261,7 +273,9 @@ class AgentService:
                 msg = f"snapshot_version {describe(version)} is not supported; this service reads {SNAPSHOT_VERSION}"
                 raise InvalidArgument(msg)
             sid = check_caller_id(snapshot["session_id"], "snapshot session_id")
-            handle = self.check_handle(snapshot["service_handle"], "snapshot service_handle")
+            handle = snapshot["service_handle"]  # null: the remote service has not assigned one yet (ID-023)
+            if handle is not None:
+                handle = self.check_handle(handle, "snapshot service_handle")
             data = json_copy(snapshot["state"], "snapshot state", kind=dict)
             if sid in self._sessions:
                 msg = f"a session {sid!r} is already live; a snapshot restores a session that is not"

@@ -3,7 +3,9 @@
 The server mints every task id and context id; a client names only ids it was given.
 A task id alone is enough to find its context; a terminal task never changes again, and
 a follow-up starts a new task in the same context.  Every lookup is per owner, and a
-task of another owner answers exactly as a task that does not exist.
+task of another owner answers exactly as a task that does not exist.  When a call has
+several faults, the error reported is the first in the contract's precedence (TASK-014):
+the arguments themselves, then existence, then the state of the task.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STATES", "TERMINAL_STATES", "TaskService"]
 
-STATES = ("working", "input-required", "completed", "failed", "canceled", "rejected")
+STATES = ("submitted", "working", "input-required", "auth-required", "completed", "failed", "canceled", "rejected")
 TERMINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
 
 
@@ -115,14 +117,24 @@ class TaskService:
         return task
 
     def continue_task(self, task: Task, context_id: str | None) -> None:
-        """A message for an existing task: its context must match, and a terminal task takes none."""
-        if context_id is not None and context_id != task.context_id:
-            msg = f"task {task.task_id!r} is not in context {context_id!r}; omit context_id or pass its own"
-            raise InvalidArgument(msg)
+        """A message for an existing task: a terminal task takes none; an open one goes back to work.
+
+        ``context_id`` has been checked against the task already (:meth:`check_pair`).
+        """
         if task.state in TERMINAL_STATES:
             msg = f"task {task.task_id!r} is {task.state}, which is final; send without task_id for a follow-up"
             raise FailedPrecondition(msg)
         task.state = "working"
+
+    def check_pair(self, task: Task | None, context_id: str | None) -> None:
+        """A task named with a context id has to be in that context (TASK-005)."""
+        if task is not None and context_id is not None and context_id != task.context_id:
+            msg = f"task {task.task_id!r} is not in context {context_id!r}; omit context_id or pass its own"
+            raise InvalidArgument(msg)
+
+    def lookup_task(self, task_id: str, owner: str) -> Task | None:
+        task = self._tasks.get(task_id)
+        return task if task is not None and task.owner == owner else None
 
     def send(
         self,
@@ -135,21 +147,27 @@ class TaskService:
     ) -> dict[str, Any]:
         with self._lock:
             self._live()
+            # invalid_argument: the arguments themselves, then a task named with another context
             who = self.check_owner(owner)
             body = json_copy(message, "message", kind=dict)
             ctx_id = _optional_id(context_id, "context_id")
             tid = _optional_id(task_id, "task_id")
             references = check_id_list(reference_task_ids, "reference_task_ids")
+            named = self.lookup_task(tid, who) if tid is not None else None
+            self.check_pair(named, ctx_id)
+            # not_found: references, the named task, the named context
             for reference in references:
                 self.find_task(reference, who)
             if tid is not None:
                 task = self.find_task(tid, who)
-                self.continue_task(task, ctx_id)
+                self.continue_task(task, ctx_id)  # failed_precondition: a terminal task
             else:
                 context = self.find_context(ctx_id, who) if ctx_id is not None else self.new_context(who)
                 task = self.new_task(context, who)
             task.history.append(body)
-            task.reference_task_ids.extend(r for r in references if r not in task.reference_task_ids)
+            for reference in references:  # each id once, in the order first given (TASK-010)
+                if reference not in task.reference_task_ids:
+                    task.reference_task_ids.append(reference)
             return task.view()
 
     def get(self, task_id: object, owner: object) -> dict[str, Any]:
@@ -174,10 +192,14 @@ class TaskService:
             return task.view()
 
     def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        """The tasks of one context, or (``context_id`` null or absent) every task of the owner; oldest first."""
         with self._lock:
             self._live()
             who = self.check_owner(owner)
-            context = self.find_context(check_caller_id(context_id, "context_id"), who)
+            ctx_id = _optional_id(context_id, "context_id")
+            if ctx_id is None:
+                return [task.view() for task in self._tasks.values() if task.owner == who]
+            context = self.find_context(ctx_id, who)
             return [self._tasks[tid].view() for tid in context.task_ids]
 
     def close(self) -> None:

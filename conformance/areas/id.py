@@ -33,9 +33,12 @@ operation              arguments                                            resu
 Every operation's arguments and result: schemas/id/operations.schema.json.
 
 An absent or null ``session_id``/``service_handle``/``state`` on create means "none
-given" (the implementation mints an id and a handle; the state is ``{}``).  ``restart``
-drops every client-side session, as a process restart would; the simulated remote
-service and its unfinished operations survive it.
+given" (the implementation mints an id; the state is ``{}``; the remote service assigns
+a handle, at create or at the first run, and until then the handle is null).  An absent
+or null ``steps`` means 1.  ``restart`` drops every client-side session, as a process
+restart would; the simulated remote service and its unfinished operations survive it,
+and so does the client's configuration (the factory is called again with the same
+environment: a token-signing key derived from it, say, is the same after a restart).
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class AgentService(Protocol):
         ...
 
     def close(self) -> None | Awaitable[None]:
-        """Drop every client-side session; the simulated remote service lives on."""
+        """Drop every client-side session; the simulated remote service and the configuration live on."""
         ...
 
 

@@ -14,14 +14,15 @@ operation            arguments                                             resul
                      ``reference_task_ids``?
 ``task.get``         ``task_id``, ``owner``                                 task
 ``task.set_state``   ``task_id``, ``owner``, ``state``                      task
-``task.list``        ``context_id``, ``owner``                              array of tasks
+``task.list``        ``owner``, ``context_id``?                              array of tasks
 ===================  ====================================================  ===============
 
 A task is ``{task_id, context_id, state, history, reference_task_ids}``
 (schemas/task/task.schema.json); ``history`` holds the messages sent to it, in order.
-States: ``working``, ``input-required`` and the terminal ``completed``, ``failed``,
-``canceled``, ``rejected``.  An absent or null ``context_id``, ``task_id`` or
-``reference_task_ids`` means "none given".
+States: the open ``submitted``, ``working``, ``input-required``, ``auth-required`` and
+the terminal ``completed``, ``failed``, ``canceled``, ``rejected``.  An absent or null
+``context_id``, ``task_id`` or ``reference_task_ids`` means "none given"; ``list``
+without a context lists every task of the owner.  Lists are oldest created first.
 Every operation's arguments and result: schemas/task/operations.schema.json.
 """
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 AREA = "task"
 
 JSONObject = dict[str, Any]
-STATES = ("working", "input-required", "completed", "failed", "canceled", "rejected")
+STATES = ("submitted", "working", "input-required", "auth-required", "completed", "failed", "canceled", "rejected")
 TERMINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
 
 
@@ -56,7 +57,10 @@ class TaskService(Protocol):
     ) -> JSONObject | Awaitable[JSONObject]: ...
     def get(self, task_id: Any, owner: Any) -> JSONObject | Awaitable[JSONObject]: ...
     def set_state(self, task_id: Any, owner: Any, state: Any) -> JSONObject | Awaitable[JSONObject]: ...
-    def list_tasks(self, context_id: Any, owner: Any) -> list[JSONObject] | Awaitable[list[JSONObject]]: ...
+    def list_tasks(self, context_id: Any, owner: Any) -> list[JSONObject] | Awaitable[list[JSONObject]]:
+        """The tasks of ``context_id``, or of every context of the owner when it is None."""
+        ...
+
     def close(self) -> None | Awaitable[None]: ...
 
 
@@ -120,5 +124,6 @@ class TaskClient:
     def set_state(self, task_id: Any, state: Any) -> Answer:
         return self._call("set_state", task_id=task_id, state=state)
 
-    def list(self, context_id: Any) -> Answer:
+    def list(self, context_id: Any = UNSET) -> Answer:
+        """The tasks of one context; without one (or with null), every task of this owner."""
         return self._call("list", context_id=context_id)

@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
+import string
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance._data import validator_for
-from conformance.suite._support import expect_error, show
+from conformance.errors import ImplementationError
+from conformance.suite._support import expect_error, not_judged, show
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from conformance.areas.id import IdentityClient
 
-MINTED = re.compile(r"^[!-~]{16,128}$")
+MINTED = re.compile(r"[A-Za-z0-9_-]{22,128}")
+
+#: The standard alphabets a position of a minted id is judged by (spec/identity.md, ID-002):
+#: binary, decimal, hexadecimal, base32, base36, base62 and base64url, in both cases where a case applies.
+_ALPHABETS: tuple[tuple[int, frozenset[str]], ...] = tuple(
+    (len(chars), frozenset(chars))
+    for chars in (
+        "01",
+        string.digits,
+        string.digits + "abcdef",
+        string.digits + "ABCDEF",
+        string.ascii_uppercase + "234567",
+        string.ascii_lowercase + "234567",
+        string.digits + string.ascii_lowercase,
+        string.digits + string.ascii_uppercase,
+        string.digits + string.ascii_letters,
+        string.digits + string.ascii_letters + "-_",
+    )
+)
 
 
 def assert_shape(value: Any, schema: str, doing: str) -> Any:
@@ -30,10 +51,40 @@ def assert_shape(value: Any, schema: str, doing: str) -> Any:
 
 
 def assert_minted(value: Any, what: str) -> str:
-    """Fail unless ``value`` has the minted-id format: 16 to 128 visible ASCII characters."""
-    if not isinstance(value, str) or not MINTED.match(value):
-        pytest.fail(f"{what} {value!r} is not 16 to 128 visible ASCII characters (U+0021-U+007E)", pytrace=False)
+    """Fail unless ``value`` has the minted-id format: 22 to 128 characters of A-Z a-z 0-9 _ -."""
+    if not isinstance(value, str) or not MINTED.fullmatch(value):
+        pytest.fail(f"{what} {value!r} is not 22 to 128 characters of A-Z a-z 0-9 _ -", pytrace=False)
     return value
+
+
+def random_bits(ids: list[str]) -> float:
+    """The bits a sample of minted ids shows, judged position by position (ID-002).
+
+    A position that varies across the sample counts log2 of the smallest standard alphabet
+    covering the characters seen there; a constant position (a prefix such as ``sess_``, the
+    version digit of a UUID, its hyphens) counts nothing.  Positions beyond the shortest id are
+    not judged.
+    """
+    bits = 0.0
+    for position in range(min(len(i) for i in ids)):
+        seen = {i[position] for i in ids}
+        if len(seen) > 1:
+            size = min((n for n, chars in _ALPHABETS if seen <= chars), default=64)
+            bits += math.log2(size)
+    return bits
+
+
+def assert_random_bits(ids: list[str], what: str) -> None:
+    """Fail unless a sample of ids is all distinct and shows at least 122 random bits."""
+    if len(set(ids)) != len(ids):
+        pytest.fail(f"two {what} are equal: {sorted(i for i in ids if ids.count(i) > 1)[:2]}", pytrace=False)
+    bits = random_bits(ids)
+    if bits < 122:
+        pytest.fail(
+            f"{len(ids)} {what} like {ids[0]!r} and {ids[1]!r} vary in positions worth {bits:.0f} bits;"
+            " a minted id carries at least 122 random bits (a constant prefix counts nothing)",
+            pytrace=False,
+        )
 
 
 def via_json(value: Any) -> Any:
@@ -61,3 +112,28 @@ def finish(ids: IdentityClient, response: dict[str, Any], *, limit: int = 120) -
             return response
         response = ids.resume(response["session_id"], response["continuation_token"])
     pytest.fail(f"the operation was still unfinished after {limit} resumes: {show(response)}", pytrace=False)
+
+
+def reported_first(kind: str, several: Callable[[], Any], alone: Callable[[], Any], relies_on: str, doing: str) -> None:
+    """Assert that a call with several faults fails with ``kind``, the first in contract precedence.
+
+    When it fails otherwise, ``alone`` makes the call with only the fault that ``kind`` stands
+    for: if that is not answered with ``kind`` either, the implementation does not see the fault
+    at all, which is ``relies_on``'s failure, not one of precedence (spec/README, "Blame").
+    """
+    try:
+        several()
+    except ImplementationError as exc:
+        if exc.kind == kind:
+            return
+        got = f"failed with {exc.kind}: {exc.message}"
+    else:
+        got = "succeeded"
+    try:
+        alone()
+    except ImplementationError as exc:
+        if exc.kind != kind:
+            not_judged(relies_on, f"with that fault alone the call fails with {exc.kind}, not {kind}")
+    else:
+        not_judged(relies_on, f"with that fault alone the call succeeds instead of failing with {kind}")
+    pytest.fail(f"{doing}: expected {kind}, the first that applies in contract precedence, but it {got}", pytrace=False)

@@ -1,7 +1,9 @@
 """ID-020: random sequences of runs, resumes, snapshots and restarts against the identity model.
 
 The model (spec/identity.md § Model of the ID area) keeps, per session, its handle and
-state, and per operation its session, input, units left and response id.  Tokens are
+state, and per operation its session, input, units left and response id.  A handle the
+implementation reports as null at create is adopted at the session's first run, when it
+has to be there (ID-023), and never changes after that (ID-014).  Tokens are
 never modelled: the machine keeps the last token each operation returned, exactly as
 a caller would, and hands it back (sometimes after a JSON round trip).
 """
@@ -92,6 +94,10 @@ class IdentityModel(RuleBasedStateMachine):
         self.check(got, op, f"run({sid}, steps={steps})")
         op.token = got["continuation_token"]
         self.ops.append(op)
+        if self.sessions[sid]["service_handle"] is None:
+            handle = self.ids.get_session(sid)["service_handle"]
+            assert handle is not None, f"{sid} still has no service handle after its first run"
+            self.sessions[sid]["service_handle"] = handle
 
     @precondition(lambda self: any(o.session_id in self.sessions for o in self.ops))
     @rule(data=st.data(), through_json=st.booleans())

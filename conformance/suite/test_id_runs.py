@@ -15,8 +15,9 @@ requirement = pytest.mark.requirement
 
 @requirement("ID-007")
 def test_each_identity_is_its_own_field_and_none_stands_in_for_another(ids):
-    session = ids.create_session()
-    sid, handle = session["session_id"], session["service_handle"]
+    sid = ids.create_session()["session_id"]
+    ids.run(sid, "first")  # a session without a handle gets one at its first run (ID-023); runs after it change nothing
+    handle = ids.get_session(sid)["service_handle"]
     assert handle != sid, "the service handle is the session id"
     before = ids.snapshot(sid)
     started = assert_shape(ids.run(sid, "question", steps=2), "id/response", "run(steps=2)")
@@ -169,8 +170,18 @@ def test_invalid_reference_task_ids_are_rejected_before_any_remote_call(ids, bad
 
 
 @requirement("ID-016")
-@pytest.mark.parametrize("steps", [0, -1, True, 1.5, "2"])
+@pytest.mark.parametrize("steps", [0, -1, 101, True, 1.5, 2.0, "2", [2]])
 def test_invalid_step_count_is_rejected_before_any_remote_call(ids, steps):
     sid = ids.create_session()["session_id"]
     with rejected_without_remote_call(ids, "invalid_argument", f"run with steps={steps!r}"):
         ids.run(sid, steps=steps)
+
+
+@requirement("ID-016")
+@pytest.mark.parametrize("state", [["k", "v"], "state", 7, NonJSON("nan")])
+def test_state_that_is_not_an_object_is_rejected_before_any_remote_call(ids, state):
+    sid = ids.create_session(state={"k": "v"})["session_id"]
+    with rejected_without_remote_call(ids, "invalid_argument", f"set_state({state!r})"):
+        ids.set_state(sid, state)
+    with rejected_without_remote_call(ids, "invalid_argument", f"create_session(state={state!r})"):
+        ids.create_session("other", state=state)

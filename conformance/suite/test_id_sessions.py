@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from conformance.areas.id import IdentityClient
-from conformance.suite._identity_support import assert_minted
-from conformance.suite._support import INVALID_IDS, assert_json_equal, expect_error
+from conformance.errors import ImplementationError
+from conformance.suite._identity_support import assert_minted, assert_random_bits, reported_first
+from conformance.suite._support import INVALID_IDS, assert_json_equal, expect_error, not_judged
 
 requirement = pytest.mark.requirement
 
 
 @requirement("ID-001")
-def test_minted_session_and_response_ids_are_visible_ascii_of_16_to_128_characters(ids):
+def test_minted_session_and_response_ids_are_22_to_128_url_safe_characters(ids):
     minted: list[str] = []
     for n in range(8):
         session = ids.create_session()
@@ -20,6 +21,17 @@ def test_minted_session_and_response_ids_are_visible_ascii_of_16_to_128_characte
         response = ids.run(session["session_id"], f"turn {n}")
         minted.append(assert_minted(response["response_id"], f"response id #{n}"))
     assert len(set(minted)) == len(minted), f"one service minted the same id twice: {sorted(minted)}"
+
+
+@requirement("ID-002")
+@pytest.mark.parametrize("kind", ["session", "response"])
+def test_minted_ids_carry_at_least_122_random_bits(ids, kind):
+    minted = []
+    for n in range(40):
+        sid = ids.create_session()["session_id"]
+        minted.append(sid if kind == "session" else ids.run(sid, f"turn {n}")["response_id"])
+    assert all(isinstance(i, str) and i for i in minted), f"minted {kind} ids are not all non-empty strings: {minted}"
+    assert_random_bits(minted, f"minted {kind} ids")
 
 
 @requirement("ID-002")
@@ -102,7 +114,6 @@ UNKNOWN_SESSION_CALLS = {
     "get_session": lambda ids: ids.get_session("nobody"),
     "set_state": lambda ids: ids.set_state("nobody", {}),
     "run": lambda ids: ids.run("nobody"),
-    "resume": lambda ids: ids.resume("nobody", "opaque-token"),
     "snapshot": lambda ids: ids.snapshot("nobody"),
 }
 
@@ -118,8 +129,98 @@ def test_operation_on_an_unknown_session_fails_as_not_found(ids, operation):
 
 
 @requirement("ID-006")
+def test_resume_on_a_session_lost_in_a_restart_fails_as_not_found(ids):
+    # The only valid token for a session that is not live is one it got before a restart: any
+    # other token is a wrong argument, which comes first (ID-021).
+    token = ids.run(ids.create_session("gone")["session_id"], "pending", steps=3)["continuation_token"]
+    ids.restart()
+    try:
+        ids.resume("gone", token)
+    except ImplementationError as exc:
+        if exc.kind == "invalid_argument":
+            not_judged("ID-012", f"after a restart the client no longer knows its own token: {exc.message}")
+        assert exc.kind == "not_found", f"resume on a session lost in a restart failed as {exc.kind}: {exc.message}"
+    else:
+        pytest.fail("resume on a session lost in a restart (and never restored) succeeded", pytrace=False)
+    with expect_error("not_found", "get_session after that call"):
+        ids.get_session("gone")
+
+
+@requirement("ID-006")
 def test_sessions_do_not_survive_a_client_restart_unless_restored(ids):
     ids.create_session("before-restart")
     ids.restart()
     with expect_error("not_found", "get_session of a session created before a restart and never restored"):
         ids.get_session("before-restart")
+
+
+#: Calls with a wrong argument and an unknown or taken session, each beside the same wrong argument
+#: on a live or free session, and the requirement that makes that argument wrong.
+SEVERAL_FAULTS = {
+    "run-unknown-session-bad-steps": (
+        lambda ids, _: ids.run("nobody", steps=0),
+        lambda ids, _: ids.run("live", steps=0),
+        "ID-016",
+    ),
+    "run-unknown-session-bad-input": (
+        lambda ids, _: ids.run("nobody", 42),
+        lambda ids, _: ids.run("live", 42),
+        "ID-016",
+    ),
+    "resume-unknown-session-made-up-token": (
+        lambda ids, _: ids.resume("nobody", "opaque-token"),
+        lambda ids, _: ids.resume("live", "opaque-token"),
+        "ID-013",
+    ),
+    "create-live-id-bad-handle": (
+        lambda ids, _: ids.create_session("live", service_handle=""),
+        lambda ids, _: ids.create_session("free", service_handle=""),
+        "ID-016",
+    ),
+    "restore-live-id-unknown-member": (
+        lambda ids, snapshot: ids.restore(snapshot | {"future_field": 1}),
+        lambda ids, snapshot: ids.restore(snapshot | {"future_field": 1, "session_id": "free"}),
+        "ID-018",
+    ),
+    "set_state-unknown-session-array-state": (
+        lambda ids, _: ids.set_state("nobody", ["not", "an", "object"]),
+        lambda ids, _: ids.set_state("live", ["not", "an", "object"]),
+        "ID-016",
+    ),
+}
+
+
+@requirement("ID-021")
+@pytest.mark.parametrize("name", list(SEVERAL_FAULTS))
+def test_a_wrong_argument_is_reported_before_an_unknown_or_taken_session(ids, name):
+    snapshot = ids.snapshot(ids.create_session("live", state={"n": 1})["session_id"])
+    several, alone, relies_on = SEVERAL_FAULTS[name]
+    reported_first(
+        "invalid_argument",
+        lambda: several(ids, snapshot),
+        lambda: alone(ids, snapshot),
+        relies_on,
+        f"a call with several faults ({name})",
+    )
+
+
+@requirement("ID-022")
+def test_a_session_created_without_state_has_the_empty_object(ids):
+    for session in (ids.create_session(), ids.create_session("explicit-null", state=None)):
+        assert_json_equal(session["state"], {}, f"the state of {session['session_id']!r} at create")
+        assert_json_equal(ids.get_session(session["session_id"])["state"], {}, "get_session of it")
+
+
+@requirement("ID-022")
+def test_set_state_replaces_the_state_whole(ids):
+    ids.create_session("s", state={"a": 1, "keep": {"x": 1}})
+    ids.set_state("s", {"b": 2})
+    assert_json_equal(ids.get_session("s")["state"], {"b": 2}, "the state after set_state({'b': 2})")
+    ids.set_state("s", {})
+    assert_json_equal(ids.get_session("s")["state"], {}, "the state after set_state({})")
+    ids.set_state("s", {"b": {"c": [1, 2]}})
+    snapshot = ids.snapshot("s")
+    ids.set_state("s", {"b": {"d": 3}})
+    assert_json_equal(ids.get_session("s")["state"], {"b": {"d": 3}}, "a nested member after set_state")
+    ids.restart()
+    assert_json_equal(ids.restore(snapshot)["state"], {"b": {"c": [1, 2]}}, "the state restored from a snapshot")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conformance._values import NonJSON
-from conformance.areas.task import TERMINAL_STATES
-from conformance.suite._identity_support import assert_minted, assert_shape
+from conformance.areas.task import STATES, TERMINAL_STATES
+from conformance.suite._identity_support import assert_minted, assert_random_bits, assert_shape, reported_first
 from conformance.suite._support import assert_json_equal, expect_error, not_judged
 
 requirement = pytest.mark.requirement
@@ -28,9 +28,17 @@ def test_message_without_ids_starts_a_new_task_in_a_new_context(tasks):
         assert_minted(task["context_id"], "a minted context id")
         assert task["task_id"] != task["context_id"], f"the task id stands in for the context id: {task}"
         assert task["state"] == "working", f"a new task is {task['state']!r}, not 'working'"
-    assert_json_equal(first["history"], [message(1)], "the first task's history")
     assert first["task_id"] != second["task_id"], "two new tasks got one task id"
     assert first["context_id"] != second["context_id"], "two messages without a context id share a context"
+
+
+@requirement("TASK-001")
+@pytest.mark.parametrize("kind", ["task_id", "context_id"])
+def test_minted_task_and_context_ids_carry_at_least_122_random_bits(tasks, kind):
+    minted = [tasks.send(message(n))[kind] for n in range(40)]
+    for value in minted:
+        assert_minted(value, f"a minted {kind}")
+    assert_random_bits(minted, f"minted {kind}s")
 
 
 @requirement("TASK-002")
@@ -49,10 +57,13 @@ def test_task_id_the_server_did_not_mint_is_not_found(tasks, task_id):
 @requirement("TASK-003")
 @pytest.mark.parametrize("context_id", [MADE_UP_CONTEXT, "my-own-context"])
 def test_context_id_the_server_did_not_mint_is_not_found(tasks, context_id):
+    tasks.send(message(0))
+    before = tasks.list()
     with expect_error("not_found", f"send with the client-made context id {context_id!r}"):
         tasks.send(message(1), context_id=context_id)
     with expect_error("not_found", f"list({context_id!r}) after the rejected send"):
         tasks.list(context_id)
+    assert_json_equal(tasks.list(), before, "every task of the owner after the rejected send")
 
 
 @requirement("TASK-004")
@@ -79,6 +90,15 @@ def test_mismatched_task_and_context_pair_is_rejected(tasks):
     assert matched["task_id"] == task["task_id"], "a matching pair was not accepted"
 
 
+@requirement("TASK-005")
+@pytest.mark.parametrize("context_id", [MADE_UP_CONTEXT, "my-own-context"])
+def test_task_named_with_a_context_the_server_never_minted_is_a_mismatch(tasks, context_id):
+    task = tasks.send(message(1))
+    with expect_error("invalid_argument", f"send naming a real task with the never-minted context {context_id!r}"):
+        tasks.send(message(2), task_id=task["task_id"], context_id=context_id)
+    assert_json_equal(tasks.get(task["task_id"]), task, "the named task after the rejected send")
+
+
 @requirement("TASK-006")
 @pytest.mark.parametrize("terminal", sorted(TERMINAL_STATES))
 def test_terminal_state_is_final(tasks, terminal):
@@ -102,7 +122,6 @@ def test_follow_up_to_a_finished_task_is_a_new_task_in_the_same_context(tasks, t
     assert follow_up["context_id"] == task["context_id"], "the follow-up left the context"
     assert follow_up["task_id"] != task["task_id"], "the follow-up reused the finished task's id"
     assert follow_up["state"] == "working", f"the follow-up task is {follow_up['state']!r}"
-    assert_json_equal(follow_up["history"], [message(2)], "the follow-up task's history")
     assert tasks.get(task["task_id"])["state"] == terminal, "the finished task changed"
 
 
@@ -161,6 +180,16 @@ def test_reference_task_ids_are_kept_as_given_and_never_inferred(tasks):
 
 
 @requirement("TASK-010")
+def test_a_repeated_reference_is_kept_once_in_the_order_first_given(tasks):
+    a, b, c = (tasks.send(message(n))["task_id"] for n in range(3))
+    task = tasks.send(message(3), reference_task_ids=[a, b, a])
+    assert task["reference_task_ids"] == [a, b], f"references given as [a, b, a]: {task['reference_task_ids']}"
+    again = tasks.send(message(4), task_id=task["task_id"], reference_task_ids=[b, c, b])
+    assert again["reference_task_ids"] == [a, b, c], f"then [b, c, b] to the same task: {again['reference_task_ids']}"
+    assert tasks.get(task["task_id"])["reference_task_ids"] == [a, b, c], "get() of the task disagrees"
+
+
+@requirement("TASK-010")
 def test_reference_to_an_unknown_task_is_not_found(tasks):
     with expect_error("not_found", "send referring to a task id the server never minted"):
         tasks.send(message(1), reference_task_ids=[MADE_UP_TASK])
@@ -174,26 +203,160 @@ INVALID_CALLS = {
     "task-id-not-string": lambda t: t.send(message(1), task_id=7),
     "context-id-empty": lambda t: t.send(message(1), context_id=""),
     "references-not-array": lambda t: t.send(message(1), reference_task_ids="task_1"),
+    "references-with-empty-id": lambda t: t.send(message(1), reference_task_ids=[""]),
     "get-with-integer-task-id": lambda t: t.get(7),
-    "get-with-empty-owner": lambda t: t.as_owner("").get(MADE_UP_TASK),
-    "list-with-null-context-id": lambda t: t.list(None),
+    "list-with-integer-context-id": lambda t: t.list(7),
+    "list-with-empty-owner": lambda t: t.as_owner("").list(),
     "set_state-with-array-task-id": lambda t: t.set_state([MADE_UP_TASK], "completed"),
 }
+
+
+def everything(tasks) -> list:
+    """Every task of the owner: what a rejected call has to leave as it was (TASK-011), seen through TASK-013."""
+    found: list = tasks.list()
+    return found
 
 
 @requirement("TASK-011")
 @pytest.mark.parametrize("name", list(INVALID_CALLS))
 def test_invalid_arguments_are_rejected(tasks, name):
-    context = tasks.send(message(0))["context_id"]
+    tasks.send(message(0))
+    before = everything(tasks)
     with expect_error("invalid_argument", f"a call with {name}"):
         INVALID_CALLS[name](tasks)
-    assert len(tasks.list(context)) == 1, f"the call with {name} changed a context"
+    assert_json_equal(everything(tasks), before, f"every task of the owner after the call with {name}")
 
 
 @requirement("TASK-011")
-@pytest.mark.parametrize("state", ["submitted", "done", "COMPLETED", "", None, 3])
+@pytest.mark.parametrize("state", ["unknown", "done", "COMPLETED", "input_required", "", None, 3])
 def test_unknown_state_is_rejected(tasks, state):
     task = tasks.send(message(1))
+    before = everything(tasks)
     with expect_error("invalid_argument", f"set_state({state!r})"):
         tasks.set_state(task["task_id"], state)
-    assert tasks.get(task["task_id"])["state"] == "working", "a rejected set_state changed the task"
+    assert_json_equal(everything(tasks), before, f"every task of the owner after set_state({state!r})")
+
+
+@requirement("TASK-013")
+def test_list_without_a_context_holds_every_task_of_the_owner_oldest_first(tasks):
+    first = tasks.send(message(1))
+    second = tasks.send(message(2))
+    third = tasks.send(message(3), context_id=first["context_id"])
+    bob = tasks.as_owner("bob")
+    bobs = bob.send(message(4))
+    second = tasks.set_state(second["task_id"], "completed")  # changed last, but not created last
+    expected = [first, second, third]
+    for listed in (tasks.list(), tasks.list(None)):
+        for task in listed:
+            assert_shape(task, "task/task", "a listed task")
+        assert_json_equal(listed, expected, "list() without a context: every task of the owner, oldest created first")
+    assert_json_equal(bob.list(), [bobs], "list() without a context by another owner, who has one task")
+
+
+@requirement("TASK-013")
+def test_list_without_a_context_of_a_new_owner_is_empty(tasks):
+    tasks.send(message(1))
+    assert_json_equal(tasks.as_owner("carol").list(), [], "list() of an owner that has sent nothing")
+
+
+#: Calls with several faults, the kind they fail with, the same call with only the fault that kind
+#: stands for, and the requirement that makes that fault an error.  ``o`` is an open task of the
+#: owner, ``d`` a completed one.
+SEVERAL_FAULTS = {
+    "empty-owner-unknown-task": (
+        lambda t, o, d: t.as_owner("").get(MADE_UP_TASK),
+        "invalid_argument",
+        lambda t, o, d: t.as_owner("").get(o),
+        "TASK-011",
+    ),
+    "other-owners-task-message-not-object": (
+        lambda t, o, d: t.as_owner("bob").send("hi", task_id=o),
+        "invalid_argument",
+        lambda t, o, d: t.send("hi", task_id=o),
+        "TASK-011",
+    ),
+    "unknown-task-bad-state": (
+        lambda t, o, d: t.set_state(MADE_UP_TASK, "done"),
+        "invalid_argument",
+        lambda t, o, d: t.set_state(o, "done"),
+        "TASK-011",
+    ),
+    "terminal-task-bad-state": (
+        lambda t, o, d: t.set_state(d, "done"),
+        "invalid_argument",
+        lambda t, o, d: t.set_state(o, "done"),
+        "TASK-011",
+    ),
+    "terminal-task-mismatched-context": (
+        lambda t, o, d: t.send(message(9), task_id=d, context_id=MADE_UP_CONTEXT),
+        "invalid_argument",
+        lambda t, o, d: t.send(message(9), task_id=o, context_id=MADE_UP_CONTEXT),
+        "TASK-005",
+    ),
+    "mismatched-context-unknown-reference": (
+        lambda t, o, d: t.send(message(9), task_id=o, context_id=MADE_UP_CONTEXT, reference_task_ids=[MADE_UP_TASK]),
+        "invalid_argument",
+        lambda t, o, d: t.send(message(9), task_id=o, context_id=MADE_UP_CONTEXT),
+        "TASK-005",
+    ),
+    "terminal-task-unknown-reference": (
+        lambda t, o, d: t.send(message(9), task_id=d, reference_task_ids=[MADE_UP_TASK]),
+        "not_found",
+        lambda t, o, d: t.send(message(9), reference_task_ids=[MADE_UP_TASK]),
+        "TASK-010",
+    ),
+    "terminal-task-of-another-owner": (
+        lambda t, o, d: t.as_owner("bob").set_state(d, "working"),
+        "not_found",
+        lambda t, o, d: t.as_owner("bob").set_state(o, "working"),
+        "TASK-009",
+    ),
+}
+
+
+@requirement("TASK-014")
+@pytest.mark.parametrize("name", list(SEVERAL_FAULTS))
+def test_several_faults_report_the_first_in_contract_precedence(tasks, name):
+    open_task = tasks.send(message(1))["task_id"]
+    done = tasks.send(message(2))["task_id"]
+    tasks.set_state(done, "completed")
+    several, kind, alone, relies_on = SEVERAL_FAULTS[name]
+    reported_first(
+        kind,
+        lambda: several(tasks, open_task, done),
+        lambda: alone(tasks, open_task, done),
+        relies_on,
+        f"a call with several faults ({name})",
+    )
+
+
+@requirement("TASK-015")
+def test_history_is_the_messages_sent_to_the_task_in_order(tasks):
+    first = tasks.send(message(1))
+    assert_json_equal(first["history"], [message(1)], "the history of a new task")
+    follow_up = tasks.send(message(2), context_id=first["context_id"])
+    assert_json_equal(follow_up["history"], [message(2)], "the history of a new task in an existing context")
+    tasks.send(message(3), task_id=first["task_id"])
+    tasks.set_state(first["task_id"], "input-required")
+    tasks.send(message(4), task_id=first["task_id"])
+    assert_json_equal(tasks.get(first["task_id"])["history"], [message(1), message(3), message(4)], "the history")
+    assert_json_equal(tasks.get(follow_up["task_id"])["history"], [message(2)], "the other task's history")
+
+
+OPEN_STATES = [s for s in STATES if s not in TERMINAL_STATES]
+
+
+@requirement("TASK-016")
+@pytest.mark.parametrize("state", OPEN_STATES)
+def test_an_open_task_takes_any_state_and_a_message_puts_it_to_work(tasks, state):
+    task = tasks.send(message(1))
+    for then in [state, *OPEN_STATES, state]:
+        assert tasks.set_state(task["task_id"], then)["state"] == then, f"set_state({then!r}) on an open task"
+        assert tasks.get(task["task_id"])["state"] == then, f"get() after set_state({then!r})"
+    answered = tasks.send(message(2), task_id=task["task_id"])
+    assert answered["state"] == "working", f"a message to a {state} task left it {answered['state']!r}"
+    assert tasks.get(task["task_id"])["state"] == "working", f"get() after a message to a {state} task"
+    for terminal in sorted(TERMINAL_STATES):
+        other = tasks.send(message(3))
+        tasks.set_state(other["task_id"], state)
+        assert tasks.set_state(other["task_id"], terminal)["state"] == terminal, f"{state} -> {terminal} was refused"

@@ -170,6 +170,10 @@ class TaskModel(RuleBasedStateMachine):
             owner, listed = self.contexts[context_id]
             got = [t["task_id"] for t in self.client(owner).list(context_id)]
             assert got == listed, f"list({context_id}): expected {listed}, got {got}"
+        owner = OWNERS[self.turn % len(OWNERS)]  # every task of one owner, each owner in turn
+        mine = [t.task_id for t in self.tasks.values() if t.owner == owner]
+        got = [t["task_id"] for t in self.client(owner).list()]
+        assert got == mine, f"list() by {owner}: expected {mine}, got {got}"
 
     def teardown(self) -> None:
         self.driver.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import secrets
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
@@ -39,9 +39,7 @@ class IdMiniature(MiniatureImplementation):
         may_fail: Collection[str] = (),
     ) -> None:
         doc = inspect.getdoc(broken) or ""
-        super().__init__(
-            requirement, label, doc=doc, claims=AgentService.claims, also_fails=also_fails, may_fail=may_fail
-        )
+        super().__init__(requirement, label, doc=doc, claims=broken.claims, also_fails=also_fails, may_fail=may_fail)
         self.service = broken
 
     def open_agent_service(self, env: Environment) -> AgentService:
@@ -53,16 +51,18 @@ miniature = declarer(IdMiniature)
 
 
 @miniature("ID-001")
-class ShortIds(AgentService):
-    """Mints session ids of 8 hexadecimal digits: random, but too short to be unguessable."""
+class BracedGuidIds(AgentService):
+    """Mints session ids as braced GUIDs, '{' + uuid4 + '}': random enough, but braces are not URL-safe."""
 
     def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
-        return super().create_session(secrets.token_hex(4) if session_id is None else session_id, service_handle, state)
+        return super().create_session(
+            f"{{{uuid.uuid4()}}}" if session_id is None else session_id, service_handle, state
+        )
 
 
 @miniature("ID-002")
 class CounterIds(AgentService):
-    """Mints session ids from a counter that starts at 1 in every service: two services mint the same ids."""
+    """Mints session ids from a zero-padded counter that starts at 1 in every service: long enough, but guessable."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -71,7 +71,7 @@ class CounterIds(AgentService):
     def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
         if session_id is None:
             self.counter += 1
-            session_id = f"session-{self.counter:010d}"
+            session_id = f"session-{self.counter:020d}"
         return super().create_session(session_id, service_handle, state)
 
 
@@ -243,6 +243,14 @@ class AcceptsAnyHandleOnRestore(AgentService):
         return value if where.startswith("snapshot") else super().check_handle(value, where)
 
 
+@miniature("ID-016")
+class ObjectHandleWithoutClaim(AgentService):
+    """Accepts a JSON-object service handle although it does not claim id.structured-handle."""
+
+    claims = frozenset({"id"})
+    structured_handles = True
+
+
 @miniature("ID-017")
 class DecodesTypeTags(AgentService):
     """restore() treats every state value tagged {"type": "session"} as a nested session and keeps only its id."""
@@ -285,11 +293,51 @@ class StickyReferences(AgentService):
         return super().run(session_id, input, **kwargs)
 
 
-@miniature("ID-020")
+@miniature("ID-020", also_fails=(22,))
 class SetStateMerges(AgentService):
     """set_state() merges the new state into the old one instead of replacing it."""
 
     def set_state(self, session_id: object, state: object) -> None:
-        session: Session = self._session(session_id)
-        merged = {**session.state, **state} if isinstance(state, dict) else state
+        session: Session | None = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        merged = {**session.state, **state} if session is not None and isinstance(state, dict) else state
         super().set_state(session_id, merged)
+
+
+@miniature("ID-021")
+class SessionLookedUpFirst(AgentService):
+    """run, resume and set_state look the session up before checking their other arguments."""
+
+    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        self._session(session_id)
+        return super().run(session_id, input, **kwargs)
+
+    def resume(self, session_id: object, continuation_token: object) -> Response:
+        self._session(session_id)
+        return super().resume(session_id, continuation_token)
+
+    def set_state(self, session_id: object, state: object) -> None:
+        self._session(session_id)
+        super().set_state(session_id, state)
+
+
+@miniature("ID-022")
+class FrameworkDefaultState(AgentService):
+    """A session created without a state starts with the framework's {"messages": []} instead of {}."""
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        return super().create_session(session_id, service_handle, {"messages": []} if state is None else state)
+
+
+@miniature("ID-023")
+class RestoredWithoutHandleStaysWithout(AgentService):
+    """A session restored from a snapshot whose handle is null runs without ever getting a handle."""
+
+    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        session = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None or session.service_handle is not None:
+            return super().run(session_id, input, **kwargs)
+        session.service_handle = "placeholder"  # the reference assigns a handle only to a null one
+        try:
+            return super().run(session_id, input, **kwargs)
+        finally:
+            session.service_handle = None

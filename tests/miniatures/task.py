@@ -104,8 +104,8 @@ class ContextReMinted(TaskService):
 class MismatchIgnored(TaskService):
     """When a message names a task, its context_id is ignored, even if it names another context."""
 
-    def continue_task(self, task: Task, context_id: str | None) -> None:
-        super().continue_task(task, None)
+    def check_pair(self, task: Task | None, context_id: str | None) -> None:
+        pass
 
 
 @miniature("TASK-006", also_fails=MODEL)
@@ -130,10 +130,11 @@ class FollowUpInNewContext(TaskService):
 
 @miniature("TASK-008", also_fails=MODEL)
 class ListsLatestOnly(TaskService):
-    """list() returns only the newest task of a context, as if a context held one task."""
+    """list() of a context returns only its newest task, as if a context held one task."""
 
     def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
-        return super().list_tasks(context_id, owner)[-1:]
+        listed = super().list_tasks(context_id, owner)
+        return listed if context_id is None else listed[-1:]
 
 
 @miniature("TASK-009")
@@ -164,7 +165,19 @@ class AcceptsEmptyOwner(TaskService):
         return "anonymous" if owner == "" else super().check_owner(owner)
 
 
-@miniature("TASK-012")
+@miniature("TASK-011")
+class NewContextBeforeChecks(TaskService):
+    """A message without ids opens a new context with a new task before it checks that the message is an object."""
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        fresh = kwargs.get("task_id") is None and kwargs.get("context_id") is None
+        if fresh and isinstance(owner, str) and owner and not isinstance(message, dict):
+            with self._lock:
+                self.new_task(self.new_context(owner), owner)
+        return super().send(owner, message, **kwargs)
+
+
+@miniature("TASK-012", also_fails=(16,))
 class InputRequiredStays(TaskService):
     """A message to a task that is input-required leaves it input-required instead of putting it back to work."""
 
@@ -173,3 +186,51 @@ class InputRequiredStays(TaskService):
         super().continue_task(task, context_id)
         if waiting:
             task.state = "input-required"
+
+
+@miniature("TASK-013", also_fails=MODEL)
+class ListAllShowsOpenTasksOnly(TaskService):
+    """list() without a context leaves out the tasks that have finished, like an "active tasks" view."""
+
+    def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        listed = super().list_tasks(context_id, owner)
+        return [t for t in listed if t["state"] not in TERMINAL_STATES] if context_id is None else listed
+
+
+@miniature("TASK-014")
+class ReferencesLookedUpFirst(TaskService):
+    """send looks its reference task ids up before it checks that a named task is in the named context."""
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        references = kwargs.get("reference_task_ids")
+        if isinstance(owner, str) and isinstance(references, list):
+            with self._lock:
+                for reference in references:
+                    if isinstance(reference, str) and reference:
+                        self.find_task(reference, owner)
+        return super().send(owner, message, **kwargs)
+
+
+@miniature("TASK-015", also_fails=(4, 12))
+class CreatingMessageNotKept(TaskService):
+    """A new task starts with an empty history: the message that created it is not recorded."""
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        view = super().send(owner, message, **kwargs)
+        if kwargs.get("task_id") is None:
+            with self._lock:
+                task = self._tasks[view["task_id"]]
+                task.history.clear()
+                return task.view()
+        return view
+
+
+@miniature("TASK-016", may_fail=MODEL)
+class AuthRequiredStays(TaskService):
+    """A message to a task that is auth-required leaves it auth-required instead of putting it back to work."""
+
+    def continue_task(self, task: Task, context_id: str | None) -> None:
+        waiting = task.state == "auth-required"
+        super().continue_task(task, context_id)
+        if waiting:
+            task.state = "auth-required"

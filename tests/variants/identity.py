@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_id_list, json_copy
-from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService, check_steps
+from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_id_list
+from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService
 from reference_impl.tasks import Context, Task, TaskService
 from tests.variants._base import Variant
 
@@ -14,30 +14,18 @@ from tests.variants._base import Variant
 
 
 class _LazyHandleService(AgentService):
-    """No handle until the first run; a snapshot taken before it holds null, and restores as null."""
+    """No handle until the first run; a snapshot taken before it holds null, and restores as null.
+
+    The reference's run asks the remote service for a handle when the session has none (ID-023).
+    """
 
     def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
-        view = super().create_session(session_id, service_handle, state)
-        if service_handle is None:
-            self._sessions[view["session_id"]].service_handle = None
-            view = self._sessions[view["session_id"]].view()
-        return view
-
-    def check_handle(self, value: object, where: str) -> Any:
-        if value is None and where.startswith("snapshot"):
-            return None
-        return super().check_handle(value, where)
-
-    def run(self, session_id: object, input: object, *, steps: object = 1, reference_task_ids: object = None) -> Any:  # noqa: A002
         with self._lock:
-            session = self._sessions.get(session_id) if isinstance(session_id, str) else None
-            # The library checks the run's arguments before it talks to the service, as ID-016 asks.
-            json_copy(input, "input", kind=str)
-            check_steps(steps)
-            check_id_list(reference_task_ids, "reference_task_ids")
-            if session is not None and session.service_handle is None:
-                session.service_handle = self._remote.open_conversation()
-        return super().run(session_id, input, steps=steps, reference_task_ids=reference_task_ids)
+            view = super().create_session(session_id, service_handle, state)
+            if service_handle is None:
+                self._sessions[view["session_id"]].service_handle = None
+                view = self._sessions[view["session_id"]].view()
+            return view
 
 
 class HandleFilledAtFirstRun(Variant):
@@ -46,11 +34,10 @@ class HandleFilledAtFirstRun(Variant):
     agent-framework ``AgentSession.service_session_id`` is set from the first response.
     """
 
-    # Each is what the 0.1 text says of this behaviour: ID-007 (a run leaves the handle as it was),
-    # ID-014 (a minted handle is returned by get_session from the start), ID-016 (a null handle in a
-    # snapshot is rejected) and ID-020, whose model keeps the handle of create_session.
+    # 0.1.0 blamed ID-007, ID-014, ID-016 and ID-020 for this; 0.2.0 allows it (ID-023: null until
+    # the first run, then assigned once), so the kit must blame nothing.
     rows = frozenset({"identity.md: service handle before the first run"})
-    fails = frozenset({"ID-007", "ID-014", "ID-016", "ID-020"})
+    fails = frozenset()
     source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_threads.py"
 
     def open_agent_service(self, env: Any) -> Any:
@@ -435,6 +422,68 @@ class UnknownReferencesAccepted(Variant):
         return _ReferencesUnchecked.open(env)
 
 
+class _AcceptsUnknownState(TaskService):
+    def set_state(self, task_id: object, owner: object, state: object) -> dict[str, Any]:
+        if state != "unknown":
+            return super().set_state(task_id, owner, state)
+        with self._lock:  # TASK_STATE_UNSPECIFIED ("unknown") taken as one more state
+            task = self.find_task(str(task_id), str(owner))
+            task.state = "unknown"
+            return task.view()
+
+
+class UnknownStateAccepted(Variant):
+    """``set_state("unknown")`` is accepted: A2A's ``unknown`` (TASK_STATE_UNSPECIFIED) is taken as a state.
+
+    A2A lists ``unknown`` among its task states; the spec's eight leave it out.
+    """
+
+    # TASK-011: a state that is not one of the eight fails with invalid_argument.
+    rows = frozenset({"identity.md: task states"})
+    fails = frozenset({"TASK-011"})
+    source = "https://github.com/a2aproject/A2A/blob/main/specification/a2a.proto"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _AcceptsUnknownState.open(env)
+
+
+class _NewestUpdatedFirst(TaskService):
+    def __init__(self) -> None:
+        super().__init__()
+        self._updated: dict[str, int] = {}
+        self._clock = 0
+
+    def _touch(self, view: dict[str, Any]) -> dict[str, Any]:
+        self._clock += 1
+        self._updated[view["task_id"]] = self._clock
+        return view
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        return self._touch(super().send(owner, message, **kwargs))
+
+    def set_state(self, task_id: object, owner: object, state: object) -> dict[str, Any]:
+        return self._touch(super().set_state(task_id, owner, state))
+
+    def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        listed = super().list_tasks(context_id, owner)
+        return sorted(listed, key=lambda t: (self._updated[t["task_id"]], t["task_id"]), reverse=True)
+
+
+class ListsNewestUpdatedFirst(Variant):
+    """Lists tasks by last update, newest first, with or without a context filter.
+
+    a2a-sdk ``InMemoryTaskStore.list`` sorts by status timestamp, descending, then by id.
+    """
+
+    # TASK-008 and TASK-013: oldest created first; TASK-012: the model lists a context in creation order.
+    rows = frozenset({"identity.md: listing tasks"})
+    fails = frozenset({"TASK-008", "TASK-012", "TASK-013"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/tasks/inmemory_task_store.py"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _NewestUpdatedFirst.open(env)
+
+
 #: Rows of the upstream table where no upstream project behaves otherwise than the spec, each
 #: with the reason: there is no behaviour to swap in.
 AGREES: dict[str, str] = {
@@ -449,7 +498,7 @@ AGREES: dict[str, str] = {
         "ADR 0029, the only upstream named, rejects an incompatible continuation before any remote call (ID-013)"
     ),
     "identity.md: minted id format": (
-        "uuid4 with hyphens (36 characters) and uuid4().hex (32) are visible ASCII of 16-128 characters with 122"
+        "uuid4 with hyphens (36 characters) and uuid4().hex (32) are 22-128 characters of A-Z a-z 0-9 _ - with 122"
         " random bits; the reference minting them for sessions, tasks and contexts fails nothing"
     ),
 }
