@@ -28,9 +28,10 @@ KNOWN_TYPES = frozenset(
     {"session.created", "session.deleted", "session.updated", "session.foreground", "session.background"}
 )
 #: What the reference claims for LIFE (spec/requirements/life.yaml).
-LIFE_CLAIMS = frozenset({"life", "life.server"})
+LIFE_CLAIMS = frozenset({"life", "life.session-handlers", "life.server"})
 _WITH_METADATA = KNOWN_TYPES - {"session.deleted"}
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+#: An RFC 3339 date-time in any form RFC 3339 lets a writer use (spec/contract.md § Instants).
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
 
 class Conflict(ReferenceImplError):
@@ -145,16 +146,23 @@ class LifecycleClient:
         sent, self._outbox = self._outbox, []
         return sent
 
+    @staticmethod
+    def _check_op(op: Any) -> str:
+        if not _nonempty_str(op):
+            raise InvalidArgument(f"an operation reference is a non-empty string, not {op!r}")
+        return str(op)
+
     def result(self, op: str) -> dict[str, Any]:
-        if op not in self._results:
+        if self._check_op(op) not in self._results:
             raise NotFound(f"no operation {op!r} was started on this client")
         return dict(self._results[op])
 
     def timeout(self, op: str) -> None:
-        """The request's timer fired: fail it as if an error had come back; a late reply is then ignored."""
+        """The request's timer fired: fail it with ``unavailable`` (LIFE-027); a late reply is then ignored."""
+        self._check_op(op)
         for request_id, request in list(self._pending.items()):
             if request.op == op:
-                self._fail(request_id, "failed_precondition", "the server did not answer in time")
+                self._fail(request_id, "unavailable", "the server did not answer in time")
 
     def registry(self) -> dict[str, Any]:
         return {"sessions": sorted(self.sessions), "pending": len(self._pending)}
@@ -182,7 +190,9 @@ class LifecycleClient:
         if "error" in message:
             error = message["error"]
             text = error.get("message") if isinstance(error, dict) else None
-            self._fail(request_id, "failed_precondition", f"the server refused {request.method}: {text or error!r}")
+            self._fail(  # LIFE-026
+                request_id, "failed_precondition", f"the server refused {request.method}: {text or error!r}"
+            )
             return
         result = message.get("result")
         if request.method == "session.delete":
@@ -190,6 +200,7 @@ class LifecycleClient:
             self._unregister(str(request.session_id))
             return
         named = result.get("sessionId") if isinstance(result, dict) else None
+        # The kind of each failure: LIFE-029 (no id), LIFE-028 (another id), LIFE-030 (an id already here).
         if not isinstance(named, str) or not named:
             self._fail(request_id, "failed_precondition", f"the {request.method} reply carries no sessionId")
         elif request.session_id is not None and named != request.session_id:
@@ -231,6 +242,12 @@ class LifecycleClient:
 
     # -- subscriptions -------------------------------------------------------------------------
     def on(self, name: str, handler: Any, *, session_id: str | None = None, event_type: str | None = None) -> None:
+        """Subscribe; the faults are checked in contract precedence (LIFE-032): arguments, session, name."""
+        for what, value in (("a handler name", name), ("a session id", session_id), ("an event type", event_type)):
+            if value is not None and not _nonempty_str(value):
+                raise InvalidArgument(f"{what} is a non-empty string, not {value!r}")
+        if not _nonempty_str(name):
+            raise InvalidArgument("a handler name is a non-empty string, not null")
         if session_id is not None and session_id not in self.sessions:
             raise NotFound(f"session {session_id!r} is not registered on this client; create or resume it first")
         if any(s.name == name for s in self._subscriptions):

@@ -4,23 +4,28 @@ It answers ``session.create`` / ``session.resume`` / ``session.delete`` (spec/li
 § Wire messages) and returns, for each request, every message it sends in order: the
 notifications first, then the reply.  Per session, ``session.created`` comes first and
 nothing follows ``session.deleted`` (LIFE-022); a proposed id is used as it is or refused
-(LIFE-023).  Times come from the kit's clock.
+(LIFE-023); the ids it assigns are minted (LIFE-033).  Times come from the kit's clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from reference_impl._errors import InvalidArgument
 
-__all__ = ["LifecycleServer", "rfc3339"]
+__all__ = ["LifecycleServer", "mint", "rfc3339"]
 
 #: JSON-RPC error codes the server uses.
 INVALID_PARAMS, METHOD_NOT_FOUND, SESSION_EXISTS, SESSION_NOT_FOUND = -32602, -32601, -32010, -32011
 _TOUCH_TYPES = frozenset({"session.updated", "session.foreground", "session.background"})
+
+
+def mint() -> str:
+    """A server-assigned id (LIFE-033): ``srv_`` and 128 random bits as 32 hexadecimal digits."""
+    return f"srv_{secrets.token_hex(16)}"
 
 
 def rfc3339(instant: dt.datetime) -> str:
@@ -35,7 +40,6 @@ class LifecycleServer:
     clock: Any
     _started: dict[str, str] = field(default_factory=dict)
     _retired: set[str] = field(default_factory=set)
-    _minted: Any = field(default_factory=lambda: itertools.count(1))
 
     def _event(self, kind: str, session_id: str, **extra: Any) -> dict[str, Any]:
         params: dict[str, Any] = {"type": kind, "sessionId": session_id, **extra}
@@ -78,12 +82,17 @@ class LifecycleServer:
     def _create(self, request_id: Any, proposed: str | None) -> list[dict[str, Any]]:
         if proposed is not None and (proposed in self._started or proposed in self._retired):
             return [self._error(request_id, SESSION_EXISTS, f"session id {proposed!r} is taken; propose another")]
-        sid = proposed or f"srv-{next(self._minted)}"
-        while sid in self._retired:  # pragma: no cover - minted ids never collide, but be sure
-            sid = f"srv-{next(self._minted)}"
+        sid = proposed or self._mint()
         self._started[sid] = rfc3339(self.clock.now())
         extra = {"clientSessionId": proposed} if proposed is not None else {}
         return [self._event("session.created", sid, **extra), self._reply(request_id, {"sessionId": sid})]
+
+    def _mint(self) -> str:
+        """A fresh id for a create without one; never one this server has used (LIFE-022, LIFE-033)."""
+        sid = mint()
+        while sid in self._started or sid in self._retired:  # pragma: no cover - 128 random bits
+            sid = mint()
+        return sid
 
     def touch(self, session_id: str, kind: str) -> list[dict[str, Any]]:
         """Emit ``kind`` (updated, foreground, background) for a live session; nothing for any other id."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+import reference_impl
 from conformance.contract import ManualClock
 from conformance.suite._life_peer import check_event_stream, event, notification
+from reference_impl.lifecycle import LifecycleProbe
 from reference_impl.lifecycle_server import LifecycleServer
+from tests.conftest import failures
 
 
 def request(number, method, session_id=None):
@@ -94,3 +97,43 @@ def test_a_bad_stream_is_flagged(label):
 def test_an_unknown_event_type_after_created_is_fine():
     stream = [note("session.created", "a"), notification({"type": "session.renamed", "sessionId": "a"})]
     assert check_event_stream(stream) == []
+
+
+class _UnsupportedCall(Exception):
+    error_kind = "unsupported"
+
+
+class _ClientLevelProbe(LifecycleProbe):
+    """A client with one client-level lifecycle callback and no session handlers (github-copilot-sdk Python)."""
+
+    def subscribe(self, handler, behaviour, session_id=None, event_type=None):
+        if session_id is not None:
+            raise _UnsupportedCall("this client has no per-session lifecycle handlers")
+        super().subscribe(handler, behaviour, event_type=event_type)
+
+
+class ClientLevelOnly:
+    """The reference client without session handlers: claims ``life`` and ``life.server`` only."""
+
+    name = "client-level lifecycle handlers only"
+    version = reference_impl.__version__
+    spec_version = reference_impl.SPEC_VERSION
+    claims = frozenset({"life", "life.server"})
+
+    def open_lifecycle_client(self, env):
+        return _ClientLevelProbe()
+
+    def open_lifecycle_server(self, env):
+        return LifecycleServer(env.clock)
+
+
+client_level_only = ClientLevelOnly()
+
+
+def test_a_client_without_session_handlers_is_judged_on_every_other_requirement(run_kit, on_path):
+    """Without life.session-handlers the kit never subscribes to one session, and every life requirement passes."""
+    run = run_kit("tests.test_life_peer:client_level_only", "--requirement=life")
+    assert failures(run) == {}, failures(run)
+    life = {rid: got for rid, got in run.outcomes.items() if rid.startswith("LIFE-")}
+    assert life.pop("LIFE-034") == "skipped"
+    assert set(life.values()) == {"passed"}, life

@@ -38,6 +38,17 @@ operation                arguments                                        result
 
 The first twelve need ``life`` (factory ``open_lifecycle_client``); the last two need
 ``life.server`` (factory ``open_lifecycle_server``).  Schemas: ``schemas/life/``.
+
+What the kit relies on (spec/lifecycle.md § How the kit tests a client):
+
+- ``life.deliver`` answers only once dispatch is complete: every handler the event is owed has
+  been called and has finished (returned, settled, or failed in its language's way);
+- ``life.events {handler}`` returns what every handler subscribed under that *name* received since
+  the client was opened: unsubscribing keeps the records, subscribing the name again adds to them;
+- ``life.registry`` sorts ids by Unicode code point;
+- ``life.create`` of a registered or in-flight id fails itself with ``conflict`` (no op, LIFE-015);
+- ``null`` for an optional argument means what its absence means; for a required one it is
+  ``invalid_argument``; several faults in one call: the contract's precedence (LIFE-032).
 """
 
 from __future__ import annotations

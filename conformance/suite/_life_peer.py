@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,17 @@ if TYPE_CHECKING:
     from conformance.areas._facade import Answer
     from conformance.areas.life import LifeClient
 
-__all__ = ["KNOWN_TYPES", "ScriptedClient", "ScriptedPeer", "check_event_stream", "event", "notification"]
+__all__ = [
+    "KNOWN_TYPES",
+    "MINTED",
+    "ScriptedClient",
+    "ScriptedPeer",
+    "check_event_stream",
+    "event",
+    "minted_bits",
+    "notification",
+    "session_handlers",
+]
 
 KNOWN_TYPES = ("session.created", "session.deleted", "session.updated", "session.foreground", "session.background")
 _EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -38,6 +50,59 @@ _EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 def _instant(step: int) -> str:
     at = _EPOCH + dt.timedelta(milliseconds=250 * step)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+#: The minted-id format (spec/contract.md § Values every area shares; LIFE-033).
+MINTED = re.compile(r"[A-Za-z0-9_-]{22,128}")
+
+_DIGITS, _LOWER = "0123456789", "abcdefghijklmnopqrstuvwxyz"
+_UPPER = _LOWER.upper()
+#: The standard alphabets, smallest first: a varying position counts log2 of the smallest that covers it.
+_ALPHABETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(chars)
+    for chars in (
+        "01",
+        _DIGITS,
+        _DIGITS + "abcdef",
+        _DIGITS + "ABCDEF",
+        _UPPER + "234567",
+        _LOWER + "234567",
+        _DIGITS + _LOWER[:22],
+        _DIGITS + _UPPER[:22],
+        _DIGITS + "ABCDEFGHJKMNPQRSTVWXYZ",
+        _DIGITS + "abcdefghjkmnpqrstvwxyz",
+        _DIGITS + _LOWER,
+        _DIGITS + _UPPER,
+        _DIGITS + _LOWER + _UPPER,
+        _DIGITS + _LOWER + _UPPER + "-_",
+    )
+)
+
+
+def minted_bits(ids: list[str]) -> float:
+    """The random bits a sample of minted ids can carry, judging the varying positions only.
+
+    Per position of the shortest id: 0 when every id has the same character there (a constant
+    prefix, a UUID's version digit or hyphens), else log2 of the smallest standard alphabet
+    (2, 10, 16, 32, 36, 62 or 64 characters) covering the characters seen there.
+    """
+    bits = 0.0
+    for position in range(min(len(sid) for sid in ids)):
+        seen = {sid[position] for sid in ids}
+        if len(seen) > 1:
+            size = next((len(a) for a in _ALPHABETS if seen <= a), 64)
+            bits += math.log2(size)
+    return bits
+
+
+def session_handlers(life: LifeClient) -> bool:
+    """Whether the client lets handlers subscribe to one session (capability ``life.session-handlers``).
+
+    Without it the kit never sends ``life.subscribe`` with a ``session_id``: what a ``life``
+    requirement says about session handlers holds for a client that has none, and the tests check
+    the rest (spec/lifecycle.md § Session handlers).
+    """
+    return life.driver.info.claimed("life.session-handlers")
 
 
 def event(kind: str, session_id: str, *, step: int = 0, **extra: Any) -> dict[str, Any]:

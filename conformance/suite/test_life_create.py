@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.contract import ERROR_KINDS
+from conformance.suite._life_peer import session_handlers
 from conformance.suite._support import assert_events_equal, assert_json_equal, expect_error
 
 requirement = pytest.mark.requirement
@@ -18,10 +18,9 @@ def assert_ok(life, op, session_id, doing):
 
 
 def assert_failed(life, op, doing):
+    """Failed, whatever the kind: which kind is LIFE-026 … LIFE-030's question (test_life_failures.py)."""
     got = life.result(op)
     assert got.get("state") == "failed", f"{doing} must fail, but its result is {got}"
-    assert got.get("error") in ERROR_KINDS, f"{doing} failed with {got.get('error')!r}, which is no error kind"
-    assert str(got.get("message", "")).strip(), f"{doing} failed without a message: {got}"
 
 
 @requirement("LIFE-009")
@@ -30,13 +29,16 @@ def test_a_caller_chosen_id_is_routable_while_its_create_is_in_flight(life, peer
     assert_json_equal(
         life.registry(), {"sessions": ["chosen"], "pending": 1}, "the registry right after create('chosen')"
     )
-    life.subscribe("session", session_id="chosen")
+    routed = session_handlers(life)  # without session handlers, being registered is all there is to check
+    if routed:
+        life.subscribe("session", session_id="chosen")
     request = peer.only()
     assert request["method"] == "session.create", f"create sent {request['method']!r}"
     assert request["params"].get("sessionId") == "chosen", f"create('chosen') sent params {request['params']}"
     early = peer.event("session.updated", "chosen")
     peer.send(peer.created_for(request, "chosen"), early)
-    assert len(life.events("session")) == 2, "events for the session that arrive before the reply must reach it"
+    if routed:
+        assert len(life.events("session")) == 2, "events for the session that arrive before the reply must reach it"
     assert life.result(op) == {"state": "pending"}, "the create cannot be over before its reply"
     peer.send(peer.ok(request))
     assert_ok(life, op, "chosen", "create('chosen')")
@@ -52,7 +54,7 @@ def test_a_reply_naming_another_id_fails_the_create_and_registers_neither(life, 
     peer.send(*(messages if event_first else messages[::-1]))
     assert_failed(life, op, "create('mine') answered with sessionId 'theirs'")
     assert_json_equal(life.registry(), EMPTY, "the registry after a create answered with another id")
-    for sid in ("mine", "theirs"):
+    for sid in ("mine", "theirs") if session_handlers(life) else ():
         with expect_error("not_found", f"subscribing to session {sid!r} after the create failed"):
             life.subscribe(f"probe-{sid}", session_id=sid)
 
@@ -66,10 +68,11 @@ def test_a_server_assigned_id_is_registered_from_the_reply_only(life, peer):
     peer.send(peer.ok(request, "srv-77"))
     assert_ok(life, op, "srv-77", "create() answered with srv-77")
     assert_json_equal(life.registry(), {"sessions": ["srv-77"], "pending": 0}, "the registry after the reply")
-    life.subscribe("session", session_id="srv-77")
-    update = peer.event("session.updated", "srv-77")
-    peer.send(update)
-    assert_events_equal(life.events("session"), [update["params"]], "events routed to the server-assigned id")
+    if session_handlers(life):
+        life.subscribe("session", session_id="srv-77")
+        update = peer.event("session.updated", "srv-77")
+        peer.send(update)
+        assert_events_equal(life.events("session"), [update["params"]], "events routed to the server-assigned id")
 
 
 @requirement("LIFE-012")
@@ -138,7 +141,7 @@ def test_creating_a_registered_or_in_flight_id_fails_with_conflict_and_sends_not
     life.create("in-flight")
     peer.pull()
     with expect_error("conflict", "create('in-flight') while the first create of it is in flight"):
-        life.create("in-flight")
+        life.create("in-flight")  # the call itself fails: no operation is started
     assert peer.pull() == [], "a create refused with conflict must send no request"
     registry = life.registry()
     assert registry["pending"] == 1, f"a create refused with conflict left a pending request: {registry}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.suite._life_peer import ScriptedClient, check_event_stream
+from conformance.suite._life_peer import MINTED, ScriptedClient, check_event_stream, minted_bits
 
 requirement = pytest.mark.requirement
 
@@ -65,3 +65,13 @@ def test_a_proposed_id_is_used_as_it_is_or_refused(server, proposed):
         assert params.get("clientSessionId", proposed) == proposed, (
             f"clientSessionId differs from the proposal: {params}"
         )
+
+
+@requirement("LIFE-033")
+def test_server_assigned_ids_are_minted(server):
+    ids = [server.created_id(server.request("session.create")) for _ in range(64)]
+    for sid in ids:
+        assert MINTED.fullmatch(sid), f"the server assigned {sid!r}: not 22 to 128 characters of A-Z a-z 0-9 _ -"
+    assert len(set(ids)) == len(ids), f"the server assigned one id twice among {len(ids)} creates"
+    bits = minted_bits(ids)
+    assert bits >= 122, f"ids like {ids[0]!r} vary in positions that can carry {bits:.0f} random bits, not 122"

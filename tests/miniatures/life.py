@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reference_impl.lifecycle import KNOWN_TYPES, LIFE_CLAIMS, Conflict, LifecycleClient, LifecycleProbe
+from reference_impl.lifecycle import KNOWN_TYPES, LIFE_CLAIMS, Conflict, LifecycleClient, LifecycleProbe, NotFound
 from reference_impl.lifecycle_server import LifecycleServer
 from tests.miniatures import MiniatureImplementation, declarer
 
@@ -127,6 +127,25 @@ class TypedBeforeWildcard(LifecycleClient):
         super()._dispatch(event)
 
 
+@miniature("LIFE-006")
+class SessionHandlersFirst(LifecycleClient):
+    """A session's own handlers run before every wildcard and typed handler, whatever the subscription order.
+
+    The order between handlers is a SHOULD: this client fails LIFE-006 and nothing else (the model of
+    LIFE-020 compares each handler's own events only).
+    """
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        everyone = self._subscriptions
+        self._subscriptions = [s for s in everyone if s.session_id is not None] + [
+            s for s in everyone if s.session_id is None
+        ]
+        try:
+            super()._dispatch(event)
+        finally:
+            self._subscriptions = everyone
+
+
 @miniature("LIFE-007")
 class UnsubscribesWildcardOnly(LifecycleClient):
     """Unsubscribe looks only in the wildcard list: typed and session handlers stay subscribed."""
@@ -178,8 +197,9 @@ class ReKeysOnOtherId(LifecycleClient):
         request = self._pending[request_id]
         result = message.get("result")
         sid = result.get("sessionId") if isinstance(result, dict) else None
-        if request.session_id is not None and isinstance(sid, str) and sid and sid != request.session_id:
-            self._unregister(request.session_id)
+        creating = request.method == "session.create" and request.session_id is not None
+        if creating and isinstance(sid, str) and sid and sid != request.session_id:
+            self._unregister(str(request.session_id))
             self.sessions.add(sid)
             self._finish(request_id, sid)
             return
@@ -205,7 +225,7 @@ class ProvisionalAlias(LifecycleClient):
         super().timeout(op)
 
 
-@miniature("LIFE-012", also_fails=(11, 20))
+@miniature("LIFE-012", also_fails=(11, 20, 30))
 class LazyOnCreatedEvent(LifecycleClient):
     """A server-assigned session is materialised by its session.created event (copilot-sdk PR #1452).
 
@@ -267,7 +287,7 @@ class ReplacesSilently(LifecycleClient):
 # --- resume, delete, stray replies -------------------------------------------------------------
 
 
-@miniature("LIFE-016", also_fails=(17,), may_fail=(20,))
+@miniature("LIFE-016", also_fails=(17, 25), may_fail=(20,))
 class DoublesOnResume(LifecycleClient):
     """Resuming an active session attaches its handlers a second time, so every event arrives twice (#742)."""
 
@@ -277,7 +297,7 @@ class DoublesOnResume(LifecycleClient):
         return super().resume(session_id)
 
 
-@miniature("LIFE-017", may_fail=(20,))
+@miniature("LIFE-017", also_fails=(25,), may_fail=(20,))
 class ForgetsOnFailedResume(LifecycleClient):
     """A failed resume removes the entry, even when the session was active before the resume."""
 
@@ -299,7 +319,7 @@ class DeletesOptimistically(LifecycleClient):
         return op
 
 
-@miniature("LIFE-019", also_fails=(13, 20))
+@miniature("LIFE-019", also_fails=(4, 13, 20))
 class CrashesOnStrayReply(LifecycleClient):
     """A reply to no pending request raises KeyError from the pending-request map."""
 
@@ -316,6 +336,119 @@ class RegistryFirstPage(LifecycleClient):
     def registry(self) -> dict[str, Any]:
         listing = super().registry()
         return {**listing, "sessions": listing["sessions"][:4]}
+
+
+@miniature("LIFE-024", may_fail=(20,))
+class ResumeRegistersOnReply(LifecycleClient):
+    """A resume of an unregistered id registers it only when the reply arrives: early events find no session."""
+
+    def resume(self, session_id: str) -> str:
+        was = session_id in self.sessions
+        op = super().resume(session_id)
+        if not was:
+            self.sessions.discard(session_id)
+        return op
+
+
+@miniature("LIFE-025", may_fail=(20,))
+class ResumeAdoptsOtherId(LifecycleClient):
+    """A resume answered with another id succeeds under that id and registers it (re-keying, as for creates)."""
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        request, result = self._pending[request_id], message.get("result")
+        named = result.get("sessionId") if isinstance(result, dict) else None
+        if request.method == "session.resume" and isinstance(named, str) and named and named != request.session_id:
+            if not request.was_registered:
+                self._unregister(str(request.session_id))
+            self.sessions.add(named)
+            self._finish(request_id, named)
+            return
+        super()._on_reply(request_id, message)
+
+
+# --- how operations fail -----------------------------------------------------------------------
+
+
+@miniature("LIFE-026")
+class ErrorReplyAsNotFound(LifecycleClient):
+    """Every error reply fails the operation with not_found, as if the server always meant "no such session"."""
+
+    def _fail(self, request_id: int, kind: str, message: str) -> None:
+        refused = message.startswith("the server refused")
+        super()._fail(request_id, "not_found" if refused else kind, message)
+
+
+@miniature("LIFE-027")
+class TimeoutAsFailedPrecondition(LifecycleClient):
+    """A timeout fails the operation with failed_precondition, like a refusal (the reference of spec 0.1.0)."""
+
+    def _fail(self, request_id: int, kind: str, message: str) -> None:
+        super()._fail(request_id, "failed_precondition" if kind == "unavailable" else kind, message)
+
+
+@miniature("LIFE-028")
+class OtherIdAsFailedPrecondition(LifecycleClient):
+    """A reply naming another id fails the operation with failed_precondition instead of conflict."""
+
+    def _fail(self, request_id: int, kind: str, message: str) -> None:
+        other = message.startswith("asked for")
+        super()._fail(request_id, "failed_precondition" if other else kind, message)
+
+
+@miniature("LIFE-029")
+class NoIdAsUnavailable(LifecycleClient):
+    """A result that names no session fails the operation with unavailable, as if the server had not answered."""
+
+    def _fail(self, request_id: int, kind: str, message: str) -> None:
+        super()._fail(request_id, "unavailable" if message.endswith("carries no sessionId") else kind, message)
+
+
+@miniature("LIFE-030")
+class AssignedIdReplacesEntry(LifecycleClient):
+    """A server-assigned id that is already registered replaces the entry, dropping its handlers (``_register_session``)."""
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        request, result = self._pending[request_id], message.get("result")
+        named = result.get("sessionId") if isinstance(result, dict) else None
+        if request.method == "session.create" and request.session_id is None and named in self.sessions:
+            self._unregister(str(named))
+        super()._on_reply(request_id, message)
+
+
+@miniature("LIFE-031", may_fail=(20,))
+class DeleteUnknownLocally(LifecycleClient):
+    """Deleting an id that is not registered fails at once with not_found; the server is never asked."""
+
+    def delete(self, session_id: str) -> str:
+        if session_id not in self.sessions:
+            raise NotFound(f"session {session_id!r} is not registered on this client")
+        return super().delete(session_id)
+
+
+@miniature("LIFE-032")
+class NameBeforeSession(LifecycleClient):
+    """Subscribe checks the handler name before the session: a taken name to an unknown session is conflict."""
+
+    def on(self, name: str, handler: Any, *, session_id: str | None = None, event_type: str | None = None) -> None:
+        if any(s.name == name for s in self._subscriptions):
+            raise Conflict(f"a handler named {name!r} is already subscribed")
+        super().on(name, handler, session_id=session_id, event_type=event_type)
+
+
+@miniature("LIFE-034")
+class RoutesByPrefix(LifecycleClient):
+    """A session handler receives the events of every session whose id starts with its own (``a`` gets ``ab``'s)."""
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        sid, kind = event["sessionId"], event["type"]
+        for sub in list(self._subscriptions):
+            if sub.session_id is not None and not str(sid).startswith(sub.session_id):
+                continue
+            if sub.event_type in (None, kind):
+                try:
+                    sub.handler(dict(event))
+                except Exception as exc:  # one handler's failure is its own
+                    self.diagnostics.append(f"handler {sub.name!r} raised {exc}")
 
 
 # --- the server side ---------------------------------------------------------------------------
@@ -356,3 +489,12 @@ class IgnoresProposedId(LifecycleServer):
         if proposed is not None:
             sent[0]["params"]["clientSessionId"] = proposed
         return sent
+
+
+@miniature("LIFE-033")
+class CountingServer(LifecycleServer):
+    """The server assigns ``srv-1``, ``srv-2``, …: a counter anyone can guess (the reference of spec 0.1.0)."""
+
+    def _mint(self) -> str:
+        self._count = getattr(self, "_count", 0) + 1
+        return f"srv-{self._count}"
