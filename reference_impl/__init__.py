@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
+from reference_impl.broadcast import MemoryBroadcaster
 from reference_impl.history import MemoryHistory
 from reference_impl.history_sqlite import SQLiteHistory
 from reference_impl.identity import AgentService
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SPEC_VERSION", "ReferenceImplementation", "__version__", "implementation", "memory"]
 
-__version__ = "0.1.0"
-SPEC_VERSION = "0.1.0"
+__version__ = "0.2.0"
+SPEC_VERSION = "0.2.0"
 
 Backend = Literal["sqlite", "memory"]
 
@@ -50,7 +51,12 @@ class ReferenceImplementation:
         self.name = f"reference_impl ({backend})"
         # A frozenset, typed as the kit's Implementation protocol declares it.
         self.claims: Collection[str] = (
-            _HISTORY[backend].claims | _STORE[backend].claims | AgentService.claims | TaskService.claims | LIFE_CLAIMS
+            _HISTORY[backend].claims
+            | _STORE[backend].claims
+            | AgentService.claims
+            | TaskService.claims
+            | LIFE_CLAIMS
+            | MemoryBroadcaster.claims
         )
 
     def open_history(self, env: Environment) -> HistoryStore:
@@ -58,6 +64,9 @@ class ReferenceImplementation:
 
     def open_session_store(self, env: Environment) -> SessionStore:
         return _STORE[self.backend].open(env)
+
+    def open_broadcaster(self, env: Environment) -> MemoryBroadcaster:
+        return MemoryBroadcaster.open(env)  # both backends: a broadcaster lives in its process
 
     def open_agent_service(self, env: Environment) -> AgentService:
         return AgentService.open(env)  # both backends: the ID area needs no persistence

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conformance.areas.bcast import InProcessBcast
 from conformance.areas.hist import InProcessHist
 from conformance.areas.id import InProcessId
 from conformance.areas.life import InProcessLife
@@ -21,5 +22,6 @@ if TYPE_CHECKING:
 
 #: area name -> its in-process binding
 BINDINGS: dict[str, type[AreaBinding]] = {
-    binding.area: binding for binding in (InProcessHist, InProcessStore, InProcessId, InProcessTask, InProcessLife)
+    binding.area: binding
+    for binding in (InProcessHist, InProcessStore, InProcessId, InProcessTask, InProcessLife, InProcessBcast)
 }

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import reference_impl
+    from conformance.areas.bcast import BroadcasterImplementation
     from conformance.areas.hist import HistoryImplementation
     from conformance.areas.id import AgentServiceImplementation
     from conformance.areas.life import LifecycleImplementation
@@ -24,3 +25,4 @@ if TYPE_CHECKING:
         agents: AgentServiceImplementation = reference
         tasks: TaskImplementation = reference
         lifecycle: LifecycleImplementation = reference
+        broadcasts: BroadcasterImplementation = reference

@@ -1,6 +1,6 @@
 """Single-deviation variants: the reference with exactly one upstream behaviour swapped in.
 
-Each area module (``hist``, ``store``, ``identity``, ``life``) defines ``Variant`` subclasses;
+Each area module (``hist``, ``store``, ``identity``, ``life``, ``bcast``) defines ``Variant`` subclasses;
 this package names each by its class (``NegativeLimitMeansAll`` is loaded as
 ``tests.variants:negative_limit_means_all``).  ``tests/test_blame.py`` runs each in process and
 over ``conformance.serve`` and holds the set of failed requirements to its ``fails``, in both
@@ -11,7 +11,7 @@ reason no variant can differ there.
 
 from __future__ import annotations
 
-from tests.variants import hist, identity, life, store
+from tests.variants import bcast, hist, identity, life, store
 from tests.variants._base import (
     FACTORIES,
     Variant,
@@ -23,7 +23,7 @@ from tests.variants._base import (
 
 __all__ = ["AGREES", "FACTORIES", "VARIANTS", "areas_changed", "definitions_beyond_factories", "upstream_rows"]
 
-_MODULES = (hist, store, identity, life)
+_MODULES = (hist, store, identity, life, bcast)
 
 VARIANTS: dict[str, Variant] = {
     snake(klass.__name__): klass()

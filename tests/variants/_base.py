@@ -52,6 +52,7 @@ FACTORIES = {
     "open_task_service": "TASK",
     "open_lifecycle_client": "LIFE",
     "open_lifecycle_server": "LIFE",
+    "open_broadcaster": "BCAST",
 }
 #: What a variant class may define besides factories: its declarations.
 _DECLARATIONS = {
