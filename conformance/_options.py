@@ -42,6 +42,24 @@ OPTIONS = (
     ),
     ("--conformance-report", "conformance_report", "string", "write the JSON report (schemas/report.schema.json)"),
     ("--conformance-markdown", "conformance_markdown", "string", "write a Markdown summary (for a CI step summary)"),
+    (
+        "--conformance-html",
+        "conformance_html",
+        "string",
+        "write a self-contained HTML report (one file, no external assets): verdict, every requirement, each failure",
+    ),
+    (
+        "--conformance-badge",
+        "conformance_badge",
+        "string",
+        "write an SVG badge: spec version, MUST requirements passed/total, coloured by verdict",
+    ),
+    (
+        "--conformance-spec-url",
+        "conformance_spec_url",
+        "string",
+        "URL of the spec folder (where hist.md is): the Markdown and HTML reports link each requirement there",
+    ),
     ("--conformance-strict", "conformance_strict", "bool", "fail the run on SHOULD/MAY failures too"),
     (
         "--conformance-depth",

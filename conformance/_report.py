@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance import SPEC_VERSION, __version__
-from conformance._requirements import index
+from conformance._render import portable
+from conformance._requirements import Requirement, index
 from conformance.errors import ImplementationError, ImplementationFault, KitError, NotTestable
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class TestRecord:
     message: str | None = None
     duration_s: float = 0.0
     known: bool = False  # the failure is listed in the baseline
+    rerun: str | None = None  # the command that repeats this failing test with the run's seed
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"nodeid": self.nodeid, "outcome": self.outcome, "duration_s": round(self.duration_s, 6)}
@@ -56,6 +58,8 @@ class TestRecord:
             out["message"] = self.message
         if self.known:
             out["known"] = True
+        if self.rerun and self.outcome in ("failed", "not-testable"):
+            out["rerun"] = self.rerun
         return out
 
 
@@ -88,10 +92,38 @@ def failure_kind(exc: BaseException | None) -> str:
     return "wrong-answer"
 
 
-def short_message(report: pytest.TestReport) -> str:
+def _clip(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def distinct_failures(exc: BaseException | None) -> str | None:
+    """Each failure of an exception group (Hypothesis's "found N distinct failures"), in full.
+
+    pytest's one-line crash message of a group is only its count; a reader needs every failure's
+    text and, for a model test, the program that shows it (kept in each exception's notes).
+    """
+    if not isinstance(exc, BaseExceptionGroup):
+        return None
+    import traceback
+
+    subs = list(exc.exceptions)
+    parts = [f"{exc.message} ({len(subs)} distinct failures)"]
+    for n, sub in enumerate(subs[:8], start=1):
+        text = "".join(traceback.format_exception_only(sub)).strip()
+        parts.append(f"--- failure {n} of {len(subs)} ---\n{_clip(text)}")
+    if len(subs) > 8:
+        parts.append(f"--- and {len(subs) - 8} more ---")
+    return "\n".join(parts)
+
+
+def short_message(report: pytest.TestReport, exc: BaseException | None = None) -> str:
+    """The failure's text for the report: without the machine's absolute paths, each distinct failure."""
+    grouped = distinct_failures(exc)
+    if grouped is not None:
+        return portable(grouped)
     crash = getattr(report.longrepr, "reprcrash", None)
     text = getattr(crash, "message", None) or str(report.longrepr)
-    return text if len(text) <= 2000 else text[:1997] + "..."
+    return _clip(portable(text))
 
 
 def binding_ids(ids: list[str], *, strict: bool) -> list[str]:
@@ -126,7 +158,7 @@ def classify(
         "ids": ids,
         "outcome": "not-testable" if kind == "not-testable" else "failed",
         "failure_kind": kind,
-        "message": short_message(report),
+        "message": short_message(report, call.excinfo.value if call.excinfo else None),
     }
     if kind == "kit-error":
         return data
@@ -163,6 +195,7 @@ class Recorder:
     strict: bool
     seed: str
     scope: frozenset[str] | None = None  # --requirement; None is every requirement
+    depth: str = "quick"  # --conformance-depth
     baseline: Baseline | None = None
     tests: dict[str, TestRecord] = field(default_factory=dict)
     deselected: set[str] = field(default_factory=set)
@@ -221,6 +254,7 @@ class Recorder:
             record.failure_kind = data.get("failure_kind")
             record.message = data.get("message")
             record.known = bool(data.get("known"))
+            record.rerun = data.get("rerun")
 
     # -- per requirement -------------------------------------------------------------
     def _not_tested_reason(self, tests: list[TestRecord]) -> str:
@@ -252,6 +286,40 @@ class Recorder:
         """One row per requirement of the index, with its outcome and tests (computed once the run is over)."""
         return self._final[0] if self._final is not None else self._rows()
 
+    def _describe(self, req: Requirement) -> dict[str, Any]:
+        """What a row says about its requirement before any outcome."""
+        row: dict[str, Any] = {
+            "id": req.id,
+            "level": req.level,
+            "area": req.area,
+            "title": req.title,
+            "capability": req.capability,
+            "anchor": req.anchor,
+            "introduced": req.introduced,
+        }
+        if req.statement:
+            row["statement"] = req.statement
+        if req.changed:
+            row["changed"] = req.changed
+        if req.id in self.info.adds:
+            row["adapter_adds"] = self.info.adds[req.id]
+        return row
+
+    def _outcome(self, rid: str, tests: list[TestRecord]) -> dict[str, Any]:
+        """A requirement's outcome from its tests: any not-testable or failed test decides it."""
+        if self.scope is not None and rid not in self.scope:
+            return {"outcome": "not-tested", "reason": "not selected (--requirement)"}
+        outcomes = [t.outcome for t in tests]
+        for outcome in ("not-testable", "failed"):
+            if outcome in outcomes:
+                return {"outcome": outcome, "failure_kinds": sorted({t.failure_kind for t in tests if t.failure_kind})}
+        if "passed" in outcomes:
+            return {"outcome": "passed"}
+        if "skipped" in outcomes:
+            reason = next(t.message or "skipped" for t in tests if t.outcome == "skipped")
+            return {"outcome": "skipped", "reason": reason}
+        return {"outcome": "not-tested", "reason": self._not_tested_reason(tests)}
+
     def _rows(self) -> list[dict[str, Any]]:
         by_id: dict[str, list[TestRecord]] = {}
         # By node id: the order tests ran in (or reached an xdist controller in) is no part of a verdict.
@@ -260,34 +328,11 @@ class Recorder:
                 by_id.setdefault(rid, []).append(record)
         rows = []
         for rid, req in index().items():
+            if req.withdrawn:
+                continue  # kept in the index so that its id is never reused; nothing to judge
             tests = by_id.get(rid, [])
-            row: dict[str, Any] = {
-                "id": rid,
-                "level": req.level,
-                "area": req.area,
-                "title": req.title,
-                "capability": req.capability,
-                "anchor": req.anchor,
-            }
-            outcomes = [t.outcome for t in tests]
-            if self.scope is not None and rid not in self.scope:
-                row["outcome"] = "not-tested"
-                row["reason"] = "not selected (--requirement)"
-            else:
-                for outcome in ("not-testable", "failed"):
-                    if outcome in outcomes:
-                        row["outcome"] = outcome
-                        row["failure_kinds"] = sorted({t.failure_kind for t in tests if t.failure_kind})
-                        break
-                else:
-                    if "passed" in outcomes:
-                        row["outcome"] = "passed"
-                    elif "skipped" in outcomes:
-                        row["outcome"] = "skipped"
-                        row["reason"] = next(t.message or "skipped" for t in tests if t.outcome == "skipped")
-                    else:
-                        row["outcome"] = "not-tested"
-                        row["reason"] = self._not_tested_reason(tests)
+            row = self._describe(req)
+            row.update(self._outcome(rid, tests))
             entry = self.baseline.entries.get(rid) if self.baseline else None
             if entry is not None and row["outcome"] in ("failed", "not-testable"):
                 row["known_failure"] = {"reason": entry.reason, **({"link": entry.link} if entry.link else {})}
@@ -369,6 +414,8 @@ class Recorder:
             "duration_s": round(time.monotonic() - self.started, 3),
             "strict": self.strict,
             "hypothesis_seed": self.seed,
+            "depth": self.depth,
+            "transport": "adapter-protocol" if info.target.strip().startswith("exec:") else "in-process",
         }
         if self.scope is not None:
             run["selected"] = sorted(self.scope)
@@ -392,63 +439,23 @@ class Recorder:
                 "spec_version": info.spec_version,
                 "claims": sorted(info.claims),
                 "target": info.target,
+                **({"adds": dict(info.adds)} if info.adds else {}),
             },
             "run": run,
             "summary": out_summary,
             "requirements": rows,
         }
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, data: dict[str, Any] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        text = json.dumps(data if data is not None else self.as_json(), indent=2, ensure_ascii=False)
+        path.write_text(text + "\n", encoding="utf-8")
 
-    def markdown(self) -> str:
-        """The report as Markdown, for a CI step summary: verdict, counts per area, then every non-pass."""
-        data = self.as_json()
-        impl, summary, rows = data["implementation"], data["summary"], data["requirements"]
-        selected = data["run"].get("selected")
-        lines = [
-            f"## Conformance: {impl['name']} {impl['version']} — **{summary['verdict']}**",
-            "",
-            (
-                f"Spec {data['spec_version']}, kit {data['kit']['version']}, `--impl={impl['target']}`, "
-                f"`--hypothesis-seed={data['run']['hypothesis_seed']}`"
-                f"{', strict' if data['run']['strict'] else ''}"
-                f"{f', selected: {len(selected)} requirement(s)' if selected is not None else ''}."
-            ),
-            "",
-            "| area | " + " | ".join(OUTCOMES) + " |",
-            "|---|" + "---|" * len(OUTCOMES),
-        ]
-        for area in sorted({r["area"] for r in rows}):
-            counts = [sum(r["outcome"] == o for r in rows if r["area"] == area) for o in OUTCOMES]
-            lines.append(f"| {area} | " + " | ".join(map(str, counts)) + " |")
-        if "baseline" in summary:
-            base = summary["baseline"]
-            new, stale = ", ".join(base["new"]) or "none", ", ".join(base["stale"]) or "none"
-            lines += [
-                "",
-                (
-                    f"Baseline `{base['path']}`: {len(base['known'])} known, {len(base['new'])} new ({new}), "
-                    f"{len(base['stale'])} stale ({stale})."
-                ),
-            ]
-        problems = [
-            r
-            for r in rows
-            if r["outcome"] in ("failed", "not-testable")
-            or (r["outcome"] == "not-tested" and (selected is None or r["id"] in selected))
-        ]
-        if problems:
-            lines += ["", "| requirement | level | outcome | why |", "|---|---|---|---|"]
-            for row in problems:
-                why = next((t.get("message", "") for t in row["tests"] if t.get("message")), row.get("reason", ""))
-                why = why.splitlines()[0].replace("|", "\\|")[:160] if why else ""
-                kinds = f" ({', '.join(row['failure_kinds'])})" if row.get("failure_kinds") else ""
-                known = " — known (baseline)" if "known_failure" in row else ""
-                link = f"[{row['id']}]({row['anchor']}) {row['title']}"
-                lines.append(f"| {link} | {row['level']} | {row['outcome']}{kinds}{known} | {why} |")
-        return "\n".join(lines) + "\n"
+    def markdown(self, spec_url: str | None = None) -> str:
+        """The report as Markdown, for a CI step summary (rendered from the JSON report alone)."""
+        from conformance._markdown import render
+
+        return render(self.as_json(), spec_url=spec_url)
 
     def summary_lines(self, written: list[str]) -> tuple[list[str], Gate]:
         rows = self.requirements()
@@ -466,6 +473,13 @@ class Recorder:
                     f"  {row['outcome'].upper():12} {row['level']:6} {row['id']} {row['title']} [{kinds}]{known}"
                 )
         lines.extend(gate.lines)
+        if self.info.adds:
+            relied = [r["id"] for r in rows if "adapter_adds" in r and r["outcome"] == "passed"]
+            lines.append(
+                f"conformance: the adapter declares behaviour of its own for {len(self.info.adds)} requirement(s)"
+                f" ({', '.join(sorted(self.info.adds))}); their verdict is the library's plus the adapter's"
+                + (f", passed: {', '.join(relied)}" if relied else "")
+            )
         files = f"; wrote {', '.join(written)}" if written else ""
         lines.append(
             f"conformance: {len(rows)} requirements{scope}: {counts} -> {gate.verdict}"

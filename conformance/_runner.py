@@ -154,7 +154,7 @@ class KitPlugin:
             raise
         self.seed = self._fix_hypothesis_seed(config)
         self.recorder = Recorder(
-            self.info, strict=self.strict, seed=self.seed, scope=self.scope, baseline=self.baseline
+            self.info, strict=self.strict, seed=self.seed, scope=self.scope, baseline=self.baseline, depth=self.depth
         )
         #: area (or "adapter") -> (nodeid of the test that showed it, one-line cause), in this process
         self.root_causes: dict[str, tuple[str, str]] = {}
@@ -334,6 +334,8 @@ class KitPlugin:
         data = classify(ids, call, report, strict=self.strict, baseline=self.baseline)
         if data is None:
             return report
+        if data["outcome"] in ("failed", "not-testable"):
+            data["rerun"] = self.rerun_command(report.nodeid, ids)
         report.conformance = data  # type: ignore[attr-defined]  # carried to the xdist controller
         if report.failed or hasattr(report, "wasxfail"):
             self._note_root_cause(item, call, data)
@@ -414,16 +416,25 @@ class KitPlugin:
         return all(r.known or not r.ids for r in self.recorder.tests.values() if r.outcome == "failed")
 
     def _write_reports(self) -> None:
+        data = self.recorder.as_json()  # one report model: every file below is rendered from it alone
         path = option(self.config, "conformance_report")
         if path:
-            self.recorder.write(Path(str(path)))
+            self.recorder.write(Path(str(path)), data)
             self.written.append(str(path))
-        markdown = option(self.config, "conformance_markdown")
-        if markdown:
-            target = Path(str(markdown))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.recorder.markdown(), encoding="utf-8")
-            self.written.append(str(markdown))
+        pages = {
+            name: str(option(self.config, name) or "")
+            for name in ("conformance_markdown", "conformance_html", "conformance_badge")
+        }
+        if any(pages.values()):
+            from conformance._pages import write_page
+            from conformance._render import validate
+
+            validate(data, "the report of this run")
+            spec_url = str(option(self.config, "conformance_spec_url") or "") or None
+            for name, page in pages.items():
+                if page:
+                    write_page(name.removeprefix("conformance_"), data, Path(page), spec_url=spec_url)
+                    self.written.append(page)
         baseline_out = option(self.config, "conformance_write_baseline")
         if baseline_out:
             from conformance._baseline import render

@@ -30,7 +30,7 @@ def expect_error(kind: str, doing: str) -> Iterator[ExpectedError]:
     """Assert that the block fails with an implementation error of ``kind``.
 
     A different kind, or success, fails the test with a message that says what was
-    being done; the error must carry a non-empty message (a clear error, not a bare code).
+    being done. The error's message is shown, never judged (spec/contract.md § Errors).
     """
     caught = ExpectedError()
     try:
@@ -40,8 +40,6 @@ def expect_error(kind: str, doing: str) -> Iterator[ExpectedError]:
             raise  # a crash is not an answer, here or anywhere (spec/contract.md)
         if exc.kind != kind:
             pytest.fail(f"{doing}: expected a {kind!r} error, got {exc.kind!r}: {exc.message}", pytrace=False)
-        if not exc.message.strip():
-            pytest.fail(f"{doing}: the {kind!r} error carries no message", pytrace=False)
         caught.error = exc
     else:
         pytest.fail(f"{doing}: expected a {kind!r} error, but the operation succeeded", pytrace=False)
