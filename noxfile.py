@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
 import tarfile
+import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nox
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -91,29 +101,68 @@ def conformance(session: nox.Session, target: str) -> None:
     session.log(f"{target}: {summary}")
 
 
-#: openai-agents' HIST backends (implementations/openai_agents.py); RedisSession needs a server and is left out.
-OPENAI_AGENTS = ["sqlite_memory", "sqlite_file", "advanced_sqlite", "sqlalchemy_sqlite", "encrypted_sqlite"]
+#: openai-agents' HIST backends (implementations/openai_agents.py); ``redis`` runs against a local redis-server.
+OPENAI_AGENTS = ["sqlite_memory", "sqlite_file", "advanced_sqlite", "sqlalchemy_sqlite", "encrypted_sqlite", "redis"]
 #: Exit statuses that carry a verdict: conformant, not-conformant, incomplete (spec/README.md).
 VERDICTS = [0, 1, 6]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def redis_server(session: nox.Session) -> Iterator[str]:
+    """A throw-away redis-server on loopback, without persistence, stopped by its pid; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        session.error("redis-server is not installed; on Debian: apt-get install redis-server")
+    port = _free_port()
+    argv = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+            if server.poll() is not None or time.monotonic() > deadline:
+                session.error(f"redis-server did not start on port {port} (exit status {server.poll()})")
+            time.sleep(0.05)
+        session.log(f"redis-server pid {server.pid} on 127.0.0.1:{port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
 
 
 @nox.session(python=NEWEST, default=False, tags=["matrix"])
 def matrix(session: nox.Session) -> None:
     """Run the kit against real libraries (openai-agents' session backends), one JSON report each.
 
+    Then confirm each failure by calling the library directly, and regenerate spec/implementations.md.
+
     A verdict is the finding: not-conformant (1) or incomplete (6) does not fail the session. A
     usage error, a kit error, an interrupted or an empty run (2 to 5) does, as does a missing report.
     """
     session.install("-e", ".[openai-agents]")
     (REPORTS / "matrix").mkdir(parents=True, exist_ok=True)
-    for backend in OPENAI_AGENTS:
-        target = f"implementations.openai_agents:{backend}"
-        report = REPORTS / "matrix" / f"{backend}.json"
-        report.unlink(missing_ok=True)
-        args = [f"--impl={target}", f"--conformance-report={report}", *session.posargs]
-        session.run("python", "-m", "pytest", *args, success_codes=VERDICTS)
-        summary = json.loads(report.read_text())["summary"]
-        session.log(f"{target}: {summary}")
+    with redis_server(session) as url:
+        env = {"CONFORMANCE_REDIS_URL": url}
+        for backend in OPENAI_AGENTS:
+            target = f"implementations.openai_agents:{backend}"
+            report = REPORTS / "matrix" / f"{backend}.json"
+            report.unlink(missing_ok=True)
+            args = [f"--impl={target}", f"--conformance-report={report}", *session.posargs]
+            session.run("python", "-m", "pytest", *args, success_codes=VERDICTS, env=env)
+            summary = json.loads(report.read_text())["summary"]
+            session.log(f"{target}: {summary}")
+        # Each failure must be the library's own: confirmed by calling it directly, without the kit.
+        session.run("python", "-m", "implementations.openai_agents_confirm", env=env)
+    session.run("python", "-m", "implementations.render_matrix")
 
 
 @nox.session(python=PYTHONS, default=False, tags=["benchmark"])
@@ -124,6 +173,62 @@ def benchmark(session: nox.Session) -> None:
     """
     session.install("-e", ".", *group("test"))
     session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+#: The reports the browser session renders side by side: the reference (both backends), the Node
+#: adapter and a miniature, over the HIST area, so that the drift matrix has drift to show.
+BROWSER_TARGETS = {
+    "reference-sqlite": "reference_impl",
+    "reference-memory": "reference_impl:memory",
+    "node-adapter": "exec:node examples/node-adapter/adapter.mjs",
+    "miniature-hist-002": "tests.miniatures.hist:limit_oldest",
+}
+
+
+@nox.session(python=NEWEST, default=False, tags=["browser"])
+def browser(session: nox.Session) -> None:
+    """Open the HTML reports and the drift matrix in headless Chromium (Debian's chromium, chromium-driver).
+
+    Runs the kit against the reference, the Node adapter and a miniature (HIST area), writes each
+    run's HTML report, Markdown summary and badge and their drift matrix to reports/browser/, then
+    checks the pages in the browser (tests/test_browser.py) and keeps its screenshots there.
+    """
+    session.install("-e", ".", *group("test"), *group("browser"))
+    out = REPORTS / "browser"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    reports = []
+    for name, target in BROWSER_TARGETS.items():
+        if target.startswith("exec:node") and shutil.which("node") is None:
+            if os.environ.get("CI", "").lower() == "true":
+                session.error("node is not on PATH; .ci/run installs it")
+            session.warn(f"{name}: node is not on PATH, left out")
+            continue
+        report = out / f"{name}.json"
+        pages = [
+            f"--conformance-{kind}={out / name}.{ext}"
+            for kind, ext in (("html", "html"), ("markdown", "md"), ("badge", "svg"))
+        ]
+        args = [f"--impl={target}", "--requirement=HIST", "--conformance-depth=fast", "--hypothesis-seed=20261127"]
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *args,
+            f"--conformance-report={report}",
+            *pages,
+            success_codes=VERDICTS,
+        )
+        reports.append(str(report))
+    matrix_args = ["--html", str(out / "matrix.html"), "--markdown", str(out / "matrix.md")]
+    session.run("python", "-m", "conformance.matrix", *reports, *matrix_args)
+    env = {"CONFORMANCE_BROWSER_REPORTS": str(out), "CONFORMANCE_BROWSER_ARTIFACTS": str(out)}
+    session.run(
+        "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_browser.py", *session.posargs, env=env
+    )
 
 
 @nox.session(python=PYTHONS, tags=["tests"])

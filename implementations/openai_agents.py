@@ -13,10 +13,13 @@ Each handle is one library session object, built as follows (``FILE`` is explain
   create_tables=True)``.  Claims the same three.
 * ``encrypted_sqlite``: ``EncryptedSession(session_id=id, underlying_session=SQLiteSession(id,
   db_path=FILE), encryption_key=ENCRYPTION_KEY)``.  Claims the same three.
+* ``redis``: ``RedisSession.from_url(id, url=URL, key_prefix=PREFIX)`` against a real Redis
+  server.  Claims the same three.
 
-``FILE`` is ``env.storage_dir / "history.sqlite3"``.  ``RedisSession`` is left out: it needs a
-Redis server, and the kit's environment provides none.  (So are Dapr, MongoDB and the
-Conversations API, which need a server or the network.)
+``FILE`` is ``env.storage_dir / "history.sqlite3"``.  ``URL`` is the environment variable
+``CONFORMANCE_REDIS_URL`` (``nox -s matrix`` starts ``redis-server`` on loopback and sets it);
+without it the factory fails with a message saying so.  Dapr, MongoDB and the Conversations API
+are left out: they need other servers or the network.
 
 Dependencies: ``pip install -e '.[openai-agents]'`` (pyproject.toml): the library with its own
 ``encrypt`` extra (cryptography, for EncryptedSession), ``sqlalchemy[asyncio]`` (without
@@ -48,6 +51,14 @@ File backends: what the adapter adds
     ``AdvancedSQLiteSession`` and ``SQLAlchemySession``, which otherwise expect the caller to
     create their schema.  Every handle of one backend is a separate session object on that file,
     which is how the library shares storage between sessions; hence ``hist.shared-handles``.
+
+``redis``: what the adapter adds
+    A key prefix, ``PREFIX = "conformance:" + env.storage_dir`` (the library's ``key_prefix``
+    argument, default ``"agents:session"``), so that the tests of one run, which share one server,
+    never see each other's keys, while a restart (same ``env``) sees its own: the same isolation
+    ``FILE`` gives the SQLite backends.  Each handle is one ``from_url`` session object, which
+    owns its own client; that is how the library's documentation opens a session.  ``ttl`` is left
+    at the library's default (none), so nothing expires.
 
 ``encrypted_sqlite``: what the adapter adds
     An encryption key: the fixed constant :data:`ENCRYPTION_KEY` (a Fernet-format key, test data,
@@ -84,8 +95,8 @@ Errors
     The adapter does not second-guess either.  The one translation is the one the contract asks
     for (spec/contract.md § Errors): the SQLite stores raise ``RuntimeError("SQLiteSession is
     closed")`` for a call after ``close()``; exactly that exception, recognised by its message,
-    becomes :class:`HandleClosed` (``error_kind = "closed"``).  Any other ``RuntimeError`` stays a
-    crash.
+    becomes :class:`HandleClosed` (``error_kind = "closed"``); ``RedisSession`` raises the same with
+    ``"RedisSession is closed"``.  Any other ``RuntimeError`` stays a crash.
 
 ``close()`` on a handle
     ``SQLiteSession.close()`` and ``AdvancedSQLiteSession.close()``, which close the connections
@@ -99,6 +110,8 @@ Errors
     through the handle still work: HIST-023 then fails on the library's behaviour, as it should.
     (The alternative, answering ``unsupported``, would make every test that closes a handle
     not-testable, although the library does let its user release what a session holds.)
+    ``RedisSession.close()`` closes the client that ``from_url`` created, after which calls raise
+    the ``RuntimeError`` above.
 
 ``close()`` on a backend
     Closes every handle the backend opened, as above, in the order they were opened, and nothing
@@ -114,6 +127,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -125,25 +139,29 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENCRYPTION_KEY",
+    "REDIS_URL_VARIABLE",
     "SPEC_VERSION",
     "HandleClosed",
     "OpenAIAgentsHistory",
     "advanced_sqlite",
     "encrypted_sqlite",
+    "redis",
     "sqlalchemy_sqlite",
     "sqlite_file",
     "sqlite_memory",
 ]
 
-SPEC_VERSION = "0.1.0"
+SPEC_VERSION = "0.2.0"
 LIBRARY = "openai-agents"
 #: What ``SQLiteSession._check_not_closed`` raises (``RuntimeError``) for a call after ``close()``.
-CLOSED_MESSAGE = "SQLiteSession is closed"
+CLOSED_MESSAGES = ("SQLiteSession is closed", "RedisSession is closed")
+#: Where the ``redis`` backend finds its server, e.g. ``redis://127.0.0.1:6390/0``.
+REDIS_URL_VARIABLE = "CONFORMANCE_REDIS_URL"
 #: EncryptedSession's master key: urlsafe base64 of 32 bytes, the form the library documents.  Test data only.
 ENCRYPTION_KEY = "b3BlbmFpLWFnZW50cyBjb25mb3JtYW5jZSBrZXkhISE="
 FILE_NAME = "history.sqlite3"
 
-Kind = Literal["sqlite_memory", "sqlite_file", "advanced_sqlite", "sqlalchemy_sqlite", "encrypted_sqlite"]
+Kind = Literal["sqlite_memory", "sqlite_file", "advanced_sqlite", "sqlalchemy_sqlite", "encrypted_sqlite", "redis"]
 ALL_HIST = frozenset({"hist", "hist.persistent", "hist.shared-handles"})
 CLAIMS: dict[Kind, frozenset[str]] = {
     "sqlite_memory": frozenset({"hist"}),
@@ -151,6 +169,7 @@ CLAIMS: dict[Kind, frozenset[str]] = {
     "advanced_sqlite": ALL_HIST,
     "sqlalchemy_sqlite": ALL_HIST,
     "encrypted_sqlite": ALL_HIST,
+    "redis": ALL_HIST,
 }
 TITLES: dict[Kind, str] = {
     "sqlite_memory": "SQLiteSession (:memory:)",
@@ -158,6 +177,7 @@ TITLES: dict[Kind, str] = {
     "advanced_sqlite": "AdvancedSQLiteSession (file)",
     "sqlalchemy_sqlite": "SQLAlchemySession (sqlite+aiosqlite file)",
     "encrypted_sqlite": "EncryptedSession over SQLiteSession (file)",
+    "redis": "RedisSession (redis-server)",
 }
 
 
@@ -173,9 +193,9 @@ def _translated() -> Iterator[None]:
     try:
         yield
     except RuntimeError as exc:
-        if str(exc) != CLOSED_MESSAGE:
+        if str(exc) not in CLOSED_MESSAGES:
             raise
-        raise HandleClosed(f"{CLOSED_MESSAGE} (openai-agents raised RuntimeError after close())") from exc
+        raise HandleClosed(f"{exc} (openai-agents raised RuntimeError after close())") from exc
 
 
 class Handle:
@@ -214,6 +234,10 @@ def _close_method(session: Any) -> None:
     session.close()  # SQLiteSession, AdvancedSQLiteSession; EncryptedSession forwards it
 
 
+async def _close_async(session: Any) -> None:
+    await session.close()  # RedisSession: closes the client from_url created
+
+
 async def _dispose_engine(session: Any) -> None:
     await session.engine.dispose()  # SQLAlchemySession has no close(); see the module docstring
 
@@ -225,6 +249,7 @@ class Backend:
     kind: Kind
     path: Path
     handles: list[Handle] = field(default_factory=list)
+    redis_url: str = ""
 
     def open_session(self, session_id: Any, *, default_limit: Any = None) -> Handle:
         from agents.memory import SessionSettings
@@ -257,6 +282,14 @@ class Backend:
             url = f"sqlite+aiosqlite:///{self.path}"
             session = SQLAlchemySession.from_url(session_id, url=url, create_tables=True, session_settings=settings)
             return session, _dispose_engine
+        if self.kind == "redis":
+            from agents.extensions.memory import RedisSession
+
+            prefix = f"conformance:{self.path.parent}"
+            session = RedisSession.from_url(
+                session_id, url=self.redis_url, key_prefix=prefix, session_settings=settings
+            )
+            return session, _close_async
         from agents.extensions.memory import EncryptedSession
         from agents.memory import SQLiteSession
 
@@ -287,7 +320,16 @@ class OpenAIAgentsHistory:
             return "not installed"
 
     def open_history(self, env: Environment) -> Backend:
-        return Backend(self.kind, env.storage_dir / FILE_NAME)
+        if self.kind != "redis":
+            return Backend(self.kind, env.storage_dir / FILE_NAME)
+        url = os.environ.get(REDIS_URL_VARIABLE, "")
+        if not url:
+            msg = (
+                f"the redis backend needs a Redis server: set {REDIS_URL_VARIABLE} (e.g. redis://127.0.0.1:6379/0), "
+                "or run `nox -s matrix`, which starts one"
+            )
+            raise RuntimeError(msg)
+        return Backend(self.kind, env.storage_dir / FILE_NAME, redis_url=url)
 
     def __repr__(self) -> str:
         return f"OpenAIAgentsHistory({self.kind!r})"
@@ -298,3 +340,4 @@ sqlite_file = OpenAIAgentsHistory("sqlite_file")
 advanced_sqlite = OpenAIAgentsHistory("advanced_sqlite")
 sqlalchemy_sqlite = OpenAIAgentsHistory("sqlalchemy_sqlite")
 encrypted_sqlite = OpenAIAgentsHistory("encrypted_sqlite")
+redis = OpenAIAgentsHistory("redis")
