@@ -70,7 +70,7 @@ function run(request) {
     if (major !== PROTOCOL.split(".")[0]) throw new AdapterError("unsupported", `this adapter speaks protocol ${PROTOCOL}`);
     return {
       protocol: PROTOCOL,
-      implementation: { name: "node-adapter", version: "0.1.0", spec_version: "0.1.0", claims: CLAIMS },
+      implementation: { name: "node-adapter", version: "0.2.0", spec_version: "0.2.0", claims: CLAIMS },
     };
   }
   if (op === "kit.begin") {
