@@ -11,7 +11,7 @@ from conformance._traceback import kit_frame
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 
-__all__ = ["NON_JSON_KINDS", "NonJSON", "apply_change", "contains_non_json", "json_equal", "materialize"]
+__all__ = ["NON_JSON_KINDS", "NonJSON", "apply_change", "contains_non_json", "depth", "json_equal", "materialize"]
 
 #: Each kind of non-JSON value the suite may ask a transport to materialise.
 NON_JSON_KINDS: dict[str, Any] = {
@@ -47,6 +47,18 @@ def contains_non_json(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_non_json(v) for v in value)
     return False
+
+
+def depth(value: Any) -> int:
+    """How deep arrays and objects nest in ``value``: 0 for a scalar, 1 for ``{}`` or ``[1]``.
+
+    An item is counted as level 1, as spec/hist.md's data model counts it.
+    """
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
 
 
 def materialize(value: Any) -> Any:

@@ -43,7 +43,7 @@ MODEL_FAILURE = (
     "Explanation:\n    /home/ci/.venv/lib/python3.11/site-packages/conformance/_values.py:76"
 )
 #: Paths of "the machine that ran it": none may reach a page.
-MACHINE_PATHS = ("/home/ci", "/work/main", "/usr/lib/python3", ".venv/lib")
+MACHINE_PATHS = ("/home/ci", str(ROOT), "/usr/lib/python3", ".venv/lib")
 
 
 def _row(rid: str, outcome: str, **extra: Any) -> dict[str, Any]:
@@ -161,8 +161,9 @@ def known_report(name: str = "my-port", *, failing: bool = True) -> dict[str, An
     [
         ("/home/ci/.venv/lib/python3.11/site-packages/conformance/_values.py:76", "conformance/_values.py:76"),
         (r"C:\Users\ci\venv\Lib\site-packages\hypothesis\core.py", "hypothesis/core.py"),
-        ("/work/main/examples/node-adapter/adapter.mjs", "examples/node-adapter/adapter.mjs"),
-        ("exec:/usr/bin/node /work/main/examples/x.mjs", "exec:node examples/x.mjs"),
+        ("/srv/ci/checkout/examples/node-adapter/adapter.mjs", "examples/node-adapter/adapter.mjs"),
+        ("exec:/usr/bin/node /srv/ci/checkout/examples/x.mjs", "exec:node examples/x.mjs"),
+        (f"{ROOT}/conformance/suite/test_hist_reads.py:12", "conformance/suite/test_hist_reads.py:12"),
         ("db at /tmp/pytest-of-root/pytest-3/storage/db.sqlite", "db at …/storage/db.sqlite"),
         ("../../usr/lib/python3/dist-packages/conformance/suite/t.py::x", "conformance/suite/t.py::x"),
         ("see https://example.org/a/b and a/b/c", "see https://example.org/a/b and a/b/c"),

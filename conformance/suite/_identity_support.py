@@ -4,43 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import re
-import string
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance._data import validator_for
 from conformance.errors import ImplementationError
-from conformance.suite._support import expect_error, not_judged, show
+from conformance.suite._support import MINTED, expect_error, minted_bits, not_judged, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from conformance.areas.id import IdentityClient
 
-MINTED = re.compile(r"[A-Za-z0-9_-]{22,128}")
 
 #: The standard alphabets a position of a minted id is judged by (spec/identity.md, ID-002):
-#: binary, decimal, hexadecimal, base32, base36, base62 and base64url, in both cases where a case applies.
-_ALPHABETS: tuple[tuple[int, frozenset[str]], ...] = tuple(
-    (len(chars), frozenset(chars))
-    for chars in (
-        "01",
-        string.digits,
-        string.digits + "abcdef",
-        string.digits + "ABCDEF",
-        string.ascii_uppercase + "234567",
-        string.ascii_lowercase + "234567",
-        string.digits + string.ascii_lowercase,
-        string.digits + string.ascii_uppercase,
-        string.digits + string.ascii_letters,
-        string.digits + string.ascii_letters + "-_",
-    )
-)
-
-
 def assert_shape(value: Any, schema: str, doing: str) -> Any:
     """Fail unless ``value`` matches ``schemas/<schema>.schema.json``; return it."""
     errors = sorted(validator_for(f"{schema}.schema.json").iter_errors(value), key=str)
@@ -57,28 +35,11 @@ def assert_minted(value: Any, what: str) -> str:
     return value
 
 
-def random_bits(ids: list[str]) -> float:
-    """The bits a sample of minted ids shows, judged position by position (ID-002).
-
-    A position that varies across the sample counts log2 of the smallest standard alphabet
-    covering the characters seen there; a constant position (a prefix such as ``sess_``, the
-    version digit of a UUID, its hyphens) counts nothing.  Positions beyond the shortest id are
-    not judged.
-    """
-    bits = 0.0
-    for position in range(min(len(i) for i in ids)):
-        seen = {i[position] for i in ids}
-        if len(seen) > 1:
-            size = min((n for n, chars in _ALPHABETS if seen <= chars), default=64)
-            bits += math.log2(size)
-    return bits
-
-
 def assert_random_bits(ids: list[str], what: str) -> None:
     """Fail unless a sample of ids is all distinct and shows at least 122 random bits."""
     if len(set(ids)) != len(ids):
         pytest.fail(f"two {what} are equal: {sorted(i for i in ids if ids.count(i) > 1)[:2]}", pytrace=False)
-    bits = random_bits(ids)
+    bits = minted_bits(ids)
     if bits < 122:
         pytest.fail(
             f"{len(ids)} {what} like {ids[0]!r} and {ids[1]!r} vary in positions worth {bits:.0f} bits;"

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance._data import validator_for
 from conformance._traceback import kit_frame
+from conformance.suite._support import MINTED, minted_bits
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -50,49 +49,6 @@ _EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 def _instant(step: int) -> str:
     at = _EPOCH + dt.timedelta(milliseconds=250 * step)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-#: The minted-id format (spec/contract.md § Values every area shares; LIFE-033).
-MINTED = re.compile(r"[A-Za-z0-9_-]{22,128}")
-
-_DIGITS, _LOWER = "0123456789", "abcdefghijklmnopqrstuvwxyz"
-_UPPER = _LOWER.upper()
-#: The standard alphabets, smallest first: a varying position counts log2 of the smallest that covers it.
-_ALPHABETS: tuple[frozenset[str], ...] = tuple(
-    frozenset(chars)
-    for chars in (
-        "01",
-        _DIGITS,
-        _DIGITS + "abcdef",
-        _DIGITS + "ABCDEF",
-        _UPPER + "234567",
-        _LOWER + "234567",
-        _DIGITS + _LOWER[:22],
-        _DIGITS + _UPPER[:22],
-        _DIGITS + "ABCDEFGHJKMNPQRSTVWXYZ",
-        _DIGITS + "abcdefghjkmnpqrstvwxyz",
-        _DIGITS + _LOWER,
-        _DIGITS + _UPPER,
-        _DIGITS + _LOWER + _UPPER,
-        _DIGITS + _LOWER + _UPPER + "-_",
-    )
-)
-
-
-def minted_bits(ids: list[str]) -> float:
-    """The random bits a sample of minted ids can carry, judging the varying positions only.
-
-    Per position of the shortest id: 0 when every id has the same character there (a constant
-    prefix, a UUID's version digit or hyphens), else log2 of the smallest standard alphabet
-    (2, 10, 16, 32, 36, 62 or 64 characters) covering the characters seen there.
-    """
-    bits = 0.0
-    for position in range(min(len(sid) for sid in ids)):
-        seen = {sid[position] for sid in ids}
-        if len(seen) > 1:
-            size = next((len(a) for a in _ALPHABETS if seen <= a), 64)
-            bits += math.log2(size)
-    return bits
 
 
 def session_handlers(life: LifeClient) -> bool:

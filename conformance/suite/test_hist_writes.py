@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance._values import NON_JSON_KINDS, NonJSON, json_equal
+from conformance._values import NON_JSON_KINDS, NonJSON, depth, json_equal
 from conformance.errors import ImplementationError
 from conformance.suite._support import (
     assert_json_equal,
@@ -84,12 +84,12 @@ def test_empty_batch_is_a_no_op(hist):
 
 @requirement("HIST-012")
 @pytest.mark.parametrize("kind", sorted(NON_JSON_KINDS))
-@pytest.mark.parametrize("depth", ["top", "nested"])
-def test_value_json_cannot_express_is_rejected(hist, kind, depth):
+@pytest.mark.parametrize("where", ["top", "nested"])
+def test_value_json_cannot_express_is_rejected(hist, kind, where):
     h = hist.open("non-json")
     value = NonJSON(kind)
-    bad = {"role": "user", "content": value} if depth == "top" else {"role": "user", "parts": [{"data": [1, value]}]}
-    with expect_error("invalid_argument", f"add_items with a {kind} value ({depth})"):
+    bad = {"role": "user", "content": value} if where == "top" else {"role": "user", "parts": [{"data": [1, value]}]}
+    with expect_error("invalid_argument", f"add_items with a {kind} value ({where})"):
         h.add_items([bad])
     assert_json_equal(h.get_items(), [], f"the history after rejecting a {kind} value")
 
@@ -118,15 +118,6 @@ def _nested(levels: int) -> dict:
     for level in range(levels - 1):
         value = {"level": level, "down": value} if level % 2 else [value]
     return {"deep": value}
-
-
-def _depth(value: object) -> int:
-    """How deep arrays and objects nest in ``value``: 0 for a scalar, 1 for ``{}`` or ``[1]``."""
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
 
 
 #: The deepest nesting the data model guarantees a store keeps (spec/hist.md, "Data model").
@@ -185,7 +176,7 @@ _json = st.recursive(
     max_leaves=20,
 )
 #: Objects within the data model's guarantees (HIST-029), so that a store is free to refuse none.
-_objects = st.dictionaries(_keys, _json, max_size=5).filter(lambda o: _depth(o) <= MAX_DEPTH)
+_objects = st.dictionaries(_keys, _json, max_size=5).filter(lambda o: depth(o) <= MAX_DEPTH)
 
 
 @requirement("HIST-014")

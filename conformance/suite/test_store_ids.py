@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-import string
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +12,12 @@ import pytest
 from conformance._values import NonJSON
 from conformance.errors import ImplementationError
 from conformance.suite._store_support import assert_record, assert_same_session, ids_of, instant
-from conformance.suite._support import INVALID_IDS, assert_json_equal, expect_error, not_judged
+from conformance.suite._support import INVALID_IDS, MINTED, assert_json_equal, expect_error, minted_bits, not_judged
 
 if TYPE_CHECKING:
     from conformance.areas.store import StoreClient
 
 requirement = pytest.mark.requirement
-
-MINTED = re.compile(r"[A-Za-z0-9_-]{22,128}")
 
 
 def mint(store: StoreClient, n: int) -> list[str]:
@@ -42,59 +38,11 @@ def test_a_null_id_is_minted_like_an_absent_one(store):
     assert MINTED.fullmatch(sid), f"create with id null minted {sid!r}"
 
 
-#: The standard alphabets an id's characters come from, smallest first (spec/store.md § Session ids):
-#: binary, decimal, hex (either case), base32 (RFC 4648's, base32hex and Crockford's, either case),
-#: base36, base62 and base64url.  Each character position counts log2 of the smallest one holding
-#: every character seen there.
-_ALPHABETS: tuple[tuple[int, tuple[frozenset[str], ...]], ...] = tuple(
-    (len(members[0]), tuple(frozenset(m) for m in members))
-    for members in (
-        ("01",),
-        (string.digits,),
-        (string.digits + "abcdef", string.digits + "ABCDEF"),
-        (
-            string.ascii_uppercase + "234567",
-            string.ascii_lowercase + "234567",
-            string.digits + "ABCDEFGHIJKLMNOPQRSTUV",
-            string.digits + "abcdefghijklmnopqrstuv",
-            string.digits + "ABCDEFGHJKMNPQRSTVWXYZ",
-            string.digits + "abcdefghjkmnpqrstvwxyz",
-        ),
-        (string.digits + string.ascii_lowercase, string.digits + string.ascii_uppercase),
-        (string.digits + string.ascii_letters,),
-        (string.digits + string.ascii_letters + "-_",),
-    )
-)
-
-
-def position_bits(ids: list[str]) -> list[float]:
-    """Bits each character position can carry, judged on the sample: 0 where it never varies.
-
-    A constant prefix ("session_"), the hyphens and the version digit of a UUID carry nothing;
-    a position that varies counts log2 of the smallest standard alphabet holding what it showed.
-    """
-    bits: list[float] = []
-    for i in range(max(len(sid) for sid in ids)):
-        seen = {sid[i] for sid in ids if len(sid) > i}
-        if len(seen) < 2:
-            bits.append(0.0)
-            continue
-        size = next((n for n, sets in _ALPHABETS if any(seen <= chars for chars in sets)), 64)
-        bits.append(math.log2(size))
-    return bits
-
-
-def random_bits(ids: list[str]) -> float:
-    """The fewest bits any id of the sample carries in its varying positions."""
-    bits = position_bits(ids)
-    return min(sum(bits[: len(sid)]) for sid in ids)
-
-
 @requirement("STORE-002")
 def test_minted_ids_never_repeat_and_vary_in_122_bits(store):
     ids = mint(store, 200)
     assert len(set(ids)) == len(ids), "two minted ids are equal"
-    bits = random_bits(ids)
+    bits = minted_bits(ids)
     assert bits >= 122, (
         f"200 minted ids like {ids[0]!r} and {ids[-1]!r} vary in positions that can carry at most {bits:.0f}"
         " bits (a constant prefix counts nothing): a counter, a clock or too short a random part, not 122 random bits"

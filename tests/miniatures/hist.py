@@ -18,6 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import reference_impl
+from conformance._values import depth
 from reference_impl._errors import InvalidArgument, StoreClosed
 from reference_impl.history import (
     HistorySession,
@@ -299,14 +300,6 @@ class BigIntegersAsDoubles(HistorySession):
         super().add_items(items)
 
 
-def _depth(value: object) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
-
-
 #: Firestore's limit on nested maps and arrays (https://firebase.google.com/docs/firestore/quotas).
 _FIRESTORE_MAX_DEPTH = 20
 
@@ -322,7 +315,7 @@ class RejectsDeepItems(HistorySession):
     def add_items(self, items: object) -> None:
         if isinstance(items, list):
             for index, item in enumerate(items):
-                if _depth(item) > _FIRESTORE_MAX_DEPTH:
+                if depth(item) > _FIRESTORE_MAX_DEPTH:
                     self._check_open()
                     msg = f"items[{index}] is nested deeper than {_FIRESTORE_MAX_DEPTH} levels"
                     raise InvalidArgument(msg)
