@@ -96,6 +96,8 @@ class MemoryBroadcaster:
     """Fans every published event out to every active subscription of this process."""
 
     claims: ClassVar[frozenset[str]] = frozenset({"bcast"})
+    #: What ``subscribe`` builds: a subclass changes how a subscription behaves, nothing else.
+    subscription_class: ClassVar[type[Subscription]] = Subscription
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -111,8 +113,8 @@ class MemoryBroadcaster:
         capacity = check_buffer_size(buffer_size)
         with self.lock:
             if self.closed:
-                return Subscription(self, session_id, capacity, ended="closed")  # BCAST-022
-            sub = Subscription(self, session_id, capacity)
+                return self.subscription_class(self, session_id, capacity, ended="closed")  # BCAST-022
+            sub = self.subscription_class(self, session_id, capacity)
             self.active[id(sub)] = sub
             return sub
 

@@ -103,10 +103,7 @@ class _NewestFirst(Subscription):
 class NewestFirst(MemoryBroadcaster):
     """Hands out a subscription's buffered events newest first (a stack, not a queue)."""
 
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        sub = super().subscribe(session_id, buffer_size=buffer_size)
-        sub.__class__ = _NewestFirst
-        return sub
+    subscription_class = _NewestFirst
 
 
 class _RepeatsLast(Subscription):
@@ -127,10 +124,7 @@ class _RepeatsLast(Subscription):
 class RepeatsTheLastEventRead(MemoryBroadcaster):
     """Its read cursor is off by one: each receive that returns new events starts with the last one read before."""
 
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        sub = super().subscribe(session_id, buffer_size=buffer_size)
-        sub.__class__ = _RepeatsLast
-        return sub
+    subscription_class = _RepeatsLast
 
 
 @miniature("BCAST-005", also_fails=(24,))
@@ -156,10 +150,7 @@ class _Shared(Subscription):
 class SharesTheEventObject(MemoryBroadcaster):
     """Puts the published object itself in every buffer: one edit reaches every subscriber."""
 
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        sub = super().subscribe(session_id, buffer_size=buffer_size)
-        sub.__class__ = _Shared
-        return sub
+    subscription_class = _Shared
 
     def publish(self, event: object) -> None:
         with self.lock:
@@ -316,10 +307,7 @@ class _Padded(deque[str]):
 class CountsEveryEventEverDelivered(MemoryBroadcaster):
     """Counts every event a subscription was ever given against its buffer, received or not."""
 
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        sub = super().subscribe(session_id, buffer_size=buffer_size)
-        sub.__class__ = _NeverFreed
-        return sub
+    subscription_class = _NeverFreed
 
 
 # --- cancel, count, close ----------------------------------------------------------------
@@ -336,10 +324,7 @@ class _MarkedOnly(Subscription):
 class CancelKeepsDelivering(MemoryBroadcaster):
     """Marks a cancelled subscription but leaves it in the fan-out, so events keep filling its buffer."""
 
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        sub = super().subscribe(session_id, buffer_size=buffer_size)
-        sub.__class__ = _MarkedOnly
-        return sub
+    subscription_class = _MarkedOnly
 
     def subscriber_count(self) -> int:
         with self.lock:
@@ -368,10 +353,7 @@ class _CancelOnce(Subscription):
 class CancelOfAnEndedSubscriptionFails(MemoryBroadcaster):
     """Fails with closed when asked to cancel a subscription that has already ended (a double close)."""
 
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        sub = super().subscribe(session_id, buffer_size=buffer_size)
-        sub.__class__ = _CancelOnce
-        return sub
+    subscription_class = _CancelOnce
 
 
 @miniature("BCAST-018", also_fails=(24,))

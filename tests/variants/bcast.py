@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from reference_impl.broadcast import DEFAULT_BUFFER_SIZE, MemoryBroadcaster, Subscription, check_buffer_size
-from reference_impl.history import check_session_id
 from tests.variants._base import Variant
 
 __all__ = ["AGREES", "Variant"]
@@ -54,38 +53,30 @@ class FullSubscriberSkipsEvents(Variant):
         return _SkipsWhenFull.open(env)
 
 
-class _SharedParams(MemoryBroadcaster):
-    """Every subscriber and the publisher share one decoded event."""
+class _SharedSubscription(Subscription):
+    """Its newest event is the very object the publisher passed, not a copy."""
+
+    def receive(self) -> dict[str, Any]:
+        got = super().receive()
+        shared = self._broker.shared.pop(id(self), None)  # type: ignore[attr-defined]
+        if shared is not None and got["events"]:
+            got["events"][-1] = shared
+        return got
+
+
+class _SharedBroadcaster(MemoryBroadcaster):
+    subscription_class = _SharedSubscription
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shared: dict[int, object] = {}  # subscription -> the last event object published to it
 
     def publish(self, event: object) -> None:
         super().publish(event)
         with self.lock:
             for sub in self.active.values():
                 if sub.buffer:
-                    shared = getattr(self, "_shared", {})
-                    shared[id(sub)] = event
-                    self._shared = shared
-
-
-class _SharedSubscription(Subscription):
-    def receive(self) -> dict[str, Any]:
-        got = super().receive()
-        shared = getattr(self._broker, "_shared", {}).pop(id(self), None)
-        if shared is not None and got["events"]:
-            got["events"][-1] = shared  # the publisher's own object, not a copy
-        return got
-
-
-class _SharedBroadcaster(_SharedParams):
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        session_id = check_session_id(session_id)
-        capacity = check_buffer_size(buffer_size)
-        with self.lock:
-            if self.closed:
-                return Subscription(self, session_id, capacity, ended="closed")
-            sub = _SharedSubscription(self, session_id, capacity)
-            self.active[id(sub)] = sub
-            return sub
+                    self.shared[id(sub)] = event
 
 
 class ParamsShared(Variant):
@@ -105,15 +96,10 @@ class ParamsShared(Variant):
 
 class _AnySessionId(MemoryBroadcaster):
     def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        if session_id == "":
-            with self.lock:
-                sub = Subscription(self, "", check_buffer_size(buffer_size))
-                if self.closed:
-                    sub.ended = "closed"
-                else:
-                    self.active[id(sub)] = sub
-                return sub
-        return super().subscribe(session_id, buffer_size=buffer_size)
+        # The reference's own subscribe, under a valid stand-in id, then given the caller's "".
+        sub = super().subscribe("-" if session_id == "" else session_id, buffer_size=buffer_size)
+        sub.session_id = session_id  # type: ignore[assignment]
+        return sub
 
 
 class EmptySessionIdAccepted(Variant):
@@ -161,14 +147,7 @@ class _SilentEnd(Subscription):
 
 
 class _SilentEnding(MemoryBroadcaster):
-    def subscribe(self, session_id: object, *, buffer_size: object = None) -> Subscription:
-        session_id = check_session_id(session_id)
-        capacity = check_buffer_size(buffer_size)
-        with self.lock:
-            sub = _SilentEnd(self, session_id, capacity, ended="closed" if self.closed else None)
-            if not self.closed:
-                self.active[id(sub)] = sub
-            return sub
+    subscription_class = _SilentEnd
 
 
 class EndReasonNotSaid(Variant):
