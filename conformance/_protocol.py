@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from conformance import SPEC_VERSION, __version__
 from conformance._traceback import kit_frame
-from conformance._values import NON_JSON_KINDS, NonJSON
+from conformance._values import STAND_IN_KINDS, NonJSON
 from conformance.contract import ERROR_KINDS
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, KitError
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -59,21 +60,35 @@ def hello_args() -> dict[str, Any]:
     }
 
 
-def encode_values(value: Any) -> Any:
-    """Prepare request arguments for the wire.
+#: The protocol MINOR that introduced each stand-in kind after 1.0; an older adapter gets the value itself.
+STAND_IN_INTRODUCED: dict[str, int] = {"lone-surrogate": 2}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
-    Every :class:`NonJSON` becomes ``{"$nonjson": kind}``.  A real object that could be
-    read as one of the two reserved forms (exactly one member, named ``$nonjson`` or
-    ``$literal``) is sent escaped as ``{"$literal": object}``, so that data which looks
-    like a stand-in stays data.
+
+def encode_values(value: Any, minor: int = int(PROTOCOL_VERSION.split(".")[1])) -> Any:
+    """Prepare request arguments for the wire, for an adapter speaking protocol 1.``minor``.
+
+    Every :class:`NonJSON` becomes ``{"$nonjson": kind}`` (a kind newer than ``minor`` is sent
+    as the value itself, as before that MINOR).  A real object that could be read as one of the
+    two reserved forms (exactly one member, named ``$nonjson`` or ``$literal``) is sent escaped
+    as ``{"$literal": object}``, so that data which looks like a stand-in stays data.  A string
+    holding a lone surrogate outside a stand-in is the suite's mistake: parsers disagree on it
+    (spec/adapter-protocol.md § Awkward values), so the kit refuses to send it.
     """
     if isinstance(value, NonJSON):
+        if minor < STAND_IN_INTRODUCED.get(value.kind, 0):
+            return STAND_IN_KINDS[value.kind]()
         return {NONJSON_KEY: value.kind}
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            msg = f"the suite sent {value!r}, a string with a lone surrogate, raw; use NonJSON('lone-surrogate')"
+            raise KitError(msg)
+        return value
     if isinstance(value, dict):
-        encoded = {k: encode_values(v) for k, v in value.items()}
+        encoded = {encode_values(k, minor): encode_values(v, minor) for k, v in value.items()}
         return {LITERAL_KEY: encoded} if len(value) == 1 and next(iter(value)) in RESERVED_KEYS else encoded
     if isinstance(value, (list, tuple)):
-        return [encode_values(v) for v in value]
+        return [encode_values(v, minor) for v in value]
     return value
 
 
@@ -82,7 +97,7 @@ def decode_values(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and LITERAL_KEY in value and isinstance(value[LITERAL_KEY], dict):
             return {k: decode_values(v) for k, v in value[LITERAL_KEY].items()}
-        if len(value) == 1 and value.get(NONJSON_KEY) in NON_JSON_KINDS:
+        if len(value) == 1 and value.get(NONJSON_KEY) in STAND_IN_KINDS:
             return NonJSON(value[NONJSON_KEY])
         return {k: decode_values(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -102,3 +102,24 @@ def failures(run: KitRun) -> dict[str, list[str]]:
         for r in run.report["requirements"]
         if r["outcome"] in ("failed", "not-testable")
     }
+
+
+def reference_claims(*areas: str) -> set[str]:
+    """What the reference claims in ``areas``: an adapter for those areas claims no less."""
+    from reference_impl import implementation
+
+    return {c for c in implementation.claims if c.split(".")[0] in areas}
+
+
+def assert_passes_its_claims(run: KitRun, areas: tuple[str, ...]) -> None:
+    """Every requirement of ``areas`` that the reference claims was claimed and passed; the rest skipped as unclaimed."""
+    claims = set(run.report["implementation"]["claims"])
+    assert reference_claims(*areas) <= claims, f"claims {sorted(claims)}, the reference claims more in {areas}"
+    claimed = [r for r in run.report["requirements"] if r["capability"] in claims]
+    not_passed = {r["id"]: (r["outcome"], r.get("failure_kinds")) for r in claimed if r["outcome"] != "passed"}
+    assert not not_passed, f"{not_passed}\n{run.result.stdout.str()[-3000:]}"
+    assert run.result.ret == pytest.ExitCode.OK
+    for row in run.report["requirements"]:
+        if row["capability"] not in claims:
+            assert row["outcome"] == "skipped", row["id"]
+            assert row["reason"] == f"not claimed: {row['capability']}"

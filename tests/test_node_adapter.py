@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import assert_passes_its_claims
+
+#: The areas the adapter implements; for each, it claims everything the reference claims.
+AREAS = ("hist", "store")
 ADAPTER = Path(__file__).resolve().parents[1] / "examples" / "node-adapter" / "adapter.mjs"
 NODE = shutil.which("node")
 
@@ -20,20 +24,4 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH; insta
 
 def test_the_node_adapter_passes_every_requirement_it_claims(run_kit):
     run = run_kit(f"exec:{NODE} {ADAPTER}", "--conformance-debug-protocol")
-    claims = set(run.report["implementation"]["claims"])
-    assert {
-        "hist",
-        "hist.persistent",
-        "hist.shared-handles",
-        "store",
-        "store.persistent",
-        "store.shared-backend",
-    } <= claims
-    claimed = [r for r in run.report["requirements"] if r["capability"] in claims]
-    not_passed = {r["id"]: (r["outcome"], r.get("failure_kinds")) for r in claimed if r["outcome"] != "passed"}
-    assert not not_passed, f"{not_passed}\n{run.result.stdout.str()[-3000:]}"
-    assert run.result.ret == pytest.ExitCode.OK
-    for row in run.report["requirements"]:
-        if row["capability"] not in claims:
-            assert row["outcome"] == "skipped", row["id"]
-            assert row["reason"] == f"not claimed: {row['capability']}"
+    assert_passes_its_claims(run, AREAS)

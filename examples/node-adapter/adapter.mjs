@@ -11,7 +11,7 @@ import { AdapterError, badRequest, isPlainObject } from "./errors.mjs";
 import { CLAIMS as HIST_CLAIMS, Hist } from "./hist.mjs";
 import { CLAIMS as STORE_CLAIMS, Store } from "./store.mjs";
 
-const PROTOCOL = "1.1";
+const PROTOCOL = "1.2";
 const AREAS = { hist: Hist, store: Store };
 const CLAIMS = [...HIST_CLAIMS, ...STORE_CLAIMS];
 const EPOCH_US = Date.UTC(2026, 0, 1) * 1000; // every instance's clock starts at 2026-01-01T00:00:00Z
@@ -23,6 +23,7 @@ const NON_JSON = {
   "negative-infinity": () => -Infinity,
   bytes: () => Uint8Array.from([0, 255, 98, 105, 110]),
   "integer-key": () => new Map([[1, "a map whose key is not a string"]]),
+  "lone-surrogate": () => "a\uD800b", // a JavaScript string holds a lone surrogate as it is
 };
 
 // {"$nonjson": kind} is a stand-in; {"$literal": object} is an object that looked like one, escaped.
