@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import assert_passes_its_claims
 
 #: The areas the adapter implements; for each, it claims everything the reference claims.
-AREAS = ("hist", "store")
+AREAS = ("hist", "store", "task", "bcast", "life")
 ADAPTER = Path(__file__).resolve().parents[1] / "examples" / "node-adapter" / "adapter.mjs"
 NODE = shutil.which("node")
 
