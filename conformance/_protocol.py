@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance import SPEC_VERSION, __version__
 from conformance._traceback import kit_frame
-from conformance._values import STAND_IN_KINDS, NonJSON
+from conformance._values import STAND_IN_KINDS, NonJSON, depth
 from conformance.contract import ERROR_KINDS
 from conformance.errors import ConformanceError, KitError
 
@@ -23,13 +23,17 @@ __tracebackhide__ = kit_frame  # failures show the test and the implementation, 
 __all__ = [
     "BAD_REQUEST",
     "ERROR_CODES",
+    "MAX_DEPTH",
+    "MAX_LINE_BYTES",
     "PROTOCOL_VERSION",
     "ProtocolViolation",
     "decode_line",
     "decode_values",
+    "duplicate_member",
     "encode_line",
     "encode_values",
     "hello_args",
+    "request_bound_problem",
     "schema_problems",
 ]
 
@@ -112,6 +116,37 @@ def encode_line(message: dict[str, Any]) -> bytes:
     escapes, which every JSON parser reads back; raw they are not valid UTF-8.
     """
     return _ENCODER.encode(message).encode("ascii") + b"\n"
+
+
+#: The bounds of every request the kit writes (spec/adapter-protocol.md § Awkward values): a line of
+#: at most 2 MiB, nested at most 67 levels (the message is level 1; a 64-level item inside
+#: ``{"args": {"items": [item]}}`` is the deepest the suite sends).  ``--conformance-debug-protocol``
+#: checks each request against them.
+MAX_LINE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 67
+
+
+def request_bound_problem(line: bytes, message: dict[str, Any]) -> str:
+    """Why a request the kit built breaks the bounds the protocol promises adapters, or ``""``."""
+    if len(line) > MAX_LINE_BYTES:
+        return f"the line is {len(line)} bytes long, more than the {MAX_LINE_BYTES} the protocol promises"
+    if (levels := depth(message)) > MAX_DEPTH:
+        return f"the message nests {levels} levels deep, more than the {MAX_DEPTH} the protocol promises"
+    return ""
+
+
+def duplicate_member(line: bytes) -> str:
+    """The first member name an object of ``line`` repeats, or ``""``: RFC 8259 leaves its meaning open."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in items]
+        if not found and len(set(names)) != len(names):
+            found.append(next(name for name in names if names.count(name) > 1))
+        return dict(items)
+
+    json.loads(line, object_pairs_hook=pairs)
+    return found[0] if found else ""
 
 
 def _refuse_constant(name: str) -> Any:

@@ -11,7 +11,17 @@ from conformance._traceback import kit_frame
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 
-__all__ = ["LONE_SURROGATE", "NON_JSON_KINDS", "STAND_IN_KINDS", "NonJSON", "apply_change", "contains_non_json", "depth", "json_equal", "materialize"]
+__all__ = [
+    "LONE_SURROGATE",
+    "NON_JSON_KINDS",
+    "STAND_IN_KINDS",
+    "NonJSON",
+    "apply_change",
+    "contains_non_json",
+    "depth",
+    "json_equal",
+    "materialize",
+]
 
 #: Each kind of non-JSON value the suite may ask a transport to materialise.
 NON_JSON_KINDS: dict[str, Any] = {
