@@ -210,7 +210,7 @@ class SubprocessTransport:
         return ImplementationError(error["code"], error["message"], op=op, exc_type=error.get("type", ""))
 
     def _send(self, op: str, args: dict[str, Any]) -> Any:
-        return self._conn.send(op, encode_values(args), self.instance)
+        return self._conn.send(op, encode_values(args, self.minor), self.instance)
 
     def call(self, op: str, args: dict[str, Any]) -> Any:
         self._check_alive()

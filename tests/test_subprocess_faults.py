@@ -92,6 +92,16 @@ def test_a_broken_adapter_is_reported_as_crashed_and_restarted(run_kit, start_lo
     assert starts(start_log) >= 2
 
 
+def test_a_repeated_member_name_in_a_reply_is_a_protocol_error_under_the_debug_flag(run_kit, start_log):
+    """RFC 8259 leaves its meaning open (spec/adapter-protocol.md § Awkward values): the debug flag says so."""
+    run = run_kit(fake("duplicate-names"), *READS, "--conformance-debug-protocol")
+    failed = failures(run)
+    assert failed, "the repeated name went unnoticed"
+    assert {t["failure_kind"] for t in failed} == {"crashed"}
+    assert "two members named 'role'" in failed[0]["message"], failed[0]["message"]
+    assert run.having("passed"), "nothing passed: the adapter was not restarted after the fault"
+
+
 def test_a_hung_adapter_times_out_and_is_replaced(run_kit, start_log):
     began = time.monotonic()
     run = run_kit(fake("hang"), *READS, "--conformance-timeout=0.5")

@@ -147,7 +147,7 @@ BAD_OWNERS: dict[str, Any] = {
     "empty": "",
     "nul": "a\x00",
     "257-chars": "o" * 257,
-    "lone-surrogate": "a\ud800",
+    "lone-surrogate": NonJSON("lone-surrogate"),
     "number": 7,
     "boolean": False,
     "array": ["alice"],

@@ -8,12 +8,15 @@
 // so concurrent requests (HIST-009, HIST-018) are serialised, which the spec allows.
 import { parse, stringify } from "./json.mjs";
 import { AdapterError, badRequest, isPlainObject } from "./errors.mjs";
+import { Bcast, CLAIMS as BCAST_CLAIMS } from "./bcast.mjs";
 import { CLAIMS as HIST_CLAIMS, Hist } from "./hist.mjs";
+import { CLAIMS as LIFE_CLAIMS, Life } from "./life.mjs";
 import { CLAIMS as STORE_CLAIMS, Store } from "./store.mjs";
+import { CLAIMS as TASK_CLAIMS, Task } from "./task.mjs";
 
-const PROTOCOL = "1.1";
-const AREAS = { hist: Hist, store: Store };
-const CLAIMS = [...HIST_CLAIMS, ...STORE_CLAIMS];
+const PROTOCOL = "1.2";
+const AREAS = { hist: Hist, store: Store, task: Task, bcast: Bcast, life: Life };
+const CLAIMS = [...HIST_CLAIMS, ...STORE_CLAIMS, ...TASK_CLAIMS, ...BCAST_CLAIMS, ...LIFE_CLAIMS];
 const EPOCH_US = Date.UTC(2026, 0, 1) * 1000; // every instance's clock starts at 2026-01-01T00:00:00Z
 
 // The kit's stand-ins for values JSON cannot carry, as their JavaScript equivalents.
@@ -23,6 +26,7 @@ const NON_JSON = {
   "negative-infinity": () => -Infinity,
   bytes: () => Uint8Array.from([0, 255, 98, 105, 110]),
   "integer-key": () => new Map([[1, "a map whose key is not a string"]]),
+  "lone-surrogate": () => "a\uD800b", // a JavaScript string holds a lone surrogate as it is
 };
 
 // {"$nonjson": kind} is a stand-in; {"$literal": object} is an object that looked like one, escaped.
