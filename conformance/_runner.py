@@ -31,6 +31,7 @@ from conformance._reproducible import without_local_constants
 from conformance._requirements import index
 from conformance._selection import matches, parse_requirements, resolve_suite_args
 from conformance._traceback import kit_frame, show_kit_frames
+from conformance.agent_service import AgentServiceSim
 from conformance.contract import Environment, ManualClock
 from conformance.driver import Driver
 from conformance.errors import RootCause
@@ -473,12 +474,13 @@ class KitPlugin:
 
     # -- fixtures ------------------------------------------------------------------
     def _driver(self, storage: Path) -> Driver:
+        service = AgentServiceSim()  # the ID area's remote service, played by the kit (spec/identity.md)
         if self.adapter is not None:
-            return Driver(self.info, self.adapter.transport(storage))
+            return Driver(self.info, self.adapter.transport(storage, service), service)
         from conformance._inprocess import InProcessTransport
 
-        env = Environment(storage_dir=storage, clock=ManualClock())
-        return Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout))
+        env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
+        return Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout), service)
 
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[Driver]:

@@ -51,9 +51,11 @@ class Transport(Protocol):
 class Driver:
     """Sends operations to the implementation under test; one per test."""
 
-    def __init__(self, info: ImplementationInfo, transport: Transport) -> None:
+    def __init__(self, info: ImplementationInfo, transport: Transport, agent_service: Any = None) -> None:
         self.info = info
         self._transport = transport
+        #: The remote agent service the kit plays for this test (ID area), or None.
+        self.agent_service = agent_service
 
     def call(self, op: str, args: dict[str, Any]) -> Any:
         """Run one operation and return its JSON result.
