@@ -90,6 +90,7 @@ class AgentServiceSim:
 
     requests: list[Request] = field(default_factory=list)
     handles: list[Any] = field(default_factory=list)  # every handle the service issued, in order
+    created: list[str] = field(default_factory=list)  # every response id the service minted, in order
     _responses: dict[str, _Response] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _url: str | None = None
@@ -153,6 +154,7 @@ class AgentServiceSim:
             raise _Refused("invalid_argument", "reference_task_ids is an array of non-empty strings")
         response = _Response(_mint("resp"), handle, text, steps - 1, list(references))
         self._responses[response.response_id] = response
+        self.created.append(response.response_id)
         return response.record()
 
     # -- over HTTP --------------------------------------------------------------------------------
