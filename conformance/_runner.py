@@ -473,14 +473,18 @@ class KitPlugin:
             self.adapter.close()
 
     # -- fixtures ------------------------------------------------------------------
-    def _driver(self, storage: Path) -> Driver:
-        service = AgentServiceSim()  # the ID area's remote service, played by the kit (spec/identity.md)
+    def _driver(self, storage: Path, service: AgentServiceSim | None = None) -> Driver:
+        # The ID area's remote service, played by the kit (spec/identity.md); a sibling shares it.
+        service = AgentServiceSim() if service is None else service
         if self.adapter is not None:
-            return Driver(self.info, self.adapter.transport(storage, service), service)
-        from conformance._inprocess import InProcessTransport
+            driver = Driver(self.info, self.adapter.transport(storage, service), service)
+        else:
+            from conformance._inprocess import InProcessTransport
 
-        env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
-        return Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout), service)
+            env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
+            driver = Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout), service)
+        driver.elsewhere = lambda: self._driver(Path(tempfile.mkdtemp(dir=storage.parent, prefix="elsewhere-")), service)
+        return driver
 
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[Driver]:

@@ -31,6 +31,10 @@ method                      params                                           res
 A response record is ``{response_id, status, output, reference_task_ids, service_handle}``:
 ``responses.get`` of an unfinished response performs one more unit of work first; of a finished
 one it performs none.  The agent echoes: the output of a completed response is its input.
+``service_handle`` is the handle the conversation has after the response: the one sent, or,
+when a test turns on :attr:`AgentServiceSim.chaining` (``id.handle-chaining``), a new one per
+response.  :meth:`AgentServiceSim.expire` forgets a response (``id.token-expiry``); asking
+for it again is then ``not_found``.
 """
 
 from __future__ import annotations
@@ -91,6 +95,8 @@ class AgentServiceSim:
     requests: list[Request] = field(default_factory=list)
     handles: list[Any] = field(default_factory=list)  # every handle the service issued, in order
     created: list[str] = field(default_factory=list)  # every response id the service minted, in order
+    #: Responses-API chaining (``id.handle-chaining``): every response gives its conversation a new handle.
+    chaining: bool = False
     _responses: dict[str, _Response] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _url: str | None = None
@@ -106,6 +112,11 @@ class AgentServiceSim:
         with self._lock:
             found = self._responses.get(response_id) if isinstance(response_id, str) else None
             return None if found is None else found.record()
+
+    def expire(self, response_id: str) -> None:
+        """Forget a response, as a service forgets a background response past its retention (``id.token-expiry``)."""
+        with self._lock:
+            self._responses.pop(response_id, None)
 
     def sent(self, method: str) -> list[dict[str, Any]]:
         """The params of every request of ``method`` received so far, in order."""
@@ -152,6 +163,9 @@ class AgentServiceSim:
             raise _Refused("invalid_argument", f"steps is an integer from 1 to {MAX_STEPS}")
         if not _is_id_list(references):
             raise _Refused("invalid_argument", "reference_task_ids is an array of non-empty strings")
+        if self.chaining:  # the next request continues from this response: it names the conversation from now on
+            handle = _mint("conv")
+            self.handles.append(handle)
         response = _Response(_mint("resp"), handle, text, steps - 1, list(references))
         self._responses[response.response_id] = response
         self.created.append(response.response_id)

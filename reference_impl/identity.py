@@ -19,8 +19,11 @@ run and are never stored in the session.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import (
@@ -39,7 +42,7 @@ from reference_impl._ids import (
 if TYPE_CHECKING:
     from reference_impl.history import Environment
 
-__all__ = ["MAX_STEPS", "SNAPSHOT_VERSION", "AgentService", "RemoteError"]
+__all__ = ["MAX_STEPS", "SNAPSHOT_VERSION", "AgentService", "PersistentAgentService", "RemoteError"]
 
 SNAPSHOT_VERSION = 1
 SNAPSHOT_MEMBERS = frozenset({"snapshot_version", "session_id", "service_handle", "state"})
@@ -56,8 +59,8 @@ class RemoteError(IdentityError):
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        # not_found and unavailable are answers; anything else the service refuses is this client's bug.
-        self.error_kind = kind if kind in ("not_found", "unavailable") else "internal"  # type: ignore[misc]
+        # unavailable is an answer; anything else the service refuses is this client's bug.
+        self.error_kind = "unavailable" if kind == "unavailable" else "internal"  # type: ignore[misc]
 
 
 @dataclass
@@ -86,7 +89,7 @@ def check_steps(value: object) -> int:
 class AgentService:
     """The client side of the simulator: sessions, runs, resumes and snapshots."""
 
-    claims: ClassVar[frozenset[str]] = frozenset({"id", "id.structured-handle"})
+    claims: ClassVar[frozenset[str]] = frozenset({"id", "id.structured-handle", "id.handle-chaining", "id.token-expiry"})
     structured_handles: ClassVar[bool] = True
 
     def __init__(self, remote: Any) -> None:
@@ -110,7 +113,10 @@ class AgentService:
             raise RemoteError("unavailable", msg)
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise RemoteError(str(error.get("kind")), f"the agent service refused {method}: {error.get('message')}")
+            msg = f"the agent service refused {method}: {error.get('message')}"
+            if error.get("kind") == "not_found":  # a response past the service's retention (ID-025)
+                raise NotFound(msg)
+            raise RemoteError(str(error.get("kind")), msg)
         return reply["result"]
 
     def open_conversation(self) -> Any:
@@ -171,6 +177,7 @@ class AgentService:
             if handle is None:
                 handle = self.open_conversation()
             session = self._sessions[sid] = Session(sid, handle, data)
+            self.saved()
             return session.view()
 
     def get_session(self, session_id: object) -> dict[str, Any]:
@@ -184,6 +191,7 @@ class AgentService:
             check_caller_id(session_id, "session_id")
             data = json_copy(state, "state", kind=dict)
             self._session(session_id).state = data
+            self.saved()
 
     def run(
         self,
@@ -209,6 +217,8 @@ class AgentService:
                 steps=count,
                 reference_task_ids=references,
             )
+            self.adopt_handle(session, record)
+            self.saved()
             return self.response(record, session.session_id)
 
     def resume(self, session_id: object, continuation_token: object) -> Response:
@@ -218,6 +228,10 @@ class AgentService:
             response_id = self.read_token(continuation_token, sid)
             self._session(sid)
             return self.response(self.call_remote("responses.get", response_id=response_id), sid)
+
+    def adopt_handle(self, session: Session, record: Record) -> None:
+        """The service names the conversation by the handle its latest response carries (ID-024)."""
+        session.service_handle = record["service_handle"]
 
     def response(self, record: Record, session_id: str) -> Response:
         """The client's response for the service's record: the service's ids, the client's token."""
@@ -260,9 +274,42 @@ class AgentService:
                 msg = f"a session {sid!r} is already live; a snapshot restores a session that is not"
                 raise Conflict(msg)
             session = self._sessions[sid] = Session(sid, handle, data)
+            self.saved()
             return session.view()
+
+    def saved(self) -> None:
+        """Called after every change to the sessions; this client keeps them in memory only."""
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             self._sessions.clear()
+
+
+class PersistentAgentService(AgentService):
+    """A client that keeps its sessions in its storage directory, so a restart finds them (ID-026).
+
+    The file holds each session's id, handle and state as JSON, rewritten whole (through a
+    temporary file and a rename) after every change; tokens need nothing stored, since they
+    name the service's response.
+    """
+
+    claims: ClassVar[frozenset[str]] = AgentService.claims | {"id.client-persistence"}
+    FILE = "agent-sessions.json"
+
+    def __init__(self, remote: Any, path: Path) -> None:
+        super().__init__(remote)
+        self._path = path
+        if path.exists():
+            for view in json.loads(path.read_text(encoding="utf-8")):
+                self._sessions[view["session_id"]] = Session(view["session_id"], view["service_handle"], view["state"])
+
+    @classmethod
+    def open(cls, env: Environment) -> PersistentAgentService:
+        return cls(getattr(env, "agent_service", None), Path(env.storage_dir) / cls.FILE)
+
+    def saved(self) -> None:
+        text = json.dumps([session.view() for session in self._sessions.values()], ensure_ascii=False)
+        partial = self._path.with_suffix(".partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, self._path)

@@ -179,5 +179,18 @@ class IdentityClient:
         return self.service.calls
 
     def restart(self) -> None:
-        """Restart the client: its sessions are gone, the kit's remote service is not."""
+        """Restart the client so that its sessions are gone; the kit's remote service is not.
+
+        Without ``id.client-persistence`` that is ``id.restart``.  A client that claims it keeps
+        its sessions across ``id.restart`` (ID-026), so the kit starts it afresh over empty
+        storage instead, talking to the same service: a process started again on another machine
+        (spec/identity.md, *restart*).
+        """
+        if self.driver.info.claimed("id.client-persistence"):
+            self.driver = self.driver.sibling()
+        else:
+            self._call("restart")
+
+    def restart_in_place(self) -> None:
+        """``id.restart`` over the same storage, whatever the claims."""
         self._call("restart")

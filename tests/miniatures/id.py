@@ -17,7 +17,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
-from reference_impl.identity import AgentService, Record, Response, Session
+from reference_impl.identity import AgentService, PersistentAgentService, Record, Response, Session
 from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
@@ -362,3 +362,40 @@ class RestoredWithoutHandleStaysWithout(AgentService):
             return super().run(session_id, input, **kwargs)
         finally:
             session.service_handle = None
+
+
+@miniature("ID-024")
+class KeepsTheFirstHandle(AgentService):
+    """Claims id.handle-chaining but keeps the handle a session first had, ignoring the one each response gives."""
+
+    def adopt_handle(self, session: Session, record: Record) -> None:
+        return
+
+
+@miniature("ID-025")
+class ExpiredTokenIsACrash(AgentService):
+    """Lets the service's 'no such response' for an expired token escape as an internal error, not not_found."""
+
+    def resume(self, session_id: object, continuation_token: object) -> Response:
+        try:
+            return super().resume(session_id, continuation_token)
+        except NotFound as exc:
+            if isinstance(session_id, str) and session_id in self._sessions:
+                msg = f"unexpected answer from the agent service: {exc}"
+                raise RuntimeError(msg) from exc
+            raise
+
+
+@miniature("ID-026")
+class PersistsIdsOnly(PersistentAgentService):
+    """Claims id.client-persistence but writes only session ids and handles to disk: the state comes back empty."""
+
+    def saved(self) -> None:
+        states = {sid: s.state for sid, s in self._sessions.items()}
+        for session in self._sessions.values():
+            session.state = {}
+        try:
+            super().saved()
+        finally:
+            for sid, state in states.items():
+                self._sessions[sid].state = state
