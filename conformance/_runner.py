@@ -483,7 +483,7 @@ class KitPlugin:
 
             env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
             driver = Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout), service)
-        driver.elsewhere = lambda: self._driver(Path(tempfile.mkdtemp(dir=storage.parent, prefix="elsewhere-")), service)
+        driver.elsewhere = lambda: self._driver(Path(tempfile.mkdtemp(dir=storage.parent, prefix="moved-")), service)
         return driver
 
     @pytest.fixture

@@ -144,7 +144,7 @@ class AgentServiceSim:
         if method == "responses.create":
             return self._create(params)
         if method == "responses.get":
-            found = self._responses.get(params.get("response_id"))  # type: ignore[arg-type]
+            found = self._responses.get(params.get("response_id"))
             if found is None:
                 raise _Refused("not_found", f"no response {params.get('response_id')!r} on this service")
             if found.remaining:
@@ -199,7 +199,7 @@ class _Loopback:
         loopback = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_POST(self) -> None:
                 service = loopback.services.get(self.path.strip("/"))
                 try:
                     body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
@@ -253,5 +253,6 @@ class HttpAgentService:
             with urllib.request.urlopen(post, timeout=self.timeout) as answer:  # noqa: S310 - a loopback URL the kit gave
                 reply: dict[str, Any] = json.loads(answer.read())
         except (OSError, urllib.error.URLError, ValueError) as exc:
-            return {"error": {"kind": "unavailable", "message": f"the agent service at {self.url} answered nothing: {exc}"}}
+            message = f"the agent service at {self.url} answered nothing: {exc}"
+            return {"error": {"kind": "unavailable", "message": message}}
         return reply

@@ -20,7 +20,6 @@ run and are never stored in the session.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +88,9 @@ def check_steps(value: object) -> int:
 class AgentService:
     """The client side of the simulator: sessions, runs, resumes and snapshots."""
 
-    claims: ClassVar[frozenset[str]] = frozenset({"id", "id.structured-handle", "id.handle-chaining", "id.token-expiry"})
+    claims: ClassVar[frozenset[str]] = frozenset(
+        {"id", "id.structured-handle", "id.handle-chaining", "id.token-expiry"}
+    )
     structured_handles: ClassVar[bool] = True
 
     def __init__(self, remote: Any) -> None:
@@ -312,4 +313,4 @@ class PersistentAgentService(AgentService):
         text = json.dumps([session.view() for session in self._sessions.values()], ensure_ascii=False)
         partial = self._path.with_suffix(".partial")
         partial.write_text(text, encoding="utf-8")
-        os.replace(partial, self._path)
+        partial.replace(self._path)

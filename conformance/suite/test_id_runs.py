@@ -52,7 +52,7 @@ def test_response_ids_are_the_services_across_runs_sessions_and_restarts(ids):
     record(long, "a long run on two")
     final = finish(ids, long)
     assert final["response_id"] == long["response_id"], (
-        f"resuming the long run reports response id {final['response_id']!r}; the service gave it {long['response_id']!r}"
+        f"resuming the long run reports response id {final['response_id']!r}; the service gave {long['response_id']!r}"
     )
     snapshot = ids.snapshot("one")
     ids.restart()

@@ -32,7 +32,7 @@ def test_two_fresh_clients_never_mint_the_same_session_id(driver_factory):
         ids = IdentityClient(driver_factory())
         seen.append({ids.create_session()["session_id"] for _ in range(5)})
     shared = seen[0] & seen[1]
-    assert not shared, f"two independent clients minted the same session ids (a counter, not randomness): {sorted(shared)}"
+    assert not shared, f"two independent clients minted the same session ids (a counter?): {sorted(shared)}"
 
 
 VALID_IDS = {
