@@ -45,6 +45,7 @@ MODES = {
     "protocol-1.0-mutates": "says protocol 1.0 but would answer kit.mutate: the kit must not send it",
     "later-minor": "speaks protocol 1.9 and adds members the kit does not know to every reply: they are ignored",
     "empty-messages": "answers every error with an empty message: the same answers as in process",
+    "id-at-1.2": "claims id but speaks protocol 1.2, which has no agent_service_url: the kit sends no id.* operation",
 }
 
 
@@ -119,6 +120,9 @@ class Misbehaving(Bridge):
             }
             if mode == "old-protocol":
                 hello["protocol"] = "2.0"
+            elif mode == "id-at-1.2":
+                hello["protocol"] = "1.2"
+                hello["implementation"]["claims"] = ["hist", "id"]
             elif mode == "bad-hello":
                 del hello["implementation"]["claims"]
             elif mode == "unknown-claim":
