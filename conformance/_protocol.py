@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: MAJOR.MINOR; an adapter whose MAJOR differs is refused at the handshake.
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 #: The code an adapter answers when it cannot make sense of a request (not an error kind of the spec).
 BAD_REQUEST = "bad_request"
 #: Every code an error reply may carry: the spec's error kinds plus ``bad_request``.

@@ -31,6 +31,7 @@ from conformance._reproducible import without_local_constants
 from conformance._requirements import index
 from conformance._selection import matches, parse_requirements, resolve_suite_args
 from conformance._traceback import kit_frame, show_kit_frames
+from conformance.agent_service import AgentServiceSim
 from conformance.contract import Environment, ManualClock
 from conformance.driver import Driver
 from conformance.errors import RootCause
@@ -472,13 +473,18 @@ class KitPlugin:
             self.adapter.close()
 
     # -- fixtures ------------------------------------------------------------------
-    def _driver(self, storage: Path) -> Driver:
+    def _driver(self, storage: Path, service: AgentServiceSim | None = None) -> Driver:
+        # The ID area's remote service, played by the kit (spec/identity.md); a sibling shares it.
+        service = AgentServiceSim() if service is None else service
         if self.adapter is not None:
-            return Driver(self.info, self.adapter.transport(storage))
-        from conformance._inprocess import InProcessTransport
+            driver = Driver(self.info, self.adapter.transport(storage, service), service)
+        else:
+            from conformance._inprocess import InProcessTransport
 
-        env = Environment(storage_dir=storage, clock=ManualClock())
-        return Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout))
+            env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
+            driver = Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout), service)
+        driver.elsewhere = lambda: self._driver(Path(tempfile.mkdtemp(dir=storage.parent, prefix="moved-")), service)
+        return driver
 
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[Driver]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 from reference_impl.broadcast import MemoryBroadcaster
 from reference_impl.history import MemoryHistory
 from reference_impl.history_sqlite import SQLiteHistory
-from reference_impl.identity import AgentService
+from reference_impl.identity import AgentService, PersistentAgentService
 from reference_impl.lifecycle import LIFE_CLAIMS, LifecycleProbe
 from reference_impl.lifecycle_server import LifecycleServer
 from reference_impl.store import MemorySessionStore
@@ -35,6 +35,8 @@ Backend = Literal["sqlite", "memory"]
 
 _HISTORY: dict[Backend, type[HistoryStore]] = {"sqlite": SQLiteHistory, "memory": MemoryHistory}
 _STORE: dict[Backend, type[SessionStore]] = {"sqlite": SQLiteSessionStore, "memory": MemorySessionStore}
+#: The on-disk reference keeps ID sessions across a restart (id.client-persistence); the memory one does not.
+_AGENT: dict[Backend, type[AgentService]] = {"sqlite": PersistentAgentService, "memory": AgentService}
 
 
 class ReferenceImplementation:
@@ -53,7 +55,7 @@ class ReferenceImplementation:
         self.claims: Collection[str] = (
             _HISTORY[backend].claims
             | _STORE[backend].claims
-            | AgentService.claims
+            | _AGENT[backend].claims
             | TaskService.claims
             | LIFE_CLAIMS
             | MemoryBroadcaster.claims
@@ -69,7 +71,7 @@ class ReferenceImplementation:
         return MemoryBroadcaster.open(env)  # both backends: a broadcaster lives in its process
 
     def open_agent_service(self, env: Environment) -> AgentService:
-        return AgentService.open(env)  # both backends: the ID area needs no persistence
+        return _AGENT[self.backend].open(env)
 
     def open_task_service(self, env: Environment) -> TaskService:
         return TaskService.open(env)

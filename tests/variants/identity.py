@@ -497,6 +497,26 @@ AGREES: dict[str, str] = {
     "identity.md: incompatible continuation": (
         "ADR 0029, the only upstream named, rejects an incompatible continuation before any remote call (ID-013)"
     ),
+    "identity.md: who simulates the remote service in tests": (
+        "a difference of test harnesses, not of client behaviour: an SDK's own test doubles are replaced by the"
+        " kit's service, and no client behaviour changes with it (ADR 0016)"
+    ),
+    "identity.md: handle replaced on every response": (
+        "agent-framework sets service_session_id from each response's conversation id, which is what ID-024 asks"
+        " of a client that claims id.handle-chaining; the reference does the same"
+    ),
+    "identity.md: expired background response": (
+        "the service answers 404 and the SDK raises the client library's not-found error, which an adapter"
+        " translates to not_found (a translation, not added behaviour): what ID-025 asks"
+    ),
+    "identity.md: stream position in a token": (
+        "not specified in 0.2.0 (ADR 0016, section 5): a token that carries a position passes every ID"
+        " requirement, so there is no behaviour to swap in"
+    ),
+    "identity.md: sessions across a process restart": (
+        "a persistent session store keeps sessions (ID-026 under id.client-persistence) and an in-memory one"
+        " loses them (ID-006); both references show each side, and no upstream does a third thing"
+    ),
     "identity.md: minted id format": (
         "uuid4 with hyphens (36 characters) and uuid4().hex (32) are 22-128 characters of A-Z a-z 0-9 _ - with 122"
         " random bits; the reference minting them for sessions, tasks and contexts fails nothing"
