@@ -544,7 +544,8 @@ class _AnyJsonMessage(TaskService):
         view = super().send(owner, {}, **kwargs)
         with self._lock:  # a data part holds any JSON value: a string or an array is kept as the message
             task = self._tasks[view["task_id"]]
-            task.history[-1] = message
+            history: list[Any] = task.history
+            history[-1] = message
             return task.view()
 
 
