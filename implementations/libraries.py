@@ -59,5 +59,13 @@ LIBRARIES: dict[str, Library] = {
             confirm="implementations.a2a_sdk_confirm",
             document="identity.md",
         ),
+        Library(
+            name="copilot-sdk",
+            extra="copilot-sdk",
+            module="implementations.copilot_sdk",
+            targets=("client",),
+            confirm="implementations.copilot_sdk_confirm",
+            document="lifecycle.md",
+        ),
     )
 }

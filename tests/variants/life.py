@@ -346,9 +346,9 @@ class ResumeResultUnread(Variant):
     """
 
     rows = frozenset({"lifecycle.md: resume result"})
-    # LIFE-025 (another id fails, registry unchanged), LIFE-028 (another id is conflict), LIFE-029
-    # (no id is failed_precondition); LIFE-020 when the model's resume is answered with another id.
-    fails = frozenset({"LIFE-025", "LIFE-028", "LIFE-029"})
+    # LIFE-025 (another id fails, registry unchanged) and LIFE-029 (no id is failed_precondition);
+    # LIFE-020 when the model's resume is answered with another id or none.
+    fails = frozenset({"LIFE-025", "LIFE-029"})
     may_fail = frozenset({"LIFE-020"})
     source = _PYTHON_CLIENT
 
