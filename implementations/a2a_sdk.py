@@ -77,9 +77,11 @@ Task
     ``{task_id: task.id, context_id: task.context_id, state, history, reference_task_ids}``:
     ``state`` is the kit's name of ``task.status.state`` (the table :data:`STATE_NAMES`; a state
     with no kit name is passed through as the enum's name); ``history`` is the JSON value of the
-    data part of each
-    message of ``task.history`` (an A2A message with several parts, or none, would be shown as
-    the list of its parts; ours always have one); ``reference_task_ids`` is computed from the
+    data part of each message of ``task.history``, read member by member from the
+    ``google.protobuf.Value`` (so a ``NaN`` the library stored comes back as ``NaN``, which the
+    kit then sees as a result JSON cannot carry); an A2A message with several parts, or none,
+    would be shown as the list of its parts, and ours always have one.  ``reference_task_ids`` is
+    computed from the
     history, because A2A keeps ``referenceTaskIds`` on each message, not on the task: see
     ``adds``.
 States
@@ -98,6 +100,10 @@ Errors
 ``close()``
     ``handler.aclose()`` (drains the active tasks), then, for the database store,
     ``engine.dispose()``.
+The agent card
+    ``AgentCard(name="conformance", version="0", capabilities=AgentCapabilities(streaming=True))``:
+    ``streaming`` because ``on_subscribe_to_task`` (``set_state``) refuses without it; nothing
+    else is read by the handler, which logs that the card lacks fields a public agent would have.
 Threading
     Every method is ``async def``, like the library's; the kit runs them on its loop.
 """
