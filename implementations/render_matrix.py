@@ -41,7 +41,7 @@ def condense(report: dict[str, Any]) -> dict[str, Any]:
         "requirements": [
             {"id": r["id"], "title": r["title"], "outcome": r["outcome"], "failure_kinds": r.get("failure_kinds", [])}
             for r in report["requirements"]
-            if r["outcome"] not in ("skipped", "not-tested")  # not claimed, or not selected: the page leaves those out
+            if r["outcome"] != "skipped"  # not claimed: the page leaves those out
         ],
     }
 
@@ -145,8 +145,8 @@ def _outcomes(library: Library, reports: dict[str, dict[str, Any]]) -> list[str]
     ]
     shown = 0
     for rid in sorted(rows):
-        outcomes = [rows[rid].get(target, "skipped") for target in columns]
-        if all(o in ("passed", "skipped", "not-tested") for o in outcomes):
+        outcomes = [rows[rid].get(target, "skipped") for target in columns]  # absent: not claimed there
+        if all(o in ("passed", "skipped") for o in outcomes):
             continue
         shown += 1
         out.append(f"| {rid} {titles[rid]} | " + " | ".join(SHORT.get(o, o) for o in outcomes) + " |")
@@ -188,7 +188,8 @@ def render(reports: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
         "## Outcomes",
         "",
         "One table per library. Requirements every target passes are left out. `pass` passed, `FAIL` failed,",
-        "`n/t` not-testable, `–` skipped (capability not claimed).",
+        "`n/t` not-testable, `·` not tested (claimed, but no test in the run exercised it), `–` skipped",
+        "(capability not claimed).",
     ]
     for library in LIBRARIES.values():
         if any(library.key(t) in reports for t in library.targets):

@@ -72,3 +72,18 @@ def test_a_library_whose_reports_are_absent_keeps_its_committed_columns(tmp_path
     assert not {k for k in committed if k.startswith(f"{first.name}/") and k != key} & set(collected), (
         "a library that ran keeps only the reports of this run"
     )
+
+
+def test_a_claimed_requirement_left_untested_is_not_shown_as_unclaimed():
+    """``·`` (claimed, not judged) and ``–`` (not claimed) are different facts; condensing keeps them apart."""
+    key = next(iter(render_matrix.load()))
+    report = copy.deepcopy(render_matrix.load()[key])
+    full = {**report, "requirements": [{**r, "tests": []} for r in report["requirements"]]}
+    full["requirements"][0]["outcome"] = "not-tested"
+    full["requirements"].append({"id": "ZZZ-999", "title": "t", "outcome": "skipped", "tests": []})
+    condensed = render_matrix.condense(full)
+    assert condensed["requirements"][0]["outcome"] == "not-tested"
+    assert "ZZZ-999" not in {r["id"] for r in condensed["requirements"]}
+    page, _ = render_matrix.render({key: condensed})
+    rid = condensed["requirements"][0]["id"]
+    assert any(line.startswith(f"| {rid} ") and "| · |" in line for line in page.splitlines())
