@@ -482,7 +482,11 @@ class KitPlugin:
             from conformance._inprocess import InProcessTransport
 
             env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
-            driver = Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout), service)
+            driver = Driver(
+                self.info,
+                InProcessTransport(self.impl, env, timeout=self.timeout, startup_timeout=3 * self.timeout),
+                service,
+            )
         driver.elsewhere = lambda: self._driver(Path(tempfile.mkdtemp(dir=storage.parent, prefix="moved-")), service)
         return driver
 
