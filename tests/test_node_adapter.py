@@ -26,6 +26,7 @@ def test_the_node_adapter_passes_every_requirement_it_claims(run_kit):
         "hist.persistent",
         "hist.shared-handles",
         "store",
+        "store.ttl",
         "store.persistent",
         "store.shared-backend",
     } <= claims

@@ -72,7 +72,7 @@ class _CleanupKeepsBoundary(MemorySessionStore):
     """cleanup removes a session only once now is past expires_at (``now.After(expires)``)."""
 
     def remove_expired(self, now_us: int) -> int:
-        dead = [row.id for row in self.rows() if now_us > row.expires_us]
+        dead = [row.id for row in self.rows() if row.expires_us is not None and now_us > row.expires_us]
         for sid in dead:
             self.remove(sid)
         return len(dead)
@@ -108,7 +108,7 @@ class _TouchRevives(MemorySessionStore):
                 row = self.load(session_id) if isinstance(session_id, str) else None
                 if row is None or not row.visible_to(owner if isinstance(owner, str) else None):
                     raise
-                fresh = replace(row, active_us=now, expires_us=now + row.ttl_us)
+                fresh = row.touched(now)
                 self.put(fresh)
                 return fresh.record()
 
