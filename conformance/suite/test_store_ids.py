@@ -11,7 +11,7 @@ import pytest
 
 from conformance._values import NonJSON
 from conformance.errors import ImplementationError
-from conformance.suite._store_support import assert_same_session, id_of, ids_of, instant
+from conformance.suite._store_support import T0, assert_same_session, id_of, ids_of, instant
 from conformance.suite._support import INVALID_IDS, MINTED, assert_json_equal, expect_error, minted_bits, not_judged
 
 if TYPE_CHECKING:
@@ -172,7 +172,8 @@ def test_create_rejects_an_invalid_owner(store, name):
 
 
 def lifetime(record: Any) -> dt.timedelta:
-    return instant(record, "expires_at") - instant(record, "created_at")
+    """How long a session created at the clock's start lives (its created_at is STORE-008's, not read)."""
+    return instant(record, "expires_at") - T0
 
 
 @requirement("STORE-007")
