@@ -92,3 +92,25 @@ def test_reference_passes_every_claimed_requirement(run_kit, target):
     assert run.having("not-tested") == set()
     for rid in run.having("skipped"):
         assert run.requirement(rid)["reason"].startswith("not claimed: "), rid
+
+
+#: The reference with a session store that has no expiry (it does not claim ``store.ttl``).
+NO_TTL_REFERENCES = ["reference_impl:nottl", "reference_impl:memory_nottl"]
+
+
+@pytest.mark.parametrize("transport", ["in-process", "serve"])
+@pytest.mark.parametrize("target", NO_TTL_REFERENCES)
+def test_a_store_without_expiry_passes_every_store_requirement_not_about_time(run_kit, on_path, target, transport):
+    """ADR 0015: without ``store.ttl`` only the requirements about time are skipped, and the rest pass."""
+    run = run_kit(target if transport == "in-process" else served(target), "--requirement=STORE")
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-3000:]
+    assert run.report["summary"]["verdict"] == "conformant"
+    known = index()
+    store = {rid for rid in known if rid.startswith("STORE-")}
+    timed = {rid for rid in store if known[rid].capability == "store.ttl"}
+    assert timed, "no STORE requirement needs store.ttl"
+    skipped = {rid for rid in store if run.outcomes.get(rid) == "skipped"}
+    assert timed <= skipped
+    unclaimed = {rid for rid in store - timed if known[rid].capability not in run.report["implementation"]["claims"]}
+    assert skipped == timed | unclaimed, sorted(skipped - timed - unclaimed)
+    assert {rid for rid in store if run.outcomes.get(rid) == "passed"} == store - skipped
