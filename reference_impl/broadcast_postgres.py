@@ -132,14 +132,17 @@ class PostgresBroadcaster(MemoryBroadcaster):
     def _deliver(self, payload: str) -> None:
         message = json.loads(payload)
         if "e" in message:
-            text = json.dumps(message["e"], ensure_ascii=False)
-            for sub in list(self.active.values()):
-                if len(sub.buffer) >= sub.capacity:
-                    self.end(sub, "dropped")  # BCAST-012: the slow subscriber, not the event
-                else:
-                    sub.buffer.append(text)
+            self.fan_out(json.dumps(message["e"], ensure_ascii=False))
         if message["r"] == self._me:
             self._echoed = message["m"]
+
+    def fan_out(self, text: str) -> None:
+        """Hand one event to every local subscription, as the memory broadcaster does."""
+        for sub in list(self.active.values()):
+            if len(sub.buffer) >= sub.capacity:
+                self.end(sub, "dropped")  # BCAST-012: the slow subscriber, not the event
+            else:
+                sub.buffer.append(text)
 
     def _broken(self, exc: BaseException) -> None:
         """The connection broke: what was missed is unknown, so every subscription is dropped."""
