@@ -13,8 +13,9 @@ notification of its own and reads until the marker comes back: everything commit
 marker has then been read.  So ``receive`` on one replica returns every event whose ``publish``
 returned on any replica before it, and never waits for one that has not been published.
 
-Payloads are ``{"r": replica, "m": marker}`` or ``{"r": replica, "m": marker, "e": event}``;
-``NOTIFY`` takes at most 7999 bytes, so a larger event fails with ``invalid_argument``.
+Payloads are ``{"r": replica, "m": marker}`` or ``{"r": replica, "m": marker, "e": event}``.
+``NOTIFY`` takes at most 7999 bytes, so a larger event is written to the table ``bcast_events`` in
+the same transaction, and the notification carries its row id (``"x"``) instead.
 
 When the connection breaks (the backend was terminated, the server restarted), the replica cannot
 know which notifications it missed: every active subscription ends as ``dropped`` (the subscriber
@@ -30,7 +31,6 @@ import select
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reference_impl._errors import InvalidArgument
 from reference_impl._postgres import Unavailable, connect, namespace
 from reference_impl.broadcast import BroadcasterClosed, MemoryBroadcaster, Subscription, check_event
 
@@ -43,6 +43,8 @@ __all__ = ["PostgresBroadcaster"]
 
 #: PostgreSQL's limit on a NOTIFY payload, in bytes, in the default configuration.
 MAX_PAYLOAD = 7999
+#: Events too large for a payload, written where every replica reads them by row id.
+_SCHEMA = "CREATE TABLE IF NOT EXISTS bcast_events (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"
 #: How long a replica waits for its own marker before it calls the server unavailable.
 ECHO_TIMEOUT = 5.0
 
@@ -83,7 +85,7 @@ class PostgresBroadcaster(MemoryBroadcaster):
         return cls(env.storage_dir)
 
     def _connect(self) -> None:
-        self._db = connect(self._dir)
+        self._db = connect(self._dir, _SCHEMA)
         self._db.execute(f'LISTEN "{self._channel}"')
 
     def publish(self, event: object) -> None:
@@ -108,11 +110,15 @@ class PostgresBroadcaster(MemoryBroadcaster):
         if event is not None:
             message["e"] = event
         payload = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        if len(payload.encode()) > MAX_PAYLOAD:
-            msg = f"the event is {len(payload.encode())} bytes as a NOTIFY payload; PostgreSQL takes {MAX_PAYLOAD}"
-            raise InvalidArgument(msg)
         try:
-            self._db.execute("SELECT pg_notify(%s, %s)", (self._channel, payload))
+            if len(payload.encode()) <= MAX_PAYLOAD:
+                self._db.execute("SELECT pg_notify(%s, %s)", (self._channel, payload))
+            else:
+                with self._db.transaction():  # the row and its notification commit together
+                    body = json.dumps(message.pop("e"), ensure_ascii=False)
+                    row = self._db.execute("INSERT INTO bcast_events (body) VALUES (%s) RETURNING id", (body,))
+                    message["x"] = row.fetchone()[0]
+                    self._db.execute("SELECT pg_notify(%s, %s)", (self._channel, json.dumps(message)))
             self._read_until(self._markers)
         except psycopg.OperationalError as exc:
             self._broken(exc)
@@ -120,7 +126,9 @@ class PostgresBroadcaster(MemoryBroadcaster):
     def _read_until(self, marker: int) -> None:
         deadline = time.monotonic() + ECHO_TIMEOUT
         while True:
-            for note in self._db.notifies(timeout=0):  # consumed to the end: nothing received is lost
+            # Consumed to the end before any is handled: nothing received is lost, and the
+            # connection is free again for reading a large event's row.
+            for note in list(self._db.notifies(timeout=0)):
                 self._deliver(note.payload)
             if self._echoed >= marker:
                 return
@@ -133,6 +141,9 @@ class PostgresBroadcaster(MemoryBroadcaster):
         message = json.loads(payload)
         if "e" in message:
             self.fan_out(json.dumps(message["e"], ensure_ascii=False))
+        elif "x" in message:
+            row = self._db.execute("SELECT body FROM bcast_events WHERE id = %s", (message["x"],)).fetchone()
+            self.fan_out(row[0])
         if message["r"] == self._me:
             self._echoed = message["m"]
 
