@@ -157,7 +157,9 @@ def postgres(session: nox.Session) -> None:
         with cluster() as url:
             session.log(f"PostgreSQL cluster at {url}")
             env = {ENV_VAR: url}
-            session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_postgres_reference.py", env=env)
+            session.run(
+                "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_postgres_reference.py", env=env
+            )
             args = ["--impl=reference_impl:postgres", f"--conformance-report={report}", *session.posargs]
             session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, env=env)
     except NoPostgres as exc:

@@ -520,7 +520,8 @@ class KitPlugin:
                 msg = f"the kit could not start a second replica of the implementation: {exc}"
                 raise KitError(msg) from None
             if self.replicas.info.claims != self.info.claims:
-                msg = f"the second replica claims {sorted(self.replicas.info.claims)}, the first {sorted(self.info.claims)}"
+                claims = sorted(self.replicas.info.claims), sorted(self.info.claims)
+                msg = f"the second replica claims {claims[0]}, the first {claims[1]}"
                 raise KitError(msg)
         drv = Driver(self.info, self.replicas.transport(tmp_path / "storage"))
         try:

@@ -25,6 +25,7 @@ next call reconnects.  No event is fanned out twice: a notification is only ever
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import select
@@ -57,10 +58,9 @@ class PgSubscription(Subscription):
     def receive(self) -> dict[str, Any]:
         with self._broker.lock:
             if self.ended is None:
-                try:
+                # A break ends this subscription as dropped: that is the answer it reads.
+                with contextlib.suppress(Unavailable):
                     self._broker.catch_up()
-                except Unavailable:
-                    pass  # the break ended this subscription as dropped: that is the answer it reads
             return super().receive()
 
 

@@ -5,21 +5,16 @@ from PATH; as root they run as the ``postgres`` user through ``runuser``.  The d
 a temporary one, the server listens on 127.0.0.1 only, on a free port, with no durability (this is
 a test server), and it is stopped by its pid even when the caller fails.  Standard library only:
 the noxfile imports it.
-
-``python -m tests.postgres_cluster -- COMMAND...`` runs COMMAND with ``CONFORMANCE_POSTGRES_URL``
-set to the cluster's URL and exits with COMMAND's status.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,9 +33,9 @@ class NoPostgres(RuntimeError):
 
 def binaries() -> Path:
     """The directory holding initdb and pg_ctl: the newest Debian one, else PATH's."""
-    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if debian:
-        return Path(debian[-1]).parent
+        return debian[-1].parent
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(found).parent
@@ -94,21 +89,3 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def main(argv: list[str]) -> int:
-    command = argv[1:] if argv[:1] == ["--"] else argv
-    if not command:
-        print("usage: python -m tests.postgres_cluster -- COMMAND [ARGS...]", file=sys.stderr)
-        return 2
-    try:
-        with cluster() as url:
-            print(f"PostgreSQL cluster at {url}", file=sys.stderr)
-            return subprocess.run(command, env={**os.environ, ENV_VAR: url}, check=False).returncode  # noqa: S603
-    except NoPostgres as exc:
-        print(exc, file=sys.stderr)
-        return 4
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

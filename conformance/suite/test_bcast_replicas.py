@@ -7,10 +7,14 @@ over the same storage directory (spec/contract.md § Replicas).  Nothing waits: 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.suite._bcast_support import bcast, bcast_b, event, holds, received
 from conformance.suite._support import not_judged
+
+__all__ = ["bcast", "bcast_b"]  # the fixtures, imported so that pytest finds them here
 
 requirement = pytest.mark.requirement
 
@@ -36,8 +40,11 @@ def test_an_event_published_on_one_replica_reaches_the_other(bcast, bcast_b):
 
 @requirement("BCAST-027")
 def test_every_subscription_on_every_replica_receives_one_order(bcast, bcast_b):
-    subs = [(bcast, bcast.subscribe("a", buffer_size=16), "first"), (bcast_b, bcast_b.subscribe("b", buffer_size=16), "second")]
-    got = {which: [] for _, _, which in subs}
+    subs = [
+        (bcast, bcast.subscribe("a", buffer_size=16), "first"),
+        (bcast_b, bcast_b.subscribe("b", buffer_size=16), "second"),
+    ]
+    got: dict[str, list[Any]] = {which: [] for _, _, which in subs}
     for n, publisher in enumerate((bcast, bcast_b, bcast, bcast_b, bcast_b, bcast), start=1):
         publisher.publish(event(n))
         if n % 2 == 0:  # read between publishes too, so that each read catches a different mix
@@ -51,8 +58,11 @@ def test_every_subscription_on_every_replica_receives_one_order(bcast, bcast_b):
 
 @requirement("BCAST-028")
 def test_no_event_is_received_twice_across_replicas(bcast, bcast_b):
-    subs = [(bcast, bcast.subscribe("a", buffer_size=16), "first"), (bcast_b, bcast_b.subscribe("b", buffer_size=16), "second")]
-    got = {which: [] for _, _, which in subs}
+    subs = [
+        (bcast, bcast.subscribe("a", buffer_size=16), "first"),
+        (bcast_b, bcast_b.subscribe("b", buffer_size=16), "second"),
+    ]
+    got: dict[str, list[Any]] = {which: [] for _, _, which in subs}
     for n, publisher in enumerate((bcast, bcast_b, bcast_b, bcast), start=1):
         publisher.publish(event(n))
         for replica, sub, which in subs:

@@ -7,6 +7,7 @@ process over the same storage directory, and moves both clocks together (spec/co
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,10 +15,13 @@ from conformance.errors import ImplementationError
 from conformance.suite._store_support import assert_same_session, ids_of
 from conformance.suite._support import expect_error, not_judged
 
+if TYPE_CHECKING:
+    from conformance.areas.store import StoreClient
+
 requirement = pytest.mark.requirement
 
 
-def advance(seconds, *replicas):
+def advance(seconds: float, *replicas: StoreClient) -> None:
     """Move every replica's clock: they stand for servers that read one time."""
     for replica in replicas:
         replica.advance(seconds)
@@ -108,6 +112,8 @@ def test_closing_and_restarting_one_replica_changes_nothing_on_the_other(store, 
     store.close()
     store.reopen()
     for record, doing in ((a, "a session the restarted replica created"), (b, "the second replica's own session")):
-        assert_same_session(store_b.get(record["id"]), record, f"the second replica after the first's restart reads {doing}")
+        assert_same_session(
+            store_b.get(record["id"]), record, f"the second replica after the first's restart reads {doing}"
+        )
     c = store_b.create("c", ttl_seconds=60)  # what the replicas tell each other is STORE-040's
     assert_same_session(store_b.get("c"), c, "the second replica works on after the first's restart")

@@ -677,7 +677,7 @@ class ExpiryCachedPerReplica(_ReplicaMemory):
         self._memory[self.key(row.id)] = row.expires_us
 
     def is_live(self, row: Row, now_us: int) -> bool:
-        return now_us < self._memory.get(self.key(row.id), row.expires_us)
+        return now_us < int(self._memory.get(self.key(row.id), row.expires_us))
 
 
 @miniature("STORE-043")
