@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ENV_VAR = "CONFORMANCE_POSTGRES_URL"
+#: Where Debian's postgresql packages put each major version's server binaries.
+DEBIAN = Path("/usr/lib/postgresql")
 INSTALL = "PostgreSQL's server binaries (initdb, pg_ctl) are not installed; on Debian: apt-get install postgresql"
 
 
@@ -33,7 +35,7 @@ class NoPostgres(RuntimeError):
 
 def binaries() -> Path:
     """The directory holding initdb and pg_ctl: the newest Debian one, else PATH's."""
-    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    debian = sorted(DEBIAN.glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if debian:
         return debian[-1].parent
     found = shutil.which("initdb")

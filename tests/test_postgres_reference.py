@@ -110,3 +110,12 @@ def test_an_event_larger_than_a_notify_payload_reaches_every_replica(replicas):
     b.publish(event(2))
     for sub in (on_a, on_b):
         assert sub.receive() == {"events": [event(1), big, event(2)], "ended": None}
+
+
+def test_without_postgresql_the_cluster_says_how_to_install_it(monkeypatch, tmp_path):
+    import tests.postgres_cluster as pg
+
+    monkeypatch.setattr(pg, "DEBIAN", tmp_path)
+    monkeypatch.setattr(pg.shutil, "which", lambda name: None)
+    with pytest.raises(pg.NoPostgres, match="apt-get install postgresql"), pg.cluster():
+        pytest.fail("a cluster started without binaries")
