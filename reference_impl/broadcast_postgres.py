@@ -147,14 +147,6 @@ class PostgresBroadcaster(MemoryBroadcaster):
         if message["r"] == self._me:
             self._echoed = message["m"]
 
-    def fan_out(self, text: str) -> None:
-        """Hand one event to every local subscription, as the memory broadcaster does."""
-        for sub in list(self.active.values()):
-            if len(sub.buffer) >= sub.capacity:
-                self.end(sub, "dropped")  # BCAST-012: the slow subscriber, not the event
-            else:
-                sub.buffer.append(text)
-
     def _broken(self, exc: BaseException) -> None:
         """The connection broke: what was missed is unknown, so every subscription is dropped."""
         for sub in list(self.active.values()):
