@@ -158,6 +158,35 @@ def redis_server(session: nox.Session) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+@nox.session(python=NEWEST, default=False, tags=["postgres"])
+def postgres(session: nox.Session) -> None:
+    """Run the kit against the PostgreSQL reference, one replica and two, on a throw-away local cluster.
+
+    initdb and pg_ctl (Debian: apt-get install postgresql) start a cluster on loopback in a temporary
+    directory, stopped by its pid however the session ends (tests/postgres_cluster.py). Then the
+    reference's fault tests and the kit's run, whose JSON report is reports/conformance-postgres.json.
+    Without PostgreSQL's binaries the session fails and says how to install them; it never skips.
+    """
+    from tests.postgres_cluster import ENV_VAR, NoPostgres, cluster
+
+    session.install("-e", ".[postgres]", *group("test"))
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / "conformance-postgres.json"
+    try:
+        with cluster() as url:
+            session.log(f"PostgreSQL cluster at {url}")
+            env = {ENV_VAR: url}
+            session.run(
+                "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_postgres_reference.py", env=env
+            )
+            args = ["--impl=reference_impl:postgres", f"--conformance-report={report}", *session.posargs]
+            session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, env=env)
+    except NoPostgres as exc:
+        session.error(str(exc))
+    summary = json.loads(report.read_text())["summary"]
+    session.log(f"reference_impl:postgres (store, bcast, one replica and two): {summary}")
+
+
 @nox.session(python=NEWEST, default=False, tags=["matrix"])
 @nox.parametrize("library", list(LIBRARIES))
 def matrix(session: nox.Session, library: str) -> None:

@@ -1,8 +1,10 @@
 """The reference implementation: the smallest thing that conforms to the spec.
 
 ``implementation`` (SQLite, persistent) is what ``--impl=reference_impl`` tests;
-``memory`` (``--impl=reference_impl:memory``) keeps everything in process memory.
-``nottl`` and ``memory_nottl`` are the same two with a session store that has no expiry (they
+``memory`` (``--impl=reference_impl:memory``) keeps everything in process memory;
+``postgres`` (``--impl=reference_impl:postgres``) provides STORE and BCAST over the PostgreSQL
+server that ``CONFORMANCE_POSTGRES_URL`` names, for several replicas at once.
+``nottl`` and ``memory_nottl`` are the SQLite and memory references with a session store that has no expiry (they
 do not claim ``store.ttl``): the proof that such a store passes every STORE requirement not
 about time.
 Each area lives in its own modules; this class only picks the backend and names
@@ -13,13 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
+from reference_impl._postgres import dsn
 from reference_impl.broadcast import MemoryBroadcaster
+from reference_impl.broadcast_postgres import PostgresBroadcaster
 from reference_impl.history import MemoryHistory
 from reference_impl.history_sqlite import SQLiteHistory
 from reference_impl.identity import AgentService, PersistentAgentService
 from reference_impl.lifecycle import LIFE_CLAIMS, LifecycleProbe
 from reference_impl.lifecycle_server import LifecycleServer
 from reference_impl.store import MemorySessionStore, NoTTLMemorySessionStore
+from reference_impl.store_postgres import PostgresSessionStore
 from reference_impl.store_sqlite import NoTTLSQLiteSessionStore, SQLiteSessionStore
 from reference_impl.tasks import TaskService
 
@@ -31,12 +36,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SPEC_VERSION",
+    "PostgresReference",
     "ReferenceImplementation",
     "__version__",
     "implementation",
     "memory",
     "memory_nottl",
     "nottl",
+    "postgres",
 ]
 
 __version__ = "0.2.0"
@@ -107,3 +114,27 @@ implementation = ReferenceImplementation(backend="sqlite")
 memory = ReferenceImplementation(backend="memory")
 nottl = ReferenceImplementation(backend="sqlite", ttl=False)
 memory_nottl = ReferenceImplementation(backend="memory", ttl=False)
+
+
+class PostgresReference:
+    """STORE and BCAST over one PostgreSQL server: what several replicas of a service share."""
+
+    name = "reference_impl (postgres)"
+    version = __version__
+    spec_version = SPEC_VERSION
+    claims: Collection[str] = PostgresSessionStore.claims | PostgresBroadcaster.claims
+
+    def open_session_store(self, env: Environment) -> SessionStore:
+        return PostgresSessionStore.open(env)
+
+    def open_broadcaster(self, env: Environment) -> PostgresBroadcaster:
+        return PostgresBroadcaster.open(env)
+
+    def __repr__(self) -> str:
+        return "PostgresReference()"
+
+
+def postgres() -> PostgresReference:
+    """``--impl=reference_impl:postgres``: fails with what to set when no server is named."""
+    dsn()
+    return PostgresReference()

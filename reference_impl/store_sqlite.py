@@ -41,7 +41,7 @@ _COLUMNS = "id, owner, created_us, active_us, expires_us, ttl_us, state"
 class SQLiteSessionStore(SessionStore):
     """One connection per handle; every handle over one ``storage_dir`` shares the file."""
 
-    claims = frozenset({"store", "store.ttl", "store.persistent", "store.shared-backend"})
+    claims = frozenset({"store", "store.ttl", "store.persistent", "store.shared-backend", "store.multi-replica"})
     FILE_NAME = "sessions.sqlite3"
 
     def __init__(self, env: Environment) -> None:

@@ -9,9 +9,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,3 +156,32 @@ def go_adapter(tmp_path_factory) -> str:
     )
     assert build.returncode == 0, f"go build failed:\n{build.stderr}"
     return str(out)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: ``CONFORMANCE_POSTGRES_URL`` when set, else a throw-away cluster.
+
+    Without PostgreSQL's binaries a test that needs one fails, saying how to install them; it is
+    never skipped (tests/postgres_cluster.py).
+    """
+    from tests.postgres_cluster import ENV_VAR, NoPostgres, cluster
+
+    given = os.environ.get(ENV_VAR, "").strip()
+    if given:
+        yield given
+        return
+    try:
+        with cluster() as url:
+            yield url
+    except NoPostgres as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def postgres(postgres_server, monkeypatch):
+    """Name the server to the PostgreSQL reference, in this process and in the adapters it starts."""
+    from tests.postgres_cluster import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, postgres_server)
+    return postgres_server

@@ -18,7 +18,9 @@ from tests.conftest import failures, served
 from tests.miniatures import all_miniatures
 
 MINIATURES = all_miniatures()
-REFERENCES = ["reference_impl", "reference_impl:memory"]
+REFERENCES = ["reference_impl", "reference_impl:memory", "reference_impl:postgres"]
+#: What needs a PostgreSQL server to run (the ``postgres`` fixture starts one or fails, never skips).
+POSTGRES_REFERENCES = {"reference_impl:postgres"}
 
 
 def test_every_requirement_has_a_miniature():
@@ -53,7 +55,9 @@ SEED = "20261127"
 
 
 @pytest.mark.parametrize("mini", MINIATURES, ids=lambda m: f"{m.requirement}-{m.target.rsplit(':', 1)[1]}")
-def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini):
+def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini, request):
+    if getattr(load(mini.target)[0], "needs_postgres", False):
+        request.getfixturevalue("postgres")
     # A miniature claims only its own area, so the other areas' tests would all be skipped as not
     # claimed; selecting the area runs exactly the same tests without collecting the rest.
     area = mini.requirement.partition("-")[0]
@@ -84,7 +88,9 @@ def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini):
 
 
 @pytest.mark.parametrize("target", REFERENCES)
-def test_reference_passes_every_claimed_requirement(run_kit, target):
+def test_reference_passes_every_claimed_requirement(run_kit, on_path, target, request):
+    if target in POSTGRES_REFERENCES:
+        request.getfixturevalue("postgres")
     run = run_kit(target)
     assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-3000:]
     assert run.report["summary"]["verdict"] == "conformant"

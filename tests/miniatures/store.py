@@ -703,3 +703,116 @@ class TouchByOwner(MemorySessionStore):
                 if row.id != record["id"] and row.owner == record["owner"] and self.is_live(row, now):
                     self.put(row.touched(now))
         return record
+
+
+# --- replicas in separate processes --------------------------------------------------------
+#
+# Each keeps something in its process's memory that belongs in the shared database. Handles in
+# one process share it, so every single-process requirement (STORE-028 included) still passes;
+# only a second replica, in a process of its own, sees the difference.
+
+#: (storage directory, session id) -> what one process remembers of it, per miniature.
+_PER_PROCESS: dict[str, dict[tuple[str, str], Any]] = {}
+
+
+class _ReplicaMemory(SQLiteSessionStore):
+    """An SQLite store with a per-process memory, keyed by storage directory and session id."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._where = str(env.storage_dir)
+        self._memory = _PER_PROCESS.setdefault(type(self).__name__, {})
+
+    def key(self, session_id: str) -> tuple[str, str]:
+        return (self._where, session_id)
+
+
+@miniature("STORE-040")
+class StateCachedPerReplica(_ReplicaMemory):
+    """Answers each session's state from a per-process cache its own reads and writes fill: another replica's update never shows."""
+
+    def load(self, session_id: str) -> Row | None:
+        row = super().load(session_id)
+        if row is None:
+            return None
+        cached = self._memory.setdefault(self.key(session_id), row.state)
+        return replace(row, state=cached)
+
+    def put(self, row: Row) -> None:
+        super().put(row)
+        self._memory[self.key(row.id)] = row.state
+
+    def remove(self, session_id: str) -> None:
+        super().remove(session_id)
+        self._memory.pop(self.key(session_id), None)
+
+
+@miniature("STORE-041")
+class DeletesOnClose(_ReplicaMemory):
+    """Write-behind deletes: hides a deleted session in its own process at once, removes the row only at close."""
+
+    def load(self, session_id: str) -> Row | None:
+        return None if self.key(session_id) in self._memory else super().load(session_id)
+
+    def rows(self) -> list[Row]:
+        return [row for row in super().rows() if self.key(row.id) not in self._memory]
+
+    def put(self, row: Row) -> None:
+        self._memory.pop(self.key(row.id), None)
+        super().put(row)
+
+    def remove(self, session_id: str) -> None:
+        self._memory[self.key(session_id)] = True
+
+    def remove_expired(self, now_us: int) -> int:
+        self._flush()
+        return super().remove_expired(now_us)
+
+    def _flush(self) -> None:
+        for where, sid in [k for k in self._memory if k[0] == self._where]:
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+            del self._memory[(where, sid)]
+
+    def _release(self) -> None:
+        self._flush()
+        super()._release()
+
+
+@miniature("STORE-042")
+class ExpiryCachedPerReplica(_ReplicaMemory):
+    """Judges expiry by the expires_at its own process last wrote, so another replica's touch does not extend a session here."""
+
+    def put(self, row: Row) -> None:
+        super().put(row)
+        self._memory[self.key(row.id)] = row.expires_us
+
+    def is_live(self, row: Row, now_us: int) -> bool:
+        cached = self._memory.get(self.key(row.id), row.expires_us)
+        return cached is None or now_us < int(cached)  # None: a store without expiry (store.ttl)
+
+
+@miniature("STORE-043")
+class UniqueIdsPerProcess(_ReplicaMemory):
+    """Checks an id against the ids its own process created, then writes INSERT OR REPLACE: another replica's live session is overwritten."""
+
+    def holds(self, row: Row, now_us: int) -> bool:
+        return self.key(row.id) in self._memory and super().holds(row, now_us)
+
+    def put(self, row: Row) -> None:
+        super().put(row)
+        self._memory[self.key(row.id)] = True
+
+
+@miniature("STORE-044", also_fails=(27, 29))
+class DeletesOwnSessionsOnClose(_ReplicaMemory):
+    """At shutdown, deletes every session this handle created, as a single-process server tidying up after itself would."""
+
+    def create(self, **kwargs: Any) -> dict[str, Any]:
+        record = super().create(**kwargs)
+        self.__dict__.setdefault("created", []).append(record["id"])
+        return record
+
+    def _release(self) -> None:
+        for sid in self.__dict__.get("created", []):
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+        super()._release()
