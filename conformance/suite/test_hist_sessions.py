@@ -158,14 +158,14 @@ def test_a_handle_that_has_read_sees_the_other_handles_write(hist, operation):
 def test_a_handle_that_saw_an_empty_history_pops_the_other_handles_write(hist):
     watcher, writer = hist.open("seen-empty"), hist.open("seen-empty")
     writer.add_items(items(0))
-    watcher.clear_session()
-    assert_json_equal(watcher.get_items(), [], "get_items() through one handle after it cleared the history")
+    watcher.pop_item()
+    # The watcher has now seen its history empty; how pop answers that is HIST-016's and HIST-017's.
+    if watcher.pop_item() is not None:
+        not_judged("HIST-016/HIST-017", "two pops of a one-item history did not leave it empty")
     writer.add_items(items(1))
     assert_json_equal(watcher.pop_item(), item(1), "pop_item() through one handle after the other wrote")
     writer.add_items(items(2))
-    assert_json_equal(
-        watcher.get_items(limit=5), items(2), "get_items(limit=5) through one handle after the other wrote"
-    )
+    assert_json_equal(watcher.get_items(), items(2), "get_items() through one handle after the other wrote")
 
 
 CLOSED_OPERATIONS = {
