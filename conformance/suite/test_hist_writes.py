@@ -104,7 +104,8 @@ def test_item_that_is_not_an_object_is_rejected(hist, bad):
 
 
 @requirement("HIST-013")
-@pytest.mark.parametrize("bad", [{"role": "user"}, "items", 7, None, True], ids=repr)
+#: Empty ones too: a store that iterates whatever it is given finds nothing to reject in "" or {}.
+@pytest.mark.parametrize("bad", [{"role": "user"}, "items", 7, None, True, "", {}], ids=repr)
 def test_batch_that_is_not_an_array_is_rejected(hist, bad):
     h = hist.open("not-array")
     with expect_error("invalid_argument", f"add_items({show(bad)})"):
