@@ -63,6 +63,8 @@ AREAS: dict[str, dict[str, tuple[str, ...]]] = {
     "ID": {"identity.py": (SQLITE,)},
 }
 SEED = "20261127"
+#: What a mutant's run ends with when the suite noticed it.
+KILLED = frozenset({"failed", "timeout", "unloadable"})
 PYTEST_ARGS: tuple[str, ...] = ("-q", "-p", "no:cacheprovider", "-x", "--conformance-depth=fast")
 PYTEST_ARGS += ("--conformance-strict", f"--hypothesis-seed={SEED}", "-o", "addopts=")
 #: The line tracer slows the reference down many times over, and the machine is shared: a generous
@@ -255,7 +257,9 @@ def run_forked(
         time.sleep(0.02)
     code = os.waitstatus_to_exitcode(status)
     # 0 conformant, 6 incomplete (a selection leaves requirements untested): the mutant survived.
-    return {0: "passed", 6: "passed", 1: "failed"}.get(code, f"error {code}")
+    # 4 is the kit refusing an implementation that cannot even be loaded: a mutant that breaks the
+    # module at import is as loud a failure as any.
+    return {0: "passed", 6: "passed", 1: "failed", 4: "unloadable"}.get(code, f"error {code}")
 
 
 class _Tracer:
@@ -413,9 +417,9 @@ def run_area(area: str, equivalent: dict[str, str], only: list[str] | None, dead
                     continue
                 args = [f"--impl={coverage.target}", f"--requirement={area}", *PYTEST_ARGS, *tests]
                 verdict = run_forked(args, timeout, serve=_Serve(name, mutant.source))
-                if verdict in {"failed", "timeout"}:
+                if verdict in KILLED:
                     break
-            if verdict in {"failed", "timeout"}:
+            if verdict in KILLED:
                 score.killed += 1
             elif verdict.startswith("error"):
                 score.errors.append(f"{mutant.id} ({verdict})")
