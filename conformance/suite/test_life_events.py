@@ -72,6 +72,9 @@ MALFORMED = {
     "timestamp not RFC 3339": notification(
         {"type": "session.updated", "sessionId": "a", "metadata": {**META, "startTime": "yesterday"}}
     ),
+    "summary not a string": notification(
+        {"type": "session.updated", "sessionId": "a", "metadata": {**META, "summary": 7}}
+    ),
     "deleted with metadata": notification({"type": "session.deleted", "sessionId": "a", "metadata": META}),
     "clientSessionId on updated": notification(
         {"type": "session.updated", "sessionId": "a", "metadata": META, "clientSessionId": "a"}
