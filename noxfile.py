@@ -307,6 +307,17 @@ def browser(session: nox.Session) -> None:
     )
 
 
+@nox.session(python=NEWEST, default=False, tags=["mutation"])
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of reference_impl/ with the suite as the test (ADR 0018); POSIX only (it forks).
+
+    Prints the score per area and fails on a surviving mutant that tests/mutation-equivalent.yaml
+    does not list.  ``nox -s mutation -- HIST`` runs one area; ``-- --list HIST`` lists its mutants.
+    """
+    session.install("-e", ".", *group("test"))
+    session.run("nice", "-n", "19", "python", "-m", "tests.mutation", *session.posargs, external=True)
+
+
 @nox.session(python=PYTHONS, tags=["tests"])
 def tests(session: nox.Session) -> None:
     """The kit's tests of itself: plugin, spec checker, schemas, miniatures, protocol."""

@@ -528,3 +528,41 @@ class CloseStopsEveryReplica(PostgresBroadcaster):
             MemoryBroadcaster.close(self)  # keeps the connection, so the call that read it can finish
             return
         super()._deliver(payload)
+
+
+# --- blind spots of issue 11: each caught by its own requirement's tests, not only by the model ----
+
+_ABSENT: Any = object()
+
+
+@miniature("BCAST-001", also_fails=(11,), may_fail=(24,))
+class NullBufferSizeRejected(MemoryBroadcaster):
+    """subscribe() with an explicit null buffer_size fails as invalid_argument; only an absent one means the default.
+
+    The keyword's default is a private sentinel, so null is checked as a size and is not a positive integer.
+    """
+
+    def subscribe(self, session_id: object, *, buffer_size: object = _ABSENT) -> Subscription:
+        if buffer_size is None:
+            msg = "buffer_size must be a positive integer, got None"
+            raise InvalidArgument(msg)
+        return super().subscribe(session_id, buffer_size=None if buffer_size is _ABSENT else buffer_size)
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _cut(element) for key, element in value.items()}
+    if isinstance(value, list):
+        return [_cut(element) for element in value[:65_535]]
+    return value[:65_535] if isinstance(value, str) else value
+
+
+@miniature("BCAST-005")
+class CutsLargeParams(MemoryBroadcaster):
+    """Keeps at most 65 535 characters of each string and elements of each array of an event, silently.
+
+    A message queue with a 64 KiB field limit does this; every small event arrives whole.
+    """
+
+    def publish(self, event: object) -> None:
+        super().publish(_cut(event))
