@@ -93,6 +93,31 @@ async def missing_members_defaulted() -> bool:
     return session.service_session_id is None and session.state == {}
 
 
+async def state_not_object_crashes_on_load() -> bool:
+    from agent_framework import AgentSession
+
+    try:
+        AgentSession.from_dict({"session_id": "s", "state": ["k", "v"]})
+    except AttributeError:  # _deserialize_state calls .items() on it
+        return True
+    return False
+
+
+async def long_id_refused_by_file_store() -> bool:
+    import tempfile
+
+    from agent_framework import AgentSession, FileSessionStore
+
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as folder:
+        warnings.simplefilter("ignore")
+        store = FileSessionStore(folder)
+        try:
+            await store.set("x" * 129, AgentSession(session_id="x" * 129))
+        except ValueError:
+            return True
+    return False
+
+
 async def message_tag_decoded() -> bool:
     from agent_framework import AgentSession, Message
 
@@ -162,6 +187,12 @@ async def null_token_starts_a_run() -> bool:
 
 CHECKS = [
     Check(
+        "ID-003",
+        "session id over 128 characters",
+        "FileSessionStore refuses a 129-character id",
+        long_id_refused_by_file_store,
+    ),
+    Check(
         "ID-004",
         "invalid session id at create",
         'AgentSession(session_id="") mints a uuid4',
@@ -198,6 +229,12 @@ CHECKS = [
         "ID-018", "missing snapshot key", "from_dict without session_id raises KeyError", missing_session_id_key_error
     ),
     Check("ID-018", "missing snapshot key", "from_dict fills a missing handle and state", missing_members_defaulted),
+    Check(
+        "ID-018",
+        "missing snapshot key",
+        "from_dict with a list as state raises AttributeError",
+        state_not_object_crashes_on_load,
+    ),
 ]
 
 
