@@ -2,10 +2,15 @@
 
 Run it with ``pytest --impl=implementations.agent_framework:NAME``:
 
-* ``in_memory``: sessions kept in the library's in-memory ``SessionStore``.  Claims ``id`` and
-  ``id.handle-chaining``.
+* ``in_memory``: sessions kept in the library's in-memory ``SessionStore``.  Claims ``id``,
+  ``id.handle-chaining`` (the session follows each response's conversation id) and
+  ``id.token-expiry`` (the service's ``not_found`` reaches the caller unchanged).
 * ``file_store``: sessions kept in ``FileSessionStore(env.storage_dir / "sessions")`` (JSON files).
   Claims the same plus ``id.client-persistence``.
+
+Not claimed: ``id.structured-handle``.  ``AgentSession`` keeps a mapping, but the generic ``Agent``
+refuses one when it runs ("expects a string service_session_id", ``Agent._get_chat_conversation_id``),
+so a structured handle cannot go through a run as ID-015 asks.
 
 Dependencies: ``pip install -e '.[agent-framework]'`` (pyproject.toml pins agent-framework-core).
 
@@ -49,6 +54,14 @@ The remote service and the chat-client shim
     ``conversations.create`` (the Responses API would chain from the response instead).  The
     library then stores the id the response carries (``Agent._update_session_from_chat_response``).
 
+Where the shim, not the library, decides an error's kind
+    The library hands the chat client whatever it was given, so two errors arise in the shim, which
+    reads what it forwards: a token that is a mapping without ``response_id`` raises ``KeyError``
+    (``not_found``; ID-013 fails on it, and fails without it on another session's token and on
+    ``null``), and a run input that is neither text nor messages (``b"hi"`` reaches the client as
+    the integers 104 and 105) raises ``AttributeError`` (a crash; ID-016 fails without it on
+    ``None`` and on a list).  No request reaches the service in either case.
+
 ``open_agent_service(env)``
     One ``Agent(client=KitChatClient(env.agent_service))`` and one session store.  A second
     call with the same ``env`` is a restart: a new agent and a new store; ``file_store`` reopens
@@ -57,7 +70,8 @@ The remote service and the chat-client shim
 ``create_session(session_id, service_handle, state)``
     ``AgentSession(session_id=…, service_session_id=…)`` (what ``Agent.create_session`` and
     ``Agent.get_session`` build), ``session.state = state`` when a state is given, then
-    ``store.set(session.session_id, session)``.  Nothing is checked here: the library replaces
+    ``store.set(session.session_id, session)``.  ``FileSessionStore`` refuses an id longer than
+    128 characters (``ValueError``; ID-003).  Nothing else is checked: the library replaces
     an empty id with ``str(uuid.uuid4())`` (ID-004), accepts any handle and state value (ID-016),
     and ``store.set`` replaces a live session (ID-005).  The store key is the session's own id.
 
@@ -71,6 +85,9 @@ The remote service and the chat-client shim
     response: ``response_id`` and ``continuation_token`` of the ``AgentResponse``; ``status``
     ``in_progress`` while the token is not ``None``; ``output`` the response text once completed;
     ``reference_task_ids`` as the service recorded them (carried in ``additional_properties``).
+
+    The session is looked up first, because ``Agent.run`` needs the session object; the library
+    checks none of the arguments, so a bad argument on an unknown session is ``not_found`` (ID-021).
 
 ``resume(session_id, continuation_token)``
     ``agent.run(session=session, options={"continuation_token": token})``, the library's documented

@@ -4,7 +4,7 @@ Every failure the matrix shows for ``implementations.agent_framework`` must be t
 behaviour, not something the adapter or the kit added.  This script calls agent-framework-core
 directly (no adapter, no pytest, no kit code): ``AgentSession``, ``SessionStore`` and ``Agent``
 over a chat client that only records the requests it is given.  ``nox -s matrix`` runs it after
-the kit; run it alone with ``python -m implementations.agent_framework_confirm``.
+the kit; run it alone with ``python -m implementations.agent_framework_confirm [in_memory|file_store]``.
 
 Each check names the requirement it explains and the row of spec/identity.md § "Differences from
 upstream" that records it.  Exit status 1 when a recorded behaviour is no longer seen: the record
@@ -185,13 +185,19 @@ async def null_token_starts_a_run() -> bool:
     return len(seen) == 1 and "continuation_token" not in seen[0]["options"]
 
 
+async def only_the_session_is_looked_up() -> bool:
+    from agent_framework import SessionStore
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        store = SessionStore()
+    agent, seen = recording_agent()
+    await agent.run(None, session=agent.create_session(session_id="s"), options={"steps": "x"})
+    return await store.get("nobody") is None and seen[0]["options"]["steps"] == "x"
+
+
+BACKENDS = ("in_memory", "file_store")
 CHECKS = [
-    Check(
-        "ID-003",
-        "session id over 128 characters",
-        "FileSessionStore refuses a 129-character id",
-        long_id_refused_by_file_store,
-    ),
     Check(
         "ID-004",
         "invalid session id at create",
@@ -235,12 +241,41 @@ CHECKS = [
         "from_dict with a list as state raises AttributeError",
         state_not_object_crashes_on_load,
     ),
+    Check(
+        "ID-020",
+        "duplicate session create",
+        "the model's create of a live id: SessionStore.set replaces it",
+        store_replaces_live,
+    ),
+    Check(
+        "ID-020",
+        "incompatible continuation",
+        "the model's resume with another session's token is forwarded",
+        foreign_token_forwarded,
+    ),
+    Check(
+        "ID-021",
+        "malformed state or run argument",
+        "no argument is judged; only a missing session is seen",
+        only_the_session_is_looked_up,
+    ),
 ]
+#: Only FileSessionStore limits the length of its keys.
+LONG_ID = Check(
+    "ID-003",
+    "session id over 128 characters",
+    "FileSessionStore refuses a 129-character id",
+    long_id_refused_by_file_store,
+)
 
 
-async def confirm() -> list[tuple[Check, bool | str]]:
+def checks_for(backend: str) -> list[Check]:
+    return [LONG_ID, *CHECKS] if backend == "file_store" else list(CHECKS)
+
+
+async def confirm(backend: str) -> list[tuple[Check, bool | str]]:
     results: list[tuple[Check, bool | str]] = []
-    for check in CHECKS:
+    for check in checks_for(backend):
         try:
             seen: bool | str = await check.run()
         except Exception as exc:  # an unexpected exception is reported, not raised
@@ -250,12 +285,12 @@ async def confirm() -> list[tuple[Check, bool | str]]:
 
 
 def main(argv: list[str]) -> int:
-    del argv
     stale = 0
-    for check, seen in asyncio.run(confirm()):
-        mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
-        stale += seen is not True
-        print(f"{check.requirement}  {check.row:32} {mark}: {check.what}")  # noqa: T201
+    for backend in argv or BACKENDS:
+        for check, seen in asyncio.run(confirm(backend)):
+            mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
+            stale += seen is not True
+            print(f"{backend:10} {check.requirement}  {check.row:32} {mark}: {check.what}")  # noqa: T201
     return 1 if stale else 0
 
 
