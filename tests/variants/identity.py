@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_id_list
+from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_caller_id, check_id_list, json_copy
 from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService
 from reference_impl.tasks import Context, Task, TaskService
 from tests.variants._base import Variant
@@ -38,7 +38,7 @@ class HandleFilledAtFirstRun(Variant):
     # the first run, then assigned once), so the kit must blame nothing.
     rows = frozenset({"identity.md: service handle before the first run"})
     fails = frozenset()
-    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_threads.py"
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_agents.py"
 
     def open_agent_service(self, env: Any) -> Any:
         return _LazyHandleService.open(env)
@@ -256,6 +256,130 @@ class RestoreReplacesLiveSession(Variant):
 
     def open_agent_service(self, env: Any) -> Any:
         return _RestoreReplacesLive.open(env)
+
+
+_AF_SESSIONS = (
+    "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+)
+_AF_AGENTS = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_agents.py"
+
+
+class _MintsForEmptyIdAtCreate(AgentService):
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        # AgentSession.__init__: `session_id or str(uuid.uuid4())`.
+        return super().create_session(None if session_id == "" else session_id, service_handle, state)
+
+
+class EmptySessionIdReplacedAtCreate(Variant):
+    """Creating a session with an empty session id gives it a fresh id instead of refusing it.
+
+    agent-framework ``AgentSession.__init__``: ``session_id or str(uuid.uuid4())``.
+    """
+
+    rows = frozenset({"identity.md: invalid session id at create"})
+    fails = frozenset({"ID-004"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _MintsForEmptyIdAtCreate.open(env)
+
+
+class _RefusesLongIds(AgentService):
+    def _refuse_long(self, session_id: object) -> None:
+        if isinstance(session_id, str) and len(session_id) > 128:  # FileSessionStore.MAX_SESSION_ID_LENGTH
+            msg = "session_id must be at most 128 characters"
+            raise InvalidArgument(msg)
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        self._refuse_long(session_id)
+        return super().create_session(session_id, service_handle, state)
+
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict):
+            self._refuse_long(snapshot.get("session_id"))
+        return super().restore(snapshot)
+
+
+class LongSessionIdRefused(Variant):
+    """A valid session id longer than 128 characters is refused with ``invalid_argument``.
+
+    agent-framework ``FileSessionStore.validate_session_id``: ``MAX_SESSION_ID_LENGTH = 128``.
+    """
+
+    rows = frozenset({"identity.md: session id over 128 characters"})
+    fails = frozenset({"ID-003"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _RefusesLongIds.open(env)
+
+
+class _KeepsAnyHandle(AgentService):
+    def check_handle(self, value: object, where: str) -> Any:
+        try:
+            return super().check_handle(value, where)
+        except InvalidArgument:
+            return json_copy(value, where)  # kept as given; only a value JSON cannot hold still fails
+
+
+class AnyHandleShapeKept(Variant):
+    """A service handle of any JSON shape (empty string, number, array, object) is kept as given.
+
+    agent-framework ``AgentSession.__init__`` and ``from_dict`` assign ``service_session_id``
+    without a check; the generic ``Agent`` refuses a mapping only when it runs.
+    """
+
+    rows = frozenset({"identity.md: service handle shape"})
+    fails = frozenset({"ID-016"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _KeepsAnyHandle.open(env)
+
+
+class _KeepsAnyState(AgentService):
+    def set_state(self, session_id: object, state: object) -> None:
+        with self._lock:
+            self._live()
+            check_caller_id(session_id, "session_id")
+            data = json_copy(state, "state")  # AgentSession.state is a plain attribute
+            self._session(session_id).state = data
+            self.saved()
+
+
+class StateOfAnyTypeKept(Variant):
+    """``set_state`` keeps a state that is not a JSON object (a number, an array) as given.
+
+    agent-framework ``AgentSession.state`` is a plain attribute, and ``SessionStore.set`` stores it.
+    """
+
+    rows = frozenset({"identity.md: malformed state or run argument"})
+    fails = frozenset({"ID-016"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _KeepsAnyState.open(env)
+
+
+class _TokenSessionUnchecked(AgentService):
+    def read_token(self, token: object, session_id: str) -> str:
+        if isinstance(token, dict) and isinstance(token.get("session_id"), str):
+            token = {**token, "session_id": session_id}  # which session issued it is never looked at
+        return super().read_token(token, session_id)
+
+
+class ForeignTokenForwarded(Variant):
+    """``resume`` with a token issued for another session continues that token's operation.
+
+    agent-framework ``Agent.run`` hands ``options["continuation_token"]`` to the chat client unread.
+    """
+
+    rows = frozenset({"identity.md: incompatible continuation"})
+    fails = frozenset({"ID-013", "ID-020"})
+    source = _AF_AGENTS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _TokenSessionUnchecked.open(env)
 
 
 # --- TASK: the task service -----------------------------------------------------------------
@@ -567,15 +691,8 @@ class NonObjectMessageAccepted(Variant):
 #: Rows of the upstream table where no upstream project behaves otherwise than the spec, each
 #: with the reason: there is no behaviour to swap in.
 AGREES: dict[str, str] = {
-    "identity.md: service handle shape": (
-        "ADR 0029's `str | Mapping` handle with strings round-tripping unchanged is ID-014/ID-015; an SDK"
-        " whose handles are strings only (agent-framework before #6630) just does not claim id.structured-handle"
-    ),
     "identity.md: continuation token after completion": (
         "agent-framework's ContinuationToken is None once the operation is complete (ADR 0029), as ID-009 asks"
-    ),
-    "identity.md: incompatible continuation": (
-        "ADR 0029, the only upstream named, rejects an incompatible continuation before any remote call (ID-013)"
     ),
     "identity.md: who simulates the remote service in tests": (
         "a difference of test harnesses, not of client behaviour: an SDK's own test doubles are replaced by the"
