@@ -75,8 +75,9 @@ State
     touches a session is not-testable, so STORE-014, STORE-018, STORE-024, STORE-030, STORE-033,
     STORE-034 and STORE-037 (and, for ``database_sqlite``, STORE-027 and STORE-028) are reported
     not-testable.  A requirement takes not-testable before failed (spec/README.md § How a run is
-    judged), so a real failure another test of one of them shows (STORE-028's schema race,
-    STORE-031's unvalidated owners) is listed under not-testable; spec/store.md records it.
+    judged), so a real failure another test of one of them shows (STORE-018's shared nested state
+    in memory, STORE-028's schema race, STORE-031's unvalidated owners, STORE-033's crash on an
+    array state) is listed under not-testable; spec/store.md records each.
     Appending an event to stand in for ``touch`` would add behaviour ADK does not offer.
 
 ``cleanup``

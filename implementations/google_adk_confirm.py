@@ -106,6 +106,18 @@ async def concurrent_creates_by_users(kind: str, folder: Path) -> bool:
     return all(not isinstance(m, BaseException) and m.id == "dup" for m in made)
 
 
+async def keeps_nested_state(kind: str, folder: Path) -> bool:
+    """STORE-018: the nested objects of a state given to create stay the caller's (InMemorySessionService)."""
+    svc = service(kind, folder)
+    given: dict[str, Any] = {"tags": ["a"], "meta": {"n": 1}}
+    await svc.create_session(app_name=APP, user_id="u", session_id="s", state=given)
+    given["tags"].append("changed")
+    given["meta"]["n"] = 2
+    got = await svc.get_session(app_name=APP, user_id="u", session_id="s")
+    await release(svc)
+    return got is not None and got.state == {"tags": ["a", "changed"], "meta": {"n": 2}}
+
+
 async def no_creation_time(kind: str, folder: Path) -> bool:  # noqa: ARG001 - every check takes both
     """STORE-008, STORE-036 (and the model, STORE-029): a Session has no creation time at all."""
     from google.adk.sessions import Session
@@ -199,6 +211,7 @@ NOT_JSON = "ADK: state JSON cannot express"
 CLOSE = "ADK: call after close"
 TOUCH = "ADK: `touch`"
 SCHEMA_RACE = "ADK: two services, one new file"
+NESTED_STATE = "ADK: state given to create"
 
 #: What ``touch`` would have shown: each requirement whose test touches a session is not-testable.
 TOUCHING = (
@@ -226,6 +239,8 @@ CHECKS = [
     Check("STORE-036", CREATED, "a Session has no creation time: created_at null is no instant", no_creation_time),
     Check("STORE-029", CREATED, "the model reads created_at (STORE-008): null in every record", no_creation_time),
     Check("STORE-015", STATE, "append_event of a state delta moves last_update_time", state_write_moves_activity),
+    Check("STORE-018", NESTED_STATE, "changing a list inside a state given to create changes the session",
+          keeps_nested_state, ("in_memory",)),
     Check("STORE-017", NOT_JSON, "create stores a state holding NaN", keeps_non_json_state),
     Check("STORE-023", CLOSE, "calls after close() are answered", usable_after_close),
     Check("STORE-032", CLOSE, "calls after close() are answered", usable_after_close),

@@ -7,6 +7,7 @@ variant swaps exactly one of their behaviours into the in-memory reference.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import sqlite3
@@ -55,6 +56,7 @@ _ROW_ADK_OTHER_USER = "store.md: ADK: live id, another user"
 _ROW_ADK_NOT_JSON = "store.md: ADK: state JSON cannot express"
 _ROW_ADK_TOUCH = "store.md: ADK: `touch`"
 _ROW_ADK_SCHEMA_RACE = "store.md: ADK: two services, one new file"
+_ROW_ADK_NESTED_STATE = "store.md: ADK: state given to create"
 
 _ADK = "https://github.com/google/adk-python/blob/main/src/google/adk/sessions"
 
@@ -802,6 +804,58 @@ class SchemaRaceOnANewFile(Variant):
 
     def open_session_store(self, env: Any) -> Any:
         return _SchemaOnFirstCall.open(env)
+
+
+class _SharesNestedState(MemorySessionStore):
+    """create keeps a top-level copy of the state it was given: the objects inside stay the caller's."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self._held: dict[str, dict[str, Any]] = {}
+
+    def _as_held(self, record: dict[str, Any] | None) -> dict[str, Any] | None:
+        if record is None or record["id"] not in self._held:
+            return record
+        return {**record, "state": copy.deepcopy(self._held[record["id"]])}
+
+    def create(self, *, state: object = None, **kwargs: Any) -> dict[str, Any]:
+        record = super().create(state=state, **kwargs)
+        self._held[record["id"]] = dict(state) if isinstance(state, dict) else {}
+        return record
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        return self._as_held(super().get(session_id, owner=owner))
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        return self._as_held(super().touch(session_id, owner=owner)) or {}
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        record = super().update_state(session_id, state, owner=owner)
+        if record["id"] in self._held and isinstance(state, dict):
+            self._held[record["id"]].update(copy.deepcopy(state))
+        return self._as_held(record) or {}
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        super().delete(session_id, owner=owner)
+        if isinstance(session_id, str) and super().get(session_id) is None:
+            self._held.pop(session_id, None)
+
+    def list(self, *, owner: object = None) -> builtins.list[dict[str, Any]]:
+        return [self._as_held(r) or {} for r in super().list(owner=owner)]
+
+
+class CreateSharesNestedState(Variant):
+    """``create`` copies the state it was given one level deep, so a caller changing a list inside it changes the session.
+
+    google-adk ``InMemorySessionService``: the ``Session`` it stores holds a shallow copy of the state.
+    """
+
+    rows = frozenset({_ROW_ADK_NESTED_STATE})
+    fails = frozenset({"STORE-018"})
+    source = f"{_ADK}/in_memory_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _SharesNestedState.open(env)
 
 
 #: Rows of store.md's upstream table where no upstream store behaves otherwise than STORE.
