@@ -219,28 +219,6 @@ def matrix(session: nox.Session, library: str) -> None:
     session.run("python", "-m", "implementations.render_matrix")
 
 
-#: google-adk's session services, run through implementations/google_adk.py (STORE, no store.ttl).
-GOOGLE_ADK = ["in_memory", "database_sqlite"]
-
-
-@nox.session(name="matrix-google-adk", python=NEWEST, default=False, tags=["matrix"])
-def matrix_google_adk(session: nox.Session) -> None:
-    """Run the kit against google-adk's session services, one JSON report each, then confirm each failure.
-
-    Its own session (and environment): google-adk and openai-agents pin different dependencies.
-    The reports land beside the openai-agents ones in reports/matrix/, named ``google_adk_<service>.json``.
-    """
-    session.install("-e", ".[google-adk]")
-    (REPORTS / "matrix").mkdir(parents=True, exist_ok=True)
-    for service in GOOGLE_ADK:
-        report = REPORTS / "matrix" / f"google_adk_{service}.json"
-        report.unlink(missing_ok=True)
-        args = [f"--impl=implementations.google_adk:{service}", f"--conformance-report={report}", *session.posargs]
-        session.run("python", "-m", "pytest", *args, success_codes=VERDICTS)
-        session.log(f"google-adk {service}: {json.loads(report.read_text())['summary']}")
-    session.run("python", "-m", "implementations.google_adk_confirm")
-
-
 @nox.session(python=PYTHONS, default=False, tags=["benchmark"])
 def benchmark(session: nox.Session) -> None:
     """Measure every speed figure side by side (protocol, time to catch a bug, model budget, -n 2, own tests).

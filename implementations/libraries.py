@@ -67,5 +67,13 @@ LIBRARIES: dict[str, Library] = {
             confirm="implementations.copilot_sdk_confirm",
             document="lifecycle.md",
         ),
+        Library(
+            name="google-adk",
+            extra="google-adk",
+            module="implementations.google_adk",
+            targets=("in_memory", "database_sqlite"),
+            confirm="implementations.google_adk_confirm",
+            document="store.md",
+        ),
     )
 }

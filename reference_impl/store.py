@@ -174,8 +174,8 @@ class SessionStore(ABC):
     ) -> dict[str, Any]:
         """Create a session; mint its id when none is given (32 lowercase hex digits, 128 random bits)."""
         self._check_open()
-        sid = None if session_id is None else check_session_id(session_id)
-        who = _check_owner(owner)
+        sid = None if session_id is None else self.check_id(session_id)
+        who = self.check_owner(owner)
         ttl = self.check_ttl(ttl_seconds)
         text = self.encode_state({} if state is None else state)
         with self.transaction() as now:
@@ -215,7 +215,7 @@ class SessionStore(ABC):
     def delete(self, session_id: object, *, owner: object = None) -> None:
         """Remove the session if the caller can see it; otherwise do nothing (idempotent)."""
         self._check_open()
-        sid, who = check_session_id(session_id), _check_owner(owner)
+        sid, who = self.check_id(session_id), self.check_owner(owner)
         with self.transaction():
             row = self.load(sid)
             if row is not None and self.is_visible(row, who):
@@ -224,7 +224,7 @@ class SessionStore(ABC):
     def list(self, *, owner: object = None) -> builtins.list[dict[str, Any]]:
         """Every live session the caller can see, oldest first (ties by id, in code point order)."""
         self._check_open()
-        who = _check_owner(owner)
+        who = self.check_owner(owner)
         with self.transaction() as now:
             rows = [r for r in self.rows() if self.is_live(r, now) and self.is_visible(r, who)]
         return [r.record() for r in sorted(rows, key=lambda r: (r.created_us, r.id))]
@@ -255,6 +255,14 @@ class SessionStore(ABC):
         """Who sees a session: every unscoped call (STORE-030), and a scoped one of its owner only (STORE-024)."""
         return row.visible_to(owner)
 
+    def check_id(self, session_id: object) -> str:
+        """A valid session id, verbatim (STORE-004, STORE-005)."""
+        return check_session_id(session_id)
+
+    def check_owner(self, owner: object) -> str | None:
+        """A valid owner, verbatim, or ``None`` (STORE-031)."""
+        return _check_owner(owner)
+
     def encode_state(self, state: object) -> str:
         """Check that ``state`` is a JSON object (STORE-017) and return it as JSON text."""
         return _encode_state(state)
@@ -277,7 +285,7 @@ class SessionStore(ABC):
 
     def _visible(self, session_id: object, owner: object, *, required: bool) -> Row | None:
         self._check_open()
-        sid, who = check_session_id(session_id), _check_owner(owner)
+        sid, who = self.check_id(session_id), self.check_owner(owner)
         with self.transaction() as now:
             row = self.load(sid)
         if row is not None and self.is_live(row, now) and self.is_visible(row, who):
@@ -289,7 +297,7 @@ class SessionStore(ABC):
     @contextmanager
     def _visible_row(self, session_id: object, owner: object) -> Iterator[tuple[Row, int]]:
         self._check_open()
-        sid, who = check_session_id(session_id), _check_owner(owner)
+        sid, who = self.check_id(session_id), self.check_owner(owner)
         with self.transaction() as now:
             row = self.load(sid)
             if row is None or not self.is_live(row, now) or not self.is_visible(row, who):

@@ -2,7 +2,8 @@
 
 A miniature is a bug the kit must catch; a variant is a *real* library's behaviour, and the kit
 must blame exactly the requirements that behaviour violates and nothing else (spec/README,
-"Blame").  A variant is the in-memory reference with one factory replaced; it declares
+"Blame").  A variant is the reference (in memory unless it says otherwise) with one factory
+replaced; it declares
 
 - ``fails``: the requirements the behaviour violates, each by its normative sentence (the class
   comment says which sentence when it is not obvious);
@@ -11,7 +12,9 @@ must blame exactly the requirements that behaviour violates and nothing else (sp
   as ``"doc.md: first cell"``;
 - ``source``: the public repository, file, issue or pull request the behaviour comes from;
 - ``kind``: the failure kind every failed requirement must show: ``wrong-answer`` unless the
-  upstream behaviour is itself a crash (an exception that is no error answer).
+  upstream behaviour is itself a crash (an exception that is no error answer);
+- ``reference``: the reference backend it starts from, ``memory`` unless the behaviour needs what only the
+  on-disk reference claims (``sqlite``: two handles over one backend, restarts that keep sessions).
 """
 
 from __future__ import annotations
@@ -20,22 +23,23 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from reference_impl import ReferenceImplementation
+from reference_impl import Backend, ReferenceImplementation
 
 SPEC = Path(__file__).resolve().parents[2] / "spec"
 
 
 class Variant(ReferenceImplementation):
-    """The in-memory reference, with one behaviour replaced; claims what the reference claims."""
+    """The reference (in memory unless ``reference`` says otherwise), with one behaviour replaced; claims what it claims."""
 
     fails: ClassVar[frozenset[str]] = frozenset()
     may_fail: ClassVar[frozenset[str]] = frozenset()
     rows: ClassVar[frozenset[str]] = frozenset()
     source: ClassVar[str] = ""
     kind: ClassVar[str] = "wrong-answer"
+    reference: ClassVar[Backend] = "memory"
 
     def __init__(self) -> None:
-        super().__init__("memory")
+        super().__init__(self.reference)
         self.name = f"variant {type(self).__name__}"
 
 
@@ -61,6 +65,7 @@ _DECLARATIONS = {
     "rows",
     "source",
     "kind",
+    "reference",
     "__doc__",
     "__module__",
     "__qualname__",

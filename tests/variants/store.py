@@ -7,11 +7,18 @@ variant swaps exactly one of their behaviours into the in-memory reference.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from reference_impl.store import MemorySessionStore, SessionNotFound
+from reference_impl.store import MemorySessionStore, Row, SessionNotFound, SessionStore
+from reference_impl.store_sqlite import _SCHEMA, SQLiteSessionStore
 from tests.miniatures.store import CloseOnlyStopsCleanup as _CloseDoesNothing
 from tests.miniatures.store import MintsHyphenatedUuids as _MintsUuid4
 from tests.miniatures.store import StripsIds as _StripsIds
@@ -20,6 +27,7 @@ from tests.variants._base import Variant
 
 if TYPE_CHECKING:
     import builtins
+    from collections.abc import Iterator
 
 __all__ = ["AGREES", "Variant"]
 
@@ -42,6 +50,13 @@ _ROW_ADK_EMPTY_ID = "store.md: ADK: empty id at create"
 _ROW_ADK_CREATED = "store.md: ADK: creation time"
 _ROW_ADK_STATE = "store.md: ADK: state update"
 _ROW_ADK_CLOSE = "store.md: ADK: call after close"
+_ROW_ADK_INVALID_ID = "store.md: ADK: invalid id"
+_ROW_ADK_INVALID_OWNER = "store.md: ADK: invalid owner"
+_ROW_ADK_OTHER_USER = "store.md: ADK: live id, another user"
+_ROW_ADK_NOT_JSON = "store.md: ADK: state JSON cannot express"
+_ROW_ADK_TOUCH = "store.md: ADK: `touch`"
+_ROW_ADK_SCHEMA_RACE = "store.md: ADK: two services, one new file"
+_ROW_ADK_NESTED_STATE = "store.md: ADK: state given to create"
 
 _ADK = "https://github.com/google/adk-python/blob/main/src/google/adk/sessions"
 
@@ -553,6 +568,294 @@ class CloseChangesNothing(Variant):
 
     def open_session_store(self, env: Any) -> Any:
         return _CloseDoesNothing.open(env)  # the STORE-023 miniature's store: the same behaviour
+
+
+class _AnyStringId(MemorySessionStore):
+    """Every string is an id: no length, character or emptiness check (other values are still refused)."""
+
+    def check_id(self, session_id: object) -> str:
+        return session_id if isinstance(session_id, str) else super().check_id(session_id)
+
+
+class AnyStringIsAnId(Variant):
+    """Any string is a session id: 257 characters, NUL, tab and ``""`` are accepted by every operation.
+
+    google-adk: neither session service checks a ``session_id`` beyond its type.
+    """
+
+    rows = frozenset({_ROW_ADK_INVALID_ID})
+    fails = frozenset({"STORE-005"})
+    source = f"{_ADK}/database_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _AnyStringId.open(env)
+
+
+class _AnyStringOwner(MemorySessionStore):
+    """Every string is an owner: no length, character or emptiness check (other values are still refused)."""
+
+    def check_owner(self, owner: object) -> str | None:
+        return owner if isinstance(owner, str) else super().check_owner(owner)
+
+
+class AnyStringIsAnOwner(Variant):
+    """Any string is an owner: ``""``, 257 characters and NUL are accepted, and a scoped call with one finds nothing.
+
+    google-adk: neither session service checks a ``user_id`` beyond its type.
+    """
+
+    rows = frozenset({_ROW_ADK_INVALID_OWNER})
+    fails = frozenset({"STORE-031"})
+    source = f"{_ADK}/in_memory_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _AnyStringOwner.open(env)
+
+
+class _KeyedByOwner(MemorySessionStore):
+    """Sessions are keyed by (owner, id): another owner's create of a live id makes a second session.
+
+    A scoped call (and every create, whose owner is the session's) reads the owner's own session;
+    an unscoped one the first stored under the id, as the adapter's lookup over ADK's listing does
+    (a live one before an expired one: ADK has no expiry to order them by).
+    """
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self._keyed: dict[tuple[str | None, str], Row] = {}
+        self._scope = threading.local()
+
+    @contextmanager
+    def _as(self, scoped: bool, owner: object) -> Iterator[None]:
+        self._scope.key = (scoped, owner)
+        try:
+            yield
+        finally:
+            self._scope.key = (False, None)
+
+    def load(self, session_id: str) -> Row | None:
+        scoped, owner = getattr(self._scope, "key", (False, None))
+        if scoped:
+            return self._keyed.get((owner, session_id))
+        held = [row for (_, sid), row in self._keyed.items() if sid == session_id]
+        now = self._now_us()  # ADK has no expiry; with the reference's, a live session comes first
+        return next((row for row in held if self.is_live(row, now)), held[0] if held else None)
+
+    def put(self, row: Row) -> None:
+        self._keyed[(row.owner, row.id)] = row
+
+    def remove(self, session_id: str) -> None:
+        row = self.load(session_id)
+        if row is not None:
+            del self._keyed[(row.owner, row.id)]
+
+    def rows(self) -> builtins.list[Row]:
+        return list(self._keyed.values())
+
+    def remove_expired(self, now_us: int) -> int:
+        dead = [key for key, row in self._keyed.items() if not self.is_live(row, now_us)]
+        for key in dead:
+            del self._keyed[key]
+        return len(dead)
+
+    def _release(self) -> None:
+        self._keyed.clear()
+
+    def create(self, *, owner: object = None, **kwargs: Any) -> dict[str, Any]:
+        with self._as(True, owner):
+            return super().create(owner=owner, **kwargs)
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        with self._as(owner is not None, owner):
+            return super().get(session_id, owner=owner)
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        with self._as(owner is not None, owner):
+            return super().touch(session_id, owner=owner)
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        with self._as(owner is not None, owner):
+            return super().update_state(session_id, state, owner=owner)
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        with self._as(owner is not None, owner):
+            super().delete(session_id, owner=owner)
+
+
+class SessionsKeyedByOwner(Variant):
+    """Another owner's ``create`` of a live id makes a second session under it instead of failing with ``conflict``.
+
+    google-adk: sessions are keyed by app, user and id (the Database service's primary key, the
+    InMemory service's nested dicts), so only the same user's create of a live id conflicts.
+    """
+
+    rows = frozenset({_ROW_ADK_OTHER_USER})
+    # STORE-006 ("whichever owner either call names"); STORE-025 (the racing creates name ten
+    # owners, so all succeed); STORE-029 (the model's create answers conflict whoever calls).
+    fails = frozenset({"STORE-006", "STORE-025", "STORE-029"})
+    source = f"{_ADK}/database_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _KeyedByOwner.open(env)
+
+
+class _KeepsNonFinite(MemorySessionStore):
+    """A state holding NaN or ±Infinity is stored and handed back as it was given."""
+
+    def encode_state(self, state: object) -> str:
+        text = super().encode_state(_finite(state))  # everything else is checked as before
+        return text if _finite(state) is state else json.dumps(state, ensure_ascii=False)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN and ±Infinity replaced by 0, or ``value`` itself when it holds none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    if isinstance(value, dict):
+        done = {k: _finite(v) for k, v in value.items()}
+        return value if all(done[k] is value[k] for k in value) else done
+    if isinstance(value, list):
+        items = [_finite(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+class KeepsNonFiniteNumbers(Variant):
+    """A state holding NaN or ±Infinity is stored and handed back instead of failing with ``invalid_argument``.
+
+    google-adk: both session services store such a state and hand the values back.
+    """
+
+    rows = frozenset({_ROW_ADK_NOT_JSON})
+    fails = frozenset({"STORE-017"})
+    source = f"{_ADK}/database_session_service.py"
+    # The record it returns holds NaN, which is not JSON: the kit reports that result as a crash.
+    kind = "crashed"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _KeepsNonFinite.open(env)
+
+
+class _NoTouch(MemorySessionStore):
+    """The store has no touch: every call answers unsupported."""
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        msg = "this store has no touch"
+        raise _Unsupported(msg)
+
+
+class _Unsupported(Exception):
+    error_kind = "unsupported"
+
+
+class HasNoTouch(Variant):
+    """There is no ``touch``: the kit must report what needs it as not-testable and fail nothing.
+
+    google-adk: neither session service can mark a session active without appending an event.
+    """
+
+    rows = frozenset({_ROW_ADK_TOUCH})
+    # Not violated but not-testable (which blame counts beside failures): every requirement one of
+    # whose tests touches a session, and nothing else; none of them is failed.
+    fails = frozenset({
+        "STORE-005", "STORE-011", "STORE-013", "STORE-014", "STORE-018", "STORE-023", "STORE-024",
+        "STORE-029", "STORE-030", "STORE-031", "STORE-033", "STORE-034", "STORE-036", "STORE-037",
+    })  # fmt: skip
+    source = f"{_ADK}/base_session_service.py"
+    kind = "not-testable"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _NoTouch.open(env)
+
+
+class _SchemaOnFirstCall(SQLiteSessionStore):
+    """Each handle creates the schema on its first call, after checking that it is absent, without a lock between handles."""
+
+    def __init__(self, env: Any) -> None:
+        SessionStore.__init__(self, env)  # the file is opened, its schema not made
+        self._db = sqlite3.connect(
+            env.storage_dir / self.FILE_NAME, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self._prepared = False
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        if not self._prepared:  # under this handle's lock (transaction() holds it), not the backend's
+            if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone() is None:
+                time.sleep(0.2)  # the awaits between ADK's check and its CREATE TABLE
+                self._db.executescript(_SCHEMA.replace("IF NOT EXISTS ", ""))
+            self._prepared = True
+        with super()._atomic():
+            yield
+
+
+class SchemaRaceOnANewFile(Variant):
+    """Two handles whose first calls meet on a new file both create the schema, and one fails.
+
+    google-adk ``DatabaseSessionService`` creates its tables on its first call; two services on one
+    new SQLite file race, and the loser raises ``table ... already exists``.
+    """
+
+    rows = frozenset({_ROW_ADK_SCHEMA_RACE})
+    fails = frozenset({"STORE-028"})
+    source = f"{_ADK}/database_session_service.py"
+    kind = "crashed"  # an exception that is no error answer
+    reference = "sqlite"  # two handles over one backend: only the on-disk reference claims it
+
+    def open_session_store(self, env: Any) -> Any:
+        return _SchemaOnFirstCall.open(env)
+
+
+class _SharesNestedState(MemorySessionStore):
+    """create keeps a top-level copy of the state it was given: the objects inside stay the caller's."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self._held: dict[str, dict[str, Any]] = {}
+
+    def _as_held(self, record: dict[str, Any] | None) -> dict[str, Any] | None:
+        if record is None or record["id"] not in self._held:
+            return record
+        return {**record, "state": copy.deepcopy(self._held[record["id"]])}
+
+    def create(self, *, state: object = None, **kwargs: Any) -> dict[str, Any]:
+        record = super().create(state=state, **kwargs)
+        self._held[record["id"]] = dict(state) if isinstance(state, dict) else {}
+        return record
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        return self._as_held(super().get(session_id, owner=owner))
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        return self._as_held(super().touch(session_id, owner=owner)) or {}
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        record = super().update_state(session_id, state, owner=owner)
+        if record["id"] in self._held and isinstance(state, dict):
+            self._held[record["id"]].update(copy.deepcopy(state))
+        return self._as_held(record) or {}
+
+    def delete(self, session_id: object, *, owner: object = None) -> None:
+        super().delete(session_id, owner=owner)
+        if isinstance(session_id, str) and super().get(session_id) is None:
+            self._held.pop(session_id, None)
+
+    def list(self, *, owner: object = None) -> builtins.list[dict[str, Any]]:
+        return [self._as_held(r) or {} for r in super().list(owner=owner)]
+
+
+class CreateSharesNestedState(Variant):
+    """``create`` copies the state it was given one level deep, so a caller changing a list inside it changes the session.
+
+    google-adk ``InMemorySessionService``: the ``Session`` it stores holds a shallow copy of the state.
+    """
+
+    rows = frozenset({_ROW_ADK_NESTED_STATE})
+    fails = frozenset({"STORE-018"})
+    source = f"{_ADK}/in_memory_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _SharesNestedState.open(env)
 
 
 #: Rows of store.md's upstream table where no upstream store behaves otherwise than STORE.
