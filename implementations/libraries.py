@@ -75,5 +75,13 @@ LIBRARIES: dict[str, Library] = {
             confirm="implementations.google_adk_confirm",
             document="store.md",
         ),
+        Library(
+            name="agent-framework",
+            extra="agent-framework",
+            module="implementations.agent_framework",
+            targets=("in_memory", "file_store"),
+            confirm="implementations.agent_framework_confirm",
+            document="identity.md",
+        ),
     )
 }
