@@ -523,3 +523,13 @@ class GlobSessionHandlers(LifecycleClient):
                 sub.handler(copy.deepcopy(event))
             except Exception as exc:
                 self.diagnostics.append(f"handler {sub.name!r} raised {type(exc).__name__}: {exc}")
+
+
+@miniature("LIFE-035")
+class SendsAnyId(LifecycleClient):
+    """Checks session ids only for being hashable and sends whatever it got as sessionId, '' and 42 included."""
+
+    @staticmethod
+    def _check_id(session_id: Any) -> str:
+        hash(session_id)  # an array or object still fails, with TypeError: invalid_argument
+        return session_id  # type: ignore[no-any-return]
