@@ -288,3 +288,11 @@ class MessageAsListOfParts(TaskService):
         if isinstance(message, list):
             message = {"parts": message}
         return super().send(owner, message, **kwargs)
+
+
+@miniature("TASK-017")
+class StillServesAfterClose(TaskService):
+    """close() is a no-op: a closed service keeps answering from memory, as an aclose that leaves the object usable does."""
+
+    def close(self) -> None:
+        return
