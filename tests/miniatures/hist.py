@@ -757,3 +757,12 @@ class ExpiresOnReopen(SQLiteHistory):
         super().append(session_id, texts)
         with self.locked():
             self._db.execute("INSERT OR REPLACE INTO written VALUES (?, ?)", (session_id, self.clock.now().timestamp()))
+
+
+@miniature("HIST-031")
+class CloseOnlyClears(MemoryHistory):
+    """close() clears the in-memory dict and nothing else: the backend and its handles keep answering, every history empty."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._release()
