@@ -230,7 +230,8 @@ class _Loopback:
                 if service is None:
                     self.reply(404, _refusal("not_found", f"no agent service at {self.path}"))
                 elif media != "application/json":
-                    self.reply(415, _refusal("invalid_argument", "a request body is JSON: Content-Type: application/json"))
+                    refusal = _refusal("invalid_argument", "a request body is JSON: Content-Type: application/json")
+                    self.reply(415, refusal)
                 elif service.outage:  # unreachable: the connection ends without a response
                     self.close_connection = True
                 else:

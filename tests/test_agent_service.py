@@ -67,7 +67,8 @@ def test_chaining_gives_a_new_handle_per_response_and_expiry_forgets_one():
 
 
 def status_and_reply(url, *, method="POST", content_type="application/json", body=b"{}"):
-    request = urllib.request.Request(url, body if method == "POST" else None, {"Content-Type": content_type}, method=method)
+    data = body if method == "POST" else None
+    request = urllib.request.Request(url, data, {"Content-Type": content_type}, method=method)  # noqa: S310 - loopback
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - the kit's loopback address
             return answer.status, answer.headers["Content-Type"], json.loads(answer.read())
@@ -79,7 +80,9 @@ def test_over_http_every_response_is_a_json_reply_and_200_means_the_service_answ
     service = AgentServiceSim()
     refused = json.dumps({"method": "responses.get", "params": {"response_id": "resp_x"}}).encode()
     status, media, reply = status_and_reply(service.url, body=refused)
-    assert (status, media, reply["error"]["kind"]) == (200, "application/json", "not_found"), "an error reply is an answer"
+    assert (status, media, reply["error"]["kind"]) == (200, "application/json", "not_found"), (
+        "an error reply is an answer"
+    )
     status, _, reply = status_and_reply(service.url, body=b"{not json")
     assert (status, reply["error"]["kind"]) == (200, "invalid_argument"), "a body that is not JSON reaches the service"
     assert service.calls == 2

@@ -15,7 +15,7 @@ operation            arguments                                             resul
 ``task.get``         ``task_id``, ``owner``                                 task
 ``task.set_state``   ``task_id``, ``owner``, ``state``                      task
 ``task.list``        ``owner``, ``context_id``?                              array of tasks
-``task.close``       (none)                                                ``null``; every later call fails with ``closed``
+``task.close``       (none)                                                ``null``; later calls: ``closed``
 ===================  ====================================================  ===============
 
 A task is ``{task_id, context_id, state, history, reference_task_ids}``

@@ -184,7 +184,10 @@ def test_deleting_an_unregistered_id_sends_the_request_and_registers_nothing(lif
 NOT_A_SESSION_ID = {"empty": "", "integer": 42, "boolean": True, "array": ["a"], "object": {"sessionId": "a"}}
 #: ``null`` is "none given" for create (the server assigns the id), and not an id for resume and delete.
 MALFORMED_ID_CALLS = [
-    (op, bad) for op in ("create", "resume", "delete") for bad in [*NOT_A_SESSION_ID, "null"] if (op, bad) != ("create", "null")
+    (op, bad)
+    for op in ("create", "resume", "delete")
+    for bad in [*NOT_A_SESSION_ID, "null"]
+    if (op, bad) != ("create", "null")
 ]
 
 

@@ -413,9 +413,9 @@ def test_a_closed_task_service_answers_every_call_with_closed(tasks):
     calls = {
         "get of a task it had": lambda: tasks.get(task["task_id"]),
         "send to a task it had": lambda: tasks.send(task_id=task["task_id"]),
-        "send of a new task": lambda: tasks.send(),
+        "send of a new task": tasks.send,
         "set_state of a task it had": lambda: tasks.set_state(task["task_id"], "completed"),
-        "list of the owner": lambda: tasks.list(),
+        "list of the owner": tasks.list,
         "list of the task's context": lambda: tasks.list(task["context_id"]),
         "get with an empty owner": lambda: tasks.as_owner("").get(task["task_id"]),
         "send of a message that is not an object": lambda: tasks.send(message="hello"),
