@@ -279,7 +279,7 @@ class _Loopback:
 class HttpAgentService:
     """The client side of ``agent_service_url``: the same ``call`` as the service object in process."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:  # inside the kit's --conformance-timeout
         self.url = url
         self.timeout = timeout
 
