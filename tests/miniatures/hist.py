@@ -453,7 +453,7 @@ class PrivateCopy(HistorySession):
             self._copy.clear()
 
 
-@miniature("HIST-023")
+@miniature("HIST-023", also_fails=(31,))
 class ClosedAcceptsEmptyAdd(HistorySession):
     """A closed handle still accepts add_items([]): an empty batch returns before the closed check.
 
@@ -476,7 +476,7 @@ class SecondCloseRaises(HistorySession):
         super().close()
 
 
-@miniature("HIST-030")
+@miniature("HIST-030", also_fails=(31,))
 class ValidatesBeforeClosedCheck(HistorySession):
     """Checks the arguments before the handle: an invalid limit or batch on a closed handle fails as invalid_argument.
 

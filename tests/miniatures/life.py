@@ -422,7 +422,7 @@ class DeleteUnknownLocally(LifecycleClient):
     """Deleting an id that is not registered fails at once with not_found; the server is never asked."""
 
     def delete(self, session_id: str) -> str:
-        if session_id not in self.sessions:
+        if self._check_id(session_id) not in self.sessions:
             raise NotFound(f"session {session_id!r} is not registered on this client")
         return super().delete(session_id)
 

@@ -143,6 +143,7 @@ class GetIgnoresOwner(TaskService):
     """get() finds a task by its id alone, whoever asks."""
 
     def get(self, task_id: object, owner: object) -> dict[str, Any]:
+        self._live()
         task = self._tasks.get(task_id) if isinstance(task_id, str) else None
         return task.view() if task is not None else super().get(task_id, owner)
 
