@@ -336,7 +336,7 @@ class PopOldest(MemoryHistory):
             return rows.pop(0) if rows else None
 
 
-@miniature("HIST-017", also_fails=(18, 27))
+@miniature("HIST-017", also_fails=(18, 22, 27))
 class PopEmptiedRaises(MemoryHistory):
     """pop_item() raises IndexError (list.pop on an empty list) once pops have emptied a session it knows.
 
