@@ -34,7 +34,18 @@ one it performs none.  The agent echoes: the output of a completed response is i
 ``service_handle`` is the handle the conversation has after the response: the one sent, or,
 when a test turns on :attr:`AgentServiceSim.chaining` (``id.handle-chaining``), a new one per
 response.  :meth:`AgentServiceSim.expire` forgets a response (``id.token-expiry``); asking
-for it again is then ``not_found``.
+for it again is then ``not_found``.  Two faults a test can turn on: :attr:`AgentServiceSim.outage`
+(the service cannot be reached: in process an ``unavailable`` reply, over HTTP a connection closed
+without any response; nothing is received) and :attr:`AgentServiceSim.failing` (every request is
+received and answered with an error of that kind, as a service that fails inside answers
+``internal``).
+
+Over HTTP the kit is exact about the transport (spec/identity.md § The remote agent service):
+every response, whatever its status, has a JSON body that is a reply and ``Content-Type:
+application/json``; status 200 means the service answered the request (with a result or an
+error reply); 404 is a path that names no service, 405 a method other than ``POST`` and 415 a
+request whose ``Content-Type`` is not ``application/json``, each with an error reply, and such a
+request reaches no service and is not counted.
 """
 
 from __future__ import annotations
@@ -97,6 +108,11 @@ class AgentServiceSim:
     created: list[str] = field(default_factory=list)  # every response id the service minted, in order
     #: Responses-API chaining (``id.handle-chaining``): every response gives its conversation a new handle.
     chaining: bool = False
+    #: The service cannot be reached: nothing is received; in process the reply is ``unavailable``,
+    #: over HTTP the connection is closed without a response (ID-027).
+    outage: bool = False
+    #: Every request is received and answered with an error reply of this kind (ID-028).
+    failing: str | None = None
     _responses: dict[str, _Response] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _url: str | None = None
@@ -126,8 +142,12 @@ class AgentServiceSim:
     # -- the endpoint ----------------------------------------------------------------------------
     def call(self, request: Any) -> dict[str, Any]:
         """Answer one request; never raises (a malformed request gets an error reply)."""
+        if self.outage:
+            return {"error": {"kind": "unavailable", "message": "the agent service cannot be reached"}}
         with self._lock:
             self.requests.append(json.loads(json.dumps(request)) if _jsonable(request) else {"unreadable": True})
+            if self.failing is not None:
+                return {"error": {"kind": self.failing, "message": f"the agent service failed ({self.failing})"}}
             try:
                 return {"result": self._answer(request)}
             except _Refused as exc:
@@ -180,6 +200,10 @@ class AgentServiceSim:
         return self._url
 
 
+def _refusal(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"kind": kind, "message": message}}
+
+
 def _jsonable(value: Any) -> bool:
     try:
         json.dumps(value, allow_nan=False)
@@ -201,22 +225,35 @@ class _Loopback:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 service = loopback.services.get(self.path.strip("/"))
-                try:
-                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-                except ValueError:
-                    body = None
+                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                media = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
                 if service is None:
-                    reply: dict[str, Any] = {"error": {"kind": "not_found", "message": "no such service"}}
-                elif body is None:
-                    reply = service.call(None)
+                    self.reply(404, _refusal("not_found", f"no agent service at {self.path}"))
+                elif media != "application/json":
+                    refusal = _refusal("invalid_argument", "a request body is JSON: Content-Type: application/json")
+                    self.reply(415, refusal)
+                elif service.outage:  # unreachable: the connection ends without a response
+                    self.close_connection = True
                 else:
-                    reply = service.call(body)
+                    try:
+                        body = json.loads(data)
+                    except ValueError:
+                        body = None  # not JSON: the service receives it and refuses it
+                    self.reply(200, service.call(body))
+
+            def do_GET(self) -> None:
+                self.reply(405, _refusal("invalid_argument", "the agent service takes POST requests only"))
+
+            do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET  # noqa: N815 - the base class's naming
+
+            def reply(self, status: int, reply: dict[str, Any]) -> None:
                 data = json.dumps(reply).encode()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != "HEAD":
+                    self.wfile.write(data)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
                 return
@@ -242,7 +279,7 @@ class _Loopback:
 class HttpAgentService:
     """The client side of ``agent_service_url``: the same ``call`` as the service object in process."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:  # inside the kit's --conformance-timeout
         self.url = url
         self.timeout = timeout
 
@@ -251,8 +288,14 @@ class HttpAgentService:
         post = urllib.request.Request(self.url, data, {"Content-Type": "application/json"}, method="POST")  # noqa: S310
         try:
             with urllib.request.urlopen(post, timeout=self.timeout) as answer:  # noqa: S310 - a loopback URL the kit gave
-                reply: dict[str, Any] = json.loads(answer.read())
-        except (OSError, urllib.error.URLError, ValueError) as exc:
+                text = answer.read()
+        except urllib.error.HTTPError as exc:  # a status other than 200 still carries a reply
+            text = exc.read()
+        except (OSError, urllib.error.URLError) as exc:
             message = f"the agent service at {self.url} answered nothing: {exc}"
-            return {"error": {"kind": "unavailable", "message": message}}
+            return _refusal("unavailable", message)
+        try:
+            reply: dict[str, Any] = json.loads(text)
+        except ValueError as exc:
+            return _refusal("unavailable", f"the agent service at {self.url} answered no JSON: {exc}")
         return reply

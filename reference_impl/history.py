@@ -201,6 +201,8 @@ class HistorySession:
         return self._closed
 
     def _check_open(self) -> None:
+        if self._store._closed:  # closed first, before any argument (HIST-030, HIST-031)
+            raise self._store._closed_error()
         if self._closed:
             msg = f"the history handle for session {self.session_id!r} is closed; open a new one with open_session()"
             raise StoreClosed(msg)

@@ -58,8 +58,10 @@ class RemoteError(IdentityError):
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        # unavailable is an answer; anything else the service refuses is this client's bug.
-        self.error_kind = "unavailable" if kind == "unavailable" else "internal"  # type: ignore[misc]
+        self.service_kind = kind  # what the service said (or "unavailable" when it said nothing)
+        # No answer, or the service failing inside, is unavailable (ID-027, ID-028); anything else
+        # the service refuses is a request this client should never have sent: its own bug.
+        self.error_kind = "unavailable" if kind in {"unavailable", "internal"} else "internal"  # type: ignore[misc]
 
 
 @dataclass

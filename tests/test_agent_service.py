@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -62,9 +66,54 @@ def test_chaining_gives_a_new_handle_per_response_and_expiry_forgets_one():
     assert gone["error"]["kind"] == "not_found"
 
 
-def test_an_unreachable_service_is_unavailable():
+def status_and_reply(url, *, method="POST", content_type="application/json", body=b"{}"):
+    data = body if method == "POST" else None
+    request = urllib.request.Request(url, data, {"Content-Type": content_type}, method=method)  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - the kit's loopback address
+            return answer.status, answer.headers["Content-Type"], json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Content-Type"], json.loads(exc.read())
+
+
+def test_over_http_every_response_is_a_json_reply_and_200_means_the_service_answered():
     service = AgentServiceSim()
-    url = service.url.rsplit("/", 1)[0] + "/no-such-service"
-    assert HttpAgentService(url).call({"method": "conversations.create"})["error"]["kind"] == "not_found"
+    refused = json.dumps({"method": "responses.get", "params": {"response_id": "resp_x"}}).encode()
+    status, media, reply = status_and_reply(service.url, body=refused)
+    assert (status, media, reply["error"]["kind"]) == (200, "application/json", "not_found"), (
+        "an error reply is an answer"
+    )
+    status, _, reply = status_and_reply(service.url, body=b"{not json")
+    assert (status, reply["error"]["kind"]) == (200, "invalid_argument"), "a body that is not JSON reaches the service"
+    assert service.calls == 2
+    elsewhere = service.url.rsplit("/", 1)[0] + "/no-such-service"
+    for expected, url, options in [
+        ((404, "not_found"), elsewhere, {}),
+        ((405, "invalid_argument"), service.url, {"method": "GET"}),
+        ((415, "invalid_argument"), service.url, {"content_type": "text/plain"}),
+    ]:
+        status, media, reply = status_and_reply(url, **options)
+        assert (status, reply["error"]["kind"]) == expected and media == "application/json", (options, status, reply)
+    assert service.calls == 2, "a request that reached no service is not counted"
+    assert HttpAgentService(elsewhere).call({"method": "conversations.create", "params": {}})["error"]["kind"] == (
+        "not_found"
+    ), "the kit's client reads the reply of a status other than 200"
+
+
+@pytest.mark.parametrize("path", ["in-process", "http"])
+def test_an_outage_answers_nothing_and_a_failing_service_answers_its_kind(path):
+    service = AgentServiceSim()
+    call = service.call if path == "in-process" else HttpAgentService(service.url).call
+    service.outage = True
+    assert call({"method": "conversations.create", "params": {}})["error"]["kind"] == "unavailable"
+    assert service.calls == 0, "an unreachable service receives nothing"
+    service.outage, service.failing = False, "internal"
+    assert call({"method": "conversations.create", "params": {}})["error"]["kind"] == "internal"
+    assert service.calls == 1, "a failing service still received the request"
+    service.failing = None
+    assert "result" in call({"method": "conversations.create"}), "a request without params is read as params {}"
+
+
+def test_an_unreachable_service_is_unavailable():
     dead = HttpAgentService("http://127.0.0.1:9/x", timeout=2).call({"method": "conversations.create"})
     assert dead["error"]["kind"] == "unavailable"

@@ -20,6 +20,7 @@ operation              arguments                            result
 ``hist.clear_session`` ``handle``                           null
 ``hist.close``         ``handle``                           null
 ``hist.restart``       (none)                               null
+``hist.close_backend`` (none)                               null (HIST-031)
 =====================  ===================================  =====================
 
 An absent ``limit`` or ``default_limit`` is not passed to the method at all; a present one is
@@ -126,6 +127,10 @@ class InProcessHist(AreaBinding):
         await self.aclose()
         await self.root()
 
+    async def op_close_backend(self, args: dict[str, Any]) -> None:
+        """Close the backend but keep it and its handles, so that the kit can call them (HIST-031)."""
+        await self.invoke((await self.root()).close)
+
     async def aclose(self) -> None:
         self._handles.clear()
         await super().aclose()
@@ -178,3 +183,7 @@ class HistoryClient:
     def restart(self) -> None:
         """Close the backend and every handle, then open a new backend over the same storage."""
         self.driver.call("hist.restart", {})
+
+    def close_backend(self) -> None:
+        """Close the backend; its handles stay callable, and ``hist.open`` goes to the closed backend."""
+        self.driver.call("hist.close_backend", {})

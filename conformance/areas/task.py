@@ -15,6 +15,7 @@ operation            arguments                                             resul
 ``task.get``         ``task_id``, ``owner``                                 task
 ``task.set_state``   ``task_id``, ``owner``, ``state``                      task
 ``task.list``        ``owner``, ``context_id``?                              array of tasks
+``task.close``       (none)                                                ``null``; later calls: ``closed``
 ===================  ====================================================  ===============
 
 A task is ``{task_id, context_id, state, history, reference_task_ids}``
@@ -61,7 +62,9 @@ class TaskService(Protocol):
         """The tasks of ``context_id``, or of every context of the owner when it is None."""
         ...
 
-    def close(self) -> None | Awaitable[None]: ...
+    def close(self) -> None | Awaitable[None]:
+        """Every later send, get, set_state and list fails with ``closed`` (TASK-017); a second close does nothing."""
+        ...
 
 
 class TaskImplementation(Protocol):
@@ -90,6 +93,9 @@ class InProcessTask(AreaBinding):
 
     async def op_list(self, args: dict[str, Any]) -> Any:
         return await self.invoke((await self.root()).list_tasks, args.get("context_id"), args.get("owner"))
+
+    async def op_close(self, args: dict[str, Any]) -> None:
+        await self.invoke((await self.root()).close)
 
 
 class TaskClient:
@@ -127,3 +133,7 @@ class TaskClient:
     def list(self, context_id: Any = UNSET) -> Answer:
         """The tasks of one context; without one (or with null), every task of this owner."""
         return self._call("list", context_id=context_id)
+
+    def close(self) -> None:
+        """Close the task service (TASK-017); the kit's teardown may close it again."""
+        self.driver.call(f"{AREA}.close", {})

@@ -340,3 +340,21 @@ INVALID_IDS = {**SHARED_INVALID_IDS, "null": None}
 def test_invalid_session_id_is_rejected(hist, name):
     with expect_error("invalid_argument", f"opening a session with the {name} id"):
         hist.open(INVALID_IDS[name])
+
+
+@requirement("HIST-031")
+@pytest.mark.parametrize(
+    "operation", [*CLOSED_OPERATIONS, "get_items(limit=-1)", "add_items('hi')", "open", "open('')"]
+)
+def test_every_call_through_a_closed_backend_fails_as_closed(hist, operation):
+    h = hist.open("backend-closing")
+    h.add_items(items(1))
+    hist.close_backend()
+    calls = {
+        "get_items(limit=-1)": lambda: h.get_items(limit=-1),
+        "add_items('hi')": lambda: h.add_items("hi"),
+        "open": lambda: hist.open("after-close"),
+        "open('')": lambda: hist.open(""),
+    }
+    with expect_error("closed", f"{operation} after the backend was closed"):
+        calls[operation]() if operation in calls else CLOSED_OPERATIONS[operation](h)

@@ -8,7 +8,7 @@ import pytest
 
 from conformance._values import NonJSON
 from conformance.suite._identity_support import assert_shape, finish, rejected_without_remote_call, via_json
-from conformance.suite._support import assert_json_equal, show
+from conformance.suite._support import assert_json_equal, expect_error, show
 
 requirement = pytest.mark.requirement
 
@@ -197,3 +197,22 @@ def test_state_that_is_not_an_object_is_rejected_before_any_remote_call(ids, sta
         ids.set_state(sid, state)
     with rejected_without_remote_call(ids, "invalid_argument", f"create_session(state={state!r})"):
         ids.create_session("other", state=state)
+
+
+@requirement("ID-029")
+def test_a_lone_surrogate_is_rejected_before_any_remote_call(ids):
+    lone = NonJSON("lone-surrogate")  # the string a, U+D800, b: no JSON text in UTF-8 can carry it
+    sid = ids.create_session(service_handle="conv-given")["session_id"]
+    before = ids.get_session(sid)
+    with rejected_without_remote_call(ids, "invalid_argument", "a run whose input holds a lone surrogate"):
+        ids.run(sid, lone)
+    with rejected_without_remote_call(ids, "invalid_argument", "set_state with a lone surrogate in the state"):
+        ids.set_state(sid, {"note": lone})
+    with rejected_without_remote_call(ids, "invalid_argument", "create_session with a lone surrogate in the state"):
+        ids.create_session("surrogate-state", service_handle="conv-given", state={"note": lone})
+    with rejected_without_remote_call(ids, "invalid_argument", "create_session with a lone surrogate as the handle"):
+        ids.create_session("surrogate-handle", service_handle=lone)
+    assert_json_equal(ids.get_session(sid), before, "the session after the rejected calls")
+    for refused in ("surrogate-state", "surrogate-handle"):
+        with expect_error("not_found", f"get_session({refused!r}) after its create was rejected"):
+            ids.get_session(refused)

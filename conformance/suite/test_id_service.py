@@ -73,3 +73,49 @@ def test_a_persistent_client_keeps_its_sessions_across_a_restart(ids):
 
 def structured(ids):
     return ids.driver.info.claimed("id.structured-handle")
+
+
+@requirement("ID-024")
+def test_a_resume_leaves_the_handle_of_the_latest_run(ids):
+    sid = ids.create_session()["session_id"]
+    ids.service.chaining = True
+    older = ids.run(sid, "older", steps=3)
+    ids.run(sid, "newer")
+    newest = ids.service.handles[-1]
+    ids.resume(sid, older["continuation_token"])  # the service's record names the older run's handle
+    held = ids.get_session(sid)["service_handle"]
+    assert held == newest, (
+        f"after resuming an older run the session's handle is {held!r}; the latest run's response gave {newest!r},"
+        " and a resume's record does not replace it"
+    )
+
+
+def unchanged_after_failing_calls(ids, fault: str, set_fault) -> None:
+    """Run and resume while the service has ``fault``: each fails with unavailable and changes nothing."""
+    sid = ids.create_session(service_handle="conv-given", state={"k": 1})["session_id"]
+    started = ids.run(sid, "long", steps=3)
+    before, operation = ids.get_session(sid), ids.service.response(started["response_id"])
+    set_fault(True)
+    with expect_error("unavailable", f"a run while the agent service {fault}"):
+        ids.run(sid, "lost")
+    with expect_error("unavailable", f"a resume while the agent service {fault}"):
+        ids.resume(sid, started["continuation_token"])
+    set_fault(False)
+    assert_json_equal(ids.get_session(sid), before, f"the session after the calls that found the service {fault}")
+    assert_json_equal(ids.service.response(started["response_id"]), operation, "the operation, at the service")
+
+
+@requirement("ID-027")
+def test_a_service_that_cannot_be_reached_is_unavailable(ids):
+    def outage(on: bool) -> None:
+        ids.service.outage = on
+
+    unchanged_after_failing_calls(ids, "cannot be reached", outage)
+
+
+@requirement("ID-028")
+def test_a_service_that_fails_inside_is_unavailable_not_a_crash_of_the_client(ids):
+    def failing(on: bool) -> None:
+        ids.service.failing = "internal" if on else None
+
+    unchanged_after_failing_calls(ids, "fails inside", failing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.suite._life_peer import session_handlers
-from conformance.suite._support import assert_events_equal, assert_json_equal, events_equal
+from conformance.suite._support import assert_events_equal, assert_json_equal, events_equal, expect_error
 
 requirement = pytest.mark.requirement
 
@@ -179,3 +179,25 @@ def test_deleting_an_unregistered_id_sends_the_request_and_registers_nothing(lif
     else:
         assert got.get("state") == "failed", f"a refused delete must fail: {got}"
     assert_json_equal(life.registry(), {"sessions": [], "pending": 0}, f"the registry after the {answer} reply")
+
+
+NOT_A_SESSION_ID = {"empty": "", "integer": 42, "boolean": True, "array": ["a"], "object": {"sessionId": "a"}}
+#: ``null`` is "none given" for create (the server assigns the id), and not an id for resume and delete.
+MALFORMED_ID_CALLS = [
+    (op, bad)
+    for op in ("create", "resume", "delete")
+    for bad in [*NOT_A_SESSION_ID, "null"]
+    if (op, bad) != ("create", "null")
+]
+
+
+@requirement("LIFE-035")
+@pytest.mark.parametrize(("op", "bad"), MALFORMED_ID_CALLS, ids=[f"{op}-{bad}" for op, bad in MALFORMED_ID_CALLS])
+def test_a_session_id_that_is_not_a_non_empty_string_is_rejected_before_anything_is_sent(life, peer, op, bad):
+    value = None if bad == "null" else NOT_A_SESSION_ID[bad]
+    before = life.registry()
+    with expect_error("invalid_argument", f"life.{op} with session_id {value!r}"):
+        getattr(life, op)(value)
+    sent = peer.pull()
+    assert sent == [], f"life.{op} with session_id {value!r} was refused, but only after sending {sent}"
+    assert_json_equal(life.registry(), before, f"the registry after life.{op} with session_id {value!r}")

@@ -404,3 +404,23 @@ def test_an_open_task_takes_any_state_and_a_message_puts_it_to_work(tasks, state
         other = tasks.send(message(3))
         tasks.set_state(other["task_id"], state)
         assert tasks.set_state(other["task_id"], terminal)["state"] == terminal, f"{state} -> {terminal} was refused"
+
+
+@requirement("TASK-017")
+def test_a_closed_task_service_answers_every_call_with_closed(tasks):
+    task = tasks.send()
+    tasks.close()
+    calls = {
+        "get of a task it had": lambda: tasks.get(task["task_id"]),
+        "send to a task it had": lambda: tasks.send(task_id=task["task_id"]),
+        "send of a new task": tasks.send,
+        "set_state of a task it had": lambda: tasks.set_state(task["task_id"], "completed"),
+        "list of the owner": tasks.list,
+        "list of the task's context": lambda: tasks.list(task["context_id"]),
+        "get with an empty owner": lambda: tasks.as_owner("").get(task["task_id"]),
+        "send of a message that is not an object": lambda: tasks.send(message="hello"),
+        "set_state to a state that does not exist": lambda: tasks.set_state(task["task_id"], "paused"),
+    }
+    for doing, call in calls.items():
+        with expect_error("closed", f"{doing} after close"):
+            call()

@@ -41,6 +41,7 @@ _MODEL_HEADING = re.compile(r"^(#{2,3}) (Models?|Model of .+)\s*$")
 #: is named here with the reason no requirement needs to cite it.
 PLUMBING: dict[str, str] = {
     "store.open_handle": "opens a second handle over one backend; STORE-028 speaks of two handles",
+    "hist.close_backend": "closes the backend and keeps it callable; HIST-031 speaks of a closed backend",
 }
 
 

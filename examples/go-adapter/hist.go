@@ -25,6 +25,7 @@ var histOps = map[string]func(*hist, map[string]any) (any, error){
 	"hist.clear_session": (*hist).clearSession,
 	"hist.close":         (*hist).close,
 	"hist.restart":       (*hist).restart,
+	"hist.close_backend": (*hist).closeBackend,
 }
 
 // checkSessionID: a string of 1 to 256 code points, no control character, no lone surrogate.
@@ -78,6 +79,7 @@ type hist struct {
 	sessions map[string][]any // nil until the first open: storage is opened lazily
 	handles  map[string]*histHandle
 	next     int
+	shut     bool // the backend is closed (hist.close_backend) until hist.restart opens a new one
 }
 
 func newHist(in *instance) *hist {
@@ -122,6 +124,9 @@ func (h *hist) handle(args map[string]any) (*histHandle, error) {
 	if !ok {
 		return nil, fail("bad_request", "unknown handle %s", describe(args["handle"]))
 	}
+	if h.shut { // the backend first, before any argument (HIST-030, HIST-031)
+		return nil, fail("closed", "the history backend is closed; hist.restart opens a new one")
+	}
 	if hd.closed {
 		return nil, fail("closed", "handle %s on session %q is closed", name, hd.id)
 	}
@@ -129,6 +134,9 @@ func (h *hist) handle(args map[string]any) (*histHandle, error) {
 }
 
 func (h *hist) open(args map[string]any) (any, error) {
+	if h.shut {
+		return nil, fail("closed", "the history backend is closed; hist.restart opens a new one")
+	}
 	id, err := checkSessionID(args["session_id"])
 	if err != nil {
 		return nil, err
@@ -227,7 +235,14 @@ func (h *hist) close(args map[string]any) (any, error) {
 
 func (h *hist) restart(map[string]any) (any, error) {
 	h.end()
+	h.shut = false
 	return nil, h.load()
+}
+
+// closeBackend closes the backend but keeps its handles, which then answer closed (HIST-031).
+func (h *hist) closeBackend(map[string]any) (any, error) {
+	h.shut = true
+	return nil, nil
 }
 
 func (h *hist) end() {

@@ -57,16 +57,24 @@ export class Hist {
     this.backend = null;
     this.handles = new Map();
     this.next = 1;
+    this.backendClosed = false;
   }
 
   handle(args) {
     const h = this.handles.get(args.handle);
     if (!h) throw badRequest(`unknown handle ${describe(args.handle)}`);
+    this._live();
     if (h.closed) throw closed(`handle ${args.handle} on session ${describe(h.id)} is closed`);
     return h;
   }
 
+  /** A closed backend answers closed, before any argument is looked at (HIST-030, HIST-031). */
+  _live() {
+    if (this.backendClosed) throw closed("the history backend is closed; hist.restart opens a new one");
+  }
+
   open(args) {
+    this._live();
     checkSessionId(args.session_id);
     const defaultLimit = limitOf(args, "default_limit");
     this.backend ??= new Backend(this.instance.storageDir);
@@ -117,8 +125,14 @@ export class Hist {
     return null;
   }
 
+  close_backend() {
+    this.backendClosed = true; // its handles stay, and answer closed
+    return null;
+  }
+
   restart() {
     this.end();
+    this.backendClosed = false;
     this.backend = new Backend(this.instance.storageDir);
     return null;
   }

@@ -24,7 +24,7 @@ export const CLAIMS = ["id", "id.structured-handle", "id.handle-chaining", "id.t
 const MAX_STEPS = 100;
 const SNAPSHOT_MEMBERS = ["snapshot_version", "session_id", "service_handle", "state"];
 const TOKEN_PREFIX = "ct1";
-const TIMEOUT_MS = 10_000;
+const TIMEOUT_MS = 5_000; // shorter than the kit's --conformance-timeout (10 s), so a hung service is our unavailable
 
 // Continuation tokens are signed, so the client tells its own from anything else without a remote
 // call (ID-013). The key is part of the client's configuration, which a restart keeps: derived from
@@ -38,17 +38,36 @@ const sessionIdOf = (value) => checkId(value, "session_id");
 
 /** A service handle: a non-empty string or a JSON object, never read; `null` is "none (yet)". */
 function checkHandle(value, where) {
-  if (typeof value === "string" && value !== "") return value;
+  if (typeof value === "string" && value !== "") {
+    checkWellFormed(value, where);
+    return value;
+  }
   if (isPlainObject(value)) {
     checkJson(value, where);
+    checkWellFormed(value, where);
     return structuredClone(value);
   }
   throw invalid(`${where} is a non-empty string or a JSON object, not ${describe(value)}`);
 }
 
+/** A string JSON text can carry to the service: no lone surrogate (ID-029), at any depth. */
+function checkWellFormed(value, where) {
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) throw invalid(`${where} holds a lone surrogate, which JSON text cannot carry to the service`);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, k) => checkWellFormed(v, `${where}[${k}]`));
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      checkWellFormed(k, `${where} member name`);
+      checkWellFormed(v, `${where}.${k}`);
+    }
+  }
+}
+
 function checkState(value, where) {
   if (!isPlainObject(value)) throw invalid(`${where} is a JSON object, not ${describe(value)}`);
   checkJson(value, where);
+  checkWellFormed(value, where);
   return structuredClone(value);
 }
 
@@ -120,9 +139,10 @@ export class Id {
     }
     if (isPlainObject(reply) && isPlainObject(reply.error)) {
       const { kind, message } = reply.error;
-      // not_found: a response the service no longer keeps (ID-025). Anything else the service
-      // refuses is a call this client should never have made: a bug here, so internal.
-      const code = kind === "not_found" || kind === "unavailable" ? kind : "internal";
+      // not_found: a response the service no longer keeps (ID-025). unavailable, or the service
+      // failing inside (internal), is unavailable to the caller (ID-027, ID-028). Anything else the
+      // service refuses is a call this client should never have made: a bug here, so internal.
+      const code = kind === "not_found" ? kind : kind === "unavailable" || kind === "internal" ? "unavailable" : "internal";
       throw new AdapterError(code, `the agent service refused ${method} (${describe(kind)}): ${message}`);
     }
     if (!isPlainObject(reply) || !("result" in reply)) {
@@ -201,6 +221,7 @@ export class Id {
     const sessionId = sessionIdOf(args.session_id);
     if (typeof args.input !== "string") throw invalid(`input is a string, not ${describe(args.input)}`);
     checkJson(args.input, "input");
+    checkWellFormed(args.input, "input");
     const steps = checkSteps(args);
     const references = checkReferences(args.reference_task_ids);
     const session = this._live(sessionId);

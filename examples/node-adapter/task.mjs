@@ -6,7 +6,7 @@
 // precedence (TASK-014): the arguments themselves, then existence, then the state of the task.
 import { randomBytes } from "node:crypto";
 
-import { AdapterError, checkJson, describe, invalid, isPlainObject, notFound } from "./errors.mjs";
+import { AdapterError, checkJson, closed, describe, invalid, isPlainObject, notFound } from "./errors.mjs";
 import { checkSessionId } from "./hist.mjs";
 
 export const CLAIMS = ["task"];
@@ -40,6 +40,7 @@ export class Task {
   constructor() {
     this.tasks = new Map(); // task id -> {task_id, context_id, owner, state, history, reference_task_ids}
     this.contexts = new Map(); // context id -> {owner, taskIds}
+    this.closed = false;
   }
 
   owned(map, id, owner) {
@@ -65,6 +66,7 @@ export class Task {
   }
 
   send(args) {
+    this._live();
     // invalid_argument: the arguments themselves, then a task named with another context
     const owner = checkId(args.owner, "owner");
     if (!isPlainObject(args.message)) throw invalid(`message is a JSON object, not ${describe(args.message)}`);
@@ -105,11 +107,13 @@ export class Task {
   }
 
   get(args) {
+    this._live();
     const owner = checkId(args.owner, "owner");
     return this.view(this.findTask(checkId(args.task_id, "task_id"), owner));
   }
 
   set_state(args) {
+    this._live();
     const owner = checkId(args.owner, "owner");
     const taskId = checkId(args.task_id, "task_id");
     if (!STATES.includes(args.state)) throw invalid(`state is one of ${STATES.join(", ")}; got ${describe(args.state)}`);
@@ -122,11 +126,22 @@ export class Task {
   }
 
   list(args) {
+    this._live();
     const owner = checkId(args.owner, "owner");
     const contextId = optionalId(args.context_id, "context_id");
     // Map keeps insertion order: oldest created first.
     if (contextId === null) return [...this.tasks.values()].filter((t) => t.owner === owner).map((t) => this.view(t));
     return this.findContext(contextId, owner).taskIds.map((id) => this.view(this.tasks.get(id)));
+  }
+
+  /** Closed first, before any argument is looked at (TASK-014, TASK-017). */
+  _live() {
+    if (this.closed) throw closed("this task service is closed; open a new one");
+  }
+
+  close() {
+    this.closed = true;
+    return null;
   }
 
   end() {

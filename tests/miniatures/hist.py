@@ -336,7 +336,7 @@ class PopOldest(MemoryHistory):
             return rows.pop(0) if rows else None
 
 
-@miniature("HIST-017", also_fails=(18, 27))
+@miniature("HIST-017", also_fails=(18, 22, 27))
 class PopEmptiedRaises(MemoryHistory):
     """pop_item() raises IndexError (list.pop on an empty list) once pops have emptied a session it knows.
 
@@ -453,7 +453,7 @@ class PrivateCopy(HistorySession):
             self._copy.clear()
 
 
-@miniature("HIST-023")
+@miniature("HIST-023", also_fails=(31,))
 class ClosedAcceptsEmptyAdd(HistorySession):
     """A closed handle still accepts add_items([]): an empty batch returns before the closed check.
 
@@ -476,7 +476,7 @@ class SecondCloseRaises(HistorySession):
         super().close()
 
 
-@miniature("HIST-030")
+@miniature("HIST-030", also_fails=(31,))
 class ValidatesBeforeClosedCheck(HistorySession):
     """Checks the arguments before the handle: an invalid limit or batch on a closed handle fails as invalid_argument.
 
@@ -757,3 +757,12 @@ class ExpiresOnReopen(SQLiteHistory):
         super().append(session_id, texts)
         with self.locked():
             self._db.execute("INSERT OR REPLACE INTO written VALUES (?, ?)", (session_id, self.clock.now().timestamp()))
+
+
+@miniature("HIST-031")
+class CloseOnlyClears(MemoryHistory):
+    """close() clears the in-memory dict and nothing else: the backend and its handles keep answering, every history empty."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._release()

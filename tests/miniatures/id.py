@@ -17,7 +17,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
-from reference_impl.identity import AgentService, PersistentAgentService, Record, Response, Session
+from reference_impl.identity import AgentService, PersistentAgentService, Record, RemoteError, Response, Session
 from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
@@ -399,3 +399,57 @@ class PersistsIdsOnly(PersistentAgentService):
         finally:
             for sid, state in states.items():
                 self._sessions[sid].state = state
+
+
+@miniature("ID-024")
+class FollowsResumesToo(AgentService):
+    """Claims id.handle-chaining and takes the handle of every record, a resume's too: resuming an older run rolls the session back to that run's handle."""
+
+    def resume(self, session_id: object, continuation_token: object) -> Response:
+        with self._lock:
+            response = super().resume(session_id, continuation_token)
+            self.adopt_handle(self._sessions[response["session_id"]], self._last)
+            return response
+
+    def call_remote(self, method: str, **params: Any) -> Any:
+        self._last: Record = super().call_remote(method, **params)
+        return self._last
+
+
+class _Crashes(AgentService):
+    """Lets one kind of remote failure escape as a crash of the client (the kind is set by the subclass)."""
+
+    crash_on: ClassVar[str] = ""
+
+    def call_remote(self, method: str, **params: Any) -> Any:
+        try:
+            return super().call_remote(method, **params)
+        except RemoteError as exc:
+            if exc.service_kind == self.crash_on:
+                msg = f"{method}: {exc}"
+                raise ConnectionError(msg) from exc  # an OSError: internal by rule 4
+            raise
+
+
+@miniature("ID-027")
+class NoAnswerIsACrash(_Crashes):
+    """Lets a service that cannot be reached escape as the HTTP library's connection error: a crash, not unavailable."""
+
+    crash_on = "unavailable"
+
+
+@miniature("ID-028")
+class ServiceFailureIsACrash(_Crashes):
+    """Passes the service's own internal error on as the client's, so the service failing looks like the client crashing."""
+
+    crash_on = "internal"
+
+
+@miniature("ID-029")
+class ReplacesLoneSurrogates(AgentService):
+    """Sends an input holding a lone surrogate with it replaced by U+FFFD, as Go's JSON encoder does, instead of refusing it."""
+
+    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002 - the wire name
+        if isinstance(input, str):
+            input = input.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # noqa: A001
+        return super().run(session_id, input, **kwargs)

@@ -422,7 +422,7 @@ class DeleteUnknownLocally(LifecycleClient):
     """Deleting an id that is not registered fails at once with not_found; the server is never asked."""
 
     def delete(self, session_id: str) -> str:
-        if session_id not in self.sessions:
+        if self._check_id(session_id) not in self.sessions:
             raise NotFound(f"session {session_id!r} is not registered on this client")
         return super().delete(session_id)
 
@@ -523,3 +523,13 @@ class GlobSessionHandlers(LifecycleClient):
                 sub.handler(copy.deepcopy(event))
             except Exception as exc:
                 self.diagnostics.append(f"handler {sub.name!r} raised {type(exc).__name__}: {exc}")
+
+
+@miniature("LIFE-035")
+class SendsAnyId(LifecycleClient):
+    """Checks session ids only for being hashable and sends whatever it got as sessionId, '' and 42 included."""
+
+    @staticmethod
+    def _check_id(session_id: Any) -> str:
+        hash(session_id)  # an array or object still fails, with TypeError: invalid_argument
+        return session_id  # type: ignore[no-any-return]

@@ -143,6 +143,7 @@ class GetIgnoresOwner(TaskService):
     """get() finds a task by its id alone, whoever asks."""
 
     def get(self, task_id: object, owner: object) -> dict[str, Any]:
+        self._live()
         task = self._tasks.get(task_id) if isinstance(task_id, str) else None
         return task.view() if task is not None else super().get(task_id, owner)
 
@@ -288,3 +289,11 @@ class MessageAsListOfParts(TaskService):
         if isinstance(message, list):
             message = {"parts": message}
         return super().send(owner, message, **kwargs)
+
+
+@miniature("TASK-017")
+class StillServesAfterClose(TaskService):
+    """close() is a no-op: a closed service keeps answering from memory, as an aclose that leaves the object usable does."""
+
+    def close(self) -> None:
+        return
