@@ -7,9 +7,12 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,8 +69,9 @@ def run_kit(pytester: pytest.Pytester):
     """Run the kit in-process against ``--impl=target`` and read back its report."""
     keep_kit_modules(pytester)
 
-    def run(target: str, *args: str, depth: str = "fast") -> KitRun:
+    def run(target: str, *args: str, depth: str = "fast", plugins: Sequence[object] = ()) -> KitRun:
         report = pytester.path / "report.json"
+        report.unlink(missing_ok=True)  # a run that writes none must not be read as the last one's
         result = pytester.runpytest_inprocess(
             f"--impl={target}",
             f"--conformance-report={report}",
@@ -76,6 +80,7 @@ def run_kit(pytester: pytest.Pytester):
             "no:cacheprovider",
             "-q",
             *args,
+            plugins=list(plugins),
         )
         return KitRun(result, report)
 
