@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import time
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nox
 
@@ -26,6 +28,21 @@ PYTHONS = nox.project.python_versions(PYPROJECT)
 #: What does not depend on the interpreter (lint, types, packaging) runs once, on the newest.
 NEWEST = PYTHONS[-1]
 REPORTS = ROOT / "reports"
+
+
+def _libraries() -> dict[str, Any]:
+    """implementations/libraries.py's table, read from this checkout (nox's own Python may see another)."""
+    spec = importlib.util.spec_from_file_location("_matrix_libraries", ROOT / "implementations" / "libraries.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return dict(module.LIBRARIES)
+
+
+#: The real libraries `nox -s matrix` runs, one session (and environment) each.
+LIBRARIES = _libraries()
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
@@ -101,8 +118,10 @@ def conformance(session: nox.Session, target: str) -> None:
     session.log(f"{target}: {summary}")
 
 
-#: openai-agents' HIST backends (implementations/openai_agents.py); ``redis`` runs against a local redis-server.
-OPENAI_AGENTS = ["sqlite_memory", "sqlite_file", "advanced_sqlite", "sqlalchemy_sqlite", "encrypted_sqlite", "redis"]
+#: The matrix's per-operation hang limit. The kit's default (10 s) also times an adapter's first call,
+#: which imports its library (adapters import lazily); on a loaded shared machine that import alone
+#: has taken more than 10 s and was reported as a hang of the first test (HIST-001, LIFE-009).
+MATRIX_TIMEOUT = "--conformance-timeout=120"
 #: Exit statuses that carry a verdict: conformant, not-conformant, incomplete (spec/README.md).
 VERDICTS = [0, 1, 6]
 
@@ -139,30 +158,87 @@ def redis_server(session: nox.Session) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-@nox.session(python=NEWEST, default=False, tags=["matrix"])
-def matrix(session: nox.Session) -> None:
-    """Run the kit against real libraries (openai-agents' session backends), one JSON report each.
+@nox.session(python=NEWEST, default=False, tags=["postgres"])
+def postgres(session: nox.Session) -> None:
+    """Run the kit against the PostgreSQL reference, one replica and two, on a throw-away local cluster.
 
-    Then confirm each failure by calling the library directly, and regenerate spec/implementations.md.
+    initdb and pg_ctl (Debian: apt-get install postgresql) start a cluster on loopback in a temporary
+    directory, stopped by its pid however the session ends (tests/postgres_cluster.py). Then the
+    reference's fault tests and the kit's run, whose JSON report is reports/conformance-postgres.json.
+    Without PostgreSQL's binaries the session fails and says how to install them; it never skips.
+    """
+    from tests.postgres_cluster import ENV_VAR, NoPostgres, cluster
+
+    session.install("-e", ".[postgres]", *group("test"))
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / "conformance-postgres.json"
+    try:
+        with cluster() as url:
+            session.log(f"PostgreSQL cluster at {url}")
+            env = {ENV_VAR: url}
+            session.run(
+                "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_postgres_reference.py", env=env
+            )
+            args = ["--impl=reference_impl:postgres", f"--conformance-report={report}", *session.posargs]
+            session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, env=env)
+    except NoPostgres as exc:
+        session.error(str(exc))
+    summary = json.loads(report.read_text())["summary"]
+    session.log(f"reference_impl:postgres (store, bcast, one replica and two): {summary}")
+
+
+@nox.session(python=NEWEST, default=False, tags=["matrix"])
+@nox.parametrize("library", list(LIBRARIES))
+def matrix(session: nox.Session, library: str) -> None:
+    """Run the kit against one real library's targets (implementations/libraries.py), one JSON report each.
+
+    Each library installs into its own environment (``nox -s "matrix(library='a2a-sdk')"``; ``nox -t
+    matrix`` runs them all). Then confirm each failure by calling the library directly, and regenerate
+    spec/implementations.md, keeping the committed columns of libraries that did not run.
 
     A verdict is the finding: not-conformant (1) or incomplete (6) does not fail the session. A
     usage error, a kit error, an interrupted or an empty run (2 to 5) does, as does a missing report.
     """
-    session.install("-e", ".[openai-agents]")
-    (REPORTS / "matrix").mkdir(parents=True, exist_ok=True)
-    with redis_server(session) as url:
-        env = {"CONFORMANCE_REDIS_URL": url}
-        for backend in OPENAI_AGENTS:
-            target = f"implementations.openai_agents:{backend}"
-            report = REPORTS / "matrix" / f"{backend}.json"
-            report.unlink(missing_ok=True)
-            args = [f"--impl={target}", f"--conformance-report={report}", *session.posargs]
-            session.run("python", "-m", "pytest", *args, success_codes=VERDICTS, env=env)
+    lib = LIBRARIES[library]
+    session.install("-e", f".[{lib.extra}]")
+    folder = REPORTS / "matrix" / lib.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    with contextlib.ExitStack() as services:
+        env = {}
+        if "redis" in lib.services:
+            env["CONFORMANCE_REDIS_URL"] = services.enter_context(redis_server(session))
+        for target in lib.targets:
+            report = folder / f"{target}.json"
+            args = [f"--impl={lib.module}:{target}", f"--conformance-report={report}", MATRIX_TIMEOUT, *session.posargs]
+            session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, success_codes=VERDICTS, env=env)
             summary = json.loads(report.read_text())["summary"]
-            session.log(f"{target}: {summary}")
+            session.log(f"{lib.name} {target}: {summary}")
         # Each failure must be the library's own: confirmed by calling it directly, without the kit.
-        session.run("python", "-m", "implementations.openai_agents_confirm", env=env)
+        session.run("python", "-m", lib.confirm, env=env)
     session.run("python", "-m", "implementations.render_matrix")
+
+
+#: google-adk's session services, run through implementations/google_adk.py (STORE, no store.ttl).
+GOOGLE_ADK = ["in_memory", "database_sqlite"]
+
+
+@nox.session(name="matrix-google-adk", python=NEWEST, default=False, tags=["matrix"])
+def matrix_google_adk(session: nox.Session) -> None:
+    """Run the kit against google-adk's session services, one JSON report each, then confirm each failure.
+
+    Its own session (and environment): google-adk and openai-agents pin different dependencies.
+    The reports land beside the openai-agents ones in reports/matrix/, named ``google_adk_<service>.json``.
+    """
+    session.install("-e", ".[google-adk]")
+    (REPORTS / "matrix").mkdir(parents=True, exist_ok=True)
+    for service in GOOGLE_ADK:
+        report = REPORTS / "matrix" / f"google_adk_{service}.json"
+        report.unlink(missing_ok=True)
+        args = [f"--impl=implementations.google_adk:{service}", f"--conformance-report={report}", *session.posargs]
+        session.run("python", "-m", "pytest", *args, success_codes=VERDICTS)
+        session.log(f"google-adk {service}: {json.loads(report.read_text())['summary']}")
+    session.run("python", "-m", "implementations.google_adk_confirm")
 
 
 @nox.session(python=PYTHONS, default=False, tags=["benchmark"])
@@ -229,6 +305,17 @@ def browser(session: nox.Session) -> None:
     session.run(
         "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_browser.py", *session.posargs, env=env
     )
+
+
+@nox.session(python=NEWEST, default=False, tags=["mutation"])
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of reference_impl/ with the suite as the test (ADR 0018); POSIX only (it forks).
+
+    Prints the score per area and fails on a surviving mutant that tests/mutation-equivalent.yaml
+    does not list.  ``nox -s mutation -- HIST`` runs one area; ``-- --list HIST`` lists its mutants.
+    """
+    session.install("-e", ".", *group("test"))
+    session.run("nice", "-n", "19", "python", "-m", "tests.mutation", *session.posargs, external=True)
 
 
 @nox.session(python=PYTHONS, tags=["tests"])

@@ -28,7 +28,15 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from conformance._protocol import ProtocolViolation, check_reply, decode_line, encode_line, schema_problems
+from conformance._protocol import (
+    ProtocolViolation,
+    check_reply,
+    decode_line,
+    duplicate_member,
+    encode_line,
+    request_bound_problem,
+    schema_problems,
+)
 from conformance._traceback import kit_frame
 from conformance.errors import ImplementationFault, KitError
 
@@ -122,6 +130,10 @@ class Connection:
                 problems = schema_problems("request", message)
                 if problems:
                     msg = f"the kit built a request that breaks schemas/protocol/request.schema.json: {problems}"
+                    raise KitError(msg)
+                bound = request_bound_problem(line, message)
+                if bound:
+                    msg = f"the kit built {op} request beyond the protocol's bounds: {bound}"
                     raise KitError(msg)
             if self.fault is not None:
                 future.set_exception(self.fault)
@@ -219,7 +231,7 @@ class Connection:
         if not line.strip():
             return  # blank lines are tolerated
         try:
-            self._deliver(decode_line(line))
+            self._deliver(decode_line(line), line)
         except ProtocolViolation as exc:
             hint = " (stdout carries protocol messages only; write logs to stderr)" if exc.not_json else ""
             self.die(f"the adapter broke the protocol on stdout: {exc}: {_show(line)}{hint}")
@@ -232,12 +244,15 @@ class Connection:
             while chunk := os.read(fd, CHUNK):
                 self._tail.add(chunk)
 
-    def _deliver(self, message: dict[str, Any]) -> None:
+    def _deliver(self, message: dict[str, Any], line: bytes) -> None:
         check_reply(message)
         if self.debug:
             problems = schema_problems("reply", message)
             if problems:
                 msg = f"the reply breaks schemas/protocol/reply.schema.json: {problems}"
+                raise ProtocolViolation(msg)
+            if name := duplicate_member(line):
+                msg = f"an object in the reply has two members named {name!r}; JSON readers disagree on which counts"
                 raise ProtocolViolation(msg)
         with self._lock:
             entry = self._pending.pop(message["id"], None)

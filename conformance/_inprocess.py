@@ -12,6 +12,10 @@ Threading model, stated in spec/contract.md:
 * A call that does not return within the timeout is an :class:`ImplementationFault`
   ("hung"); the transport is then unusable and says so on every later call.  On the main
   thread a ``SIGALRM`` timer interrupts the call; on a dedicated thread the call is abandoned.
+* The first call into each area in a process may take ``startup_timeout`` (the plugin gives it
+  three times the timeout): it is where an adapter imports its library and opens its backend,
+  which on a loaded machine can take longer than any one operation should
+  (spec/contract.md § Timeouts and faults).
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ if TYPE_CHECKING:
 class InProcessTransport:
     """Runs operations against a Python implementation object."""
 
-    def __init__(self, impl: Any, env: Environment, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, impl: Any, env: Environment, *, timeout: float = 10.0, startup_timeout: float | None = None
+    ) -> None:
         self.impl = impl
         self.env = env
         self.timeout = timeout
+        self.startup_timeout = max(timeout, startup_timeout or 0.0)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="impl")
         self._areas: dict[str, AreaBinding] = {}
         self._broken: str | None = None
@@ -62,30 +69,39 @@ class InProcessTransport:
         #: recent operation called alone: what ``mutate`` changes, as a caller would.
         self._last: dict[str, Any] = {}
 
-    def _run(self, coro: Any, what: str) -> Any:
+    def _run(self, coro: Any, what: str, *, areas: Sequence[str] = ()) -> Any:
         if self._broken:
             coro.close()
             raise ImplementationFault(f"the implementation is unusable: {self._broken}")
+        cold = [(type(self.impl), area) for area in areas if (type(self.impl), area) not in _STARTED]
+        timeout = self.startup_timeout if cold else self.timeout
         try:
-            return self._run_here(coro, what) if self._owner is not None else self._run_on_thread(coro, what)
+            if self._owner is not None:
+                result = self._run_here(coro, what, timeout)
+            else:
+                result = self._run_on_thread(coro, what, timeout)
         except ConformanceError as exc:
+            if isinstance(exc, ImplementationError) and not self._broken:
+                _STARTED.update(cold)  # it answered: the area has started, whatever the answer
             # Raised in the loop's frames, which are the kit's; the implementation's are in its cause.
             raise exc.with_traceback(None) from exc.__cause__
+        _STARTED.update(cold)
+        return result
 
-    def _run_on_thread(self, coro: Any, what: str) -> Any:
+    def _run_on_thread(self, coro: Any, what: str, timeout: float) -> Any:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
-            return future.result(self.timeout)
+            return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise self._hung(what) from None
+            raise self._hung(what, timeout) from None
 
-    def _run_here(self, coro: Any, what: str) -> Any:
+    def _run_here(self, coro: Any, what: str, timeout: float) -> Any:
         if threading.get_ident() != self._owner:
             coro.close()
             msg = "the in-process transport was called from a thread other than the one that opened it"
             raise KitError(msg)
-        if self.timeout >= _NEVER:
+        if timeout >= _NEVER:
             return self._loop.run_until_complete(coro)
         started = time.monotonic()
         self._fired = False
@@ -94,7 +110,7 @@ class InProcessTransport:
         try:
             try:
                 self._armed = True  # before the timer starts, and inside the handling of what it raises
-                pending, interval = signal.setitimer(signal.ITIMER_REAL, self.timeout)
+                pending, interval = signal.setitimer(signal.ITIMER_REAL, timeout)
                 result = self._loop.run_until_complete(coro)
             finally:
                 self._armed = False
@@ -110,7 +126,7 @@ class InProcessTransport:
                 left = pending - (time.monotonic() - started)
                 signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
         if self._fired:
-            raise self._hung(what)
+            raise self._hung(what, timeout)
         return result
 
     def _on_alarm(self, signum: int, frame: object) -> None:
@@ -118,8 +134,8 @@ class InProcessTransport:
             self._fired = True
             raise _Hung
 
-    def _hung(self, what: str) -> ImplementationFault:
-        self._broken = f"{what} hung for more than {self.timeout:g} s"
+    def _hung(self, what: str, timeout: float) -> ImplementationFault:
+        self._broken = f"{what} hung for more than {timeout:g} s"
         return ImplementationFault(self._broken)
 
     def _binding(self, area: str) -> AreaBinding:
@@ -139,7 +155,7 @@ class InProcessTransport:
     def call(self, op: str, args: dict[str, Any]) -> Any:
         self._last = {}
         args = materialize(args)  # the very objects the caller holds, unless stand-ins were replaced
-        result = _json_result(op, self._run(self._dispatch(op, args), op))
+        result = _json_result(op, self._run(self._dispatch(op, args), op, areas=(op.partition(".")[0],)))
         self._last = {"args": args, "result": result}
         return result
 
@@ -172,7 +188,8 @@ class InProcessTransport:
         async def together() -> list[Any]:
             return list(await asyncio.gather(*(one(op, args) for op, args in calls)))
 
-        results: list[Any] = self._run(together(), f"{len(calls)} concurrent operations")
+        areas = sorted({op.partition(".")[0] for op, _ in calls})
+        results: list[Any] = self._run(together(), f"{len(calls)} concurrent operations", areas=areas)
         return [
             r if isinstance(r, ImplementationError) else _json_result(op, r)
             for (op, _), r in zip(calls, results, strict=True)
@@ -220,6 +237,8 @@ class _Hung(BaseException):
 
 #: A timeout this long (the subprocess bridge's) means "never time out": no timer is set.
 _NEVER = 3600.0
+#: The (implementation type, area) pairs that have answered a call in this process: warm.
+_STARTED: set[tuple[type, str]] = set()
 
 
 def _can_run_here() -> bool:

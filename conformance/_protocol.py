@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from conformance import SPEC_VERSION, __version__
 from conformance._traceback import kit_frame
-from conformance._values import NON_JSON_KINDS, NonJSON
+from conformance._values import STAND_IN_KINDS, NonJSON, depth
 from conformance.contract import ERROR_KINDS
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, KitError
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -22,18 +23,22 @@ __tracebackhide__ = kit_frame  # failures show the test and the implementation, 
 __all__ = [
     "BAD_REQUEST",
     "ERROR_CODES",
+    "MAX_DEPTH",
+    "MAX_LINE_BYTES",
     "PROTOCOL_VERSION",
     "ProtocolViolation",
     "decode_line",
     "decode_values",
+    "duplicate_member",
     "encode_line",
     "encode_values",
     "hello_args",
+    "request_bound_problem",
     "schema_problems",
 ]
 
 #: MAJOR.MINOR; an adapter whose MAJOR differs is refused at the handshake.
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 #: The code an adapter answers when it cannot make sense of a request (not an error kind of the spec).
 BAD_REQUEST = "bad_request"
 #: Every code an error reply may carry: the spec's error kinds plus ``bad_request``.
@@ -59,21 +64,35 @@ def hello_args() -> dict[str, Any]:
     }
 
 
-def encode_values(value: Any) -> Any:
-    """Prepare request arguments for the wire.
+#: The protocol MINOR that introduced each stand-in kind after 1.0; an older adapter gets the value itself.
+STAND_IN_INTRODUCED: dict[str, int] = {"lone-surrogate": 2}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
-    Every :class:`NonJSON` becomes ``{"$nonjson": kind}``.  A real object that could be
-    read as one of the two reserved forms (exactly one member, named ``$nonjson`` or
-    ``$literal``) is sent escaped as ``{"$literal": object}``, so that data which looks
-    like a stand-in stays data.
+
+def encode_values(value: Any, minor: int = int(PROTOCOL_VERSION.split(".")[1])) -> Any:
+    """Prepare request arguments for the wire, for an adapter speaking protocol 1.``minor``.
+
+    Every :class:`NonJSON` becomes ``{"$nonjson": kind}`` (a kind newer than ``minor`` is sent
+    as the value itself, as before that MINOR).  A real object that could be read as one of the
+    two reserved forms (exactly one member, named ``$nonjson`` or ``$literal``) is sent escaped
+    as ``{"$literal": object}``, so that data which looks like a stand-in stays data.  A string
+    holding a lone surrogate outside a stand-in is the suite's mistake: parsers disagree on it
+    (spec/adapter-protocol.md § Awkward values), so the kit refuses to send it.
     """
     if isinstance(value, NonJSON):
+        if minor < STAND_IN_INTRODUCED.get(value.kind, 0):
+            return STAND_IN_KINDS[value.kind]()
         return {NONJSON_KEY: value.kind}
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            msg = f"the suite sent {value!r}, a string with a lone surrogate, raw; use NonJSON('lone-surrogate')"
+            raise KitError(msg)
+        return value
     if isinstance(value, dict):
-        encoded = {k: encode_values(v) for k, v in value.items()}
+        encoded = {encode_values(k, minor): encode_values(v, minor) for k, v in value.items()}
         return {LITERAL_KEY: encoded} if len(value) == 1 and next(iter(value)) in RESERVED_KEYS else encoded
     if isinstance(value, (list, tuple)):
-        return [encode_values(v) for v in value]
+        return [encode_values(v, minor) for v in value]
     return value
 
 
@@ -82,7 +101,7 @@ def decode_values(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and LITERAL_KEY in value and isinstance(value[LITERAL_KEY], dict):
             return {k: decode_values(v) for k, v in value[LITERAL_KEY].items()}
-        if len(value) == 1 and value.get(NONJSON_KEY) in NON_JSON_KINDS:
+        if len(value) == 1 and value.get(NONJSON_KEY) in STAND_IN_KINDS:
             return NonJSON(value[NONJSON_KEY])
         return {k: decode_values(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -97,6 +116,37 @@ def encode_line(message: dict[str, Any]) -> bytes:
     escapes, which every JSON parser reads back; raw they are not valid UTF-8.
     """
     return _ENCODER.encode(message).encode("ascii") + b"\n"
+
+
+#: The bounds of every request the kit writes (spec/adapter-protocol.md § Awkward values): a line of
+#: at most 2 MiB, nested at most 67 levels (the message is level 1; a 64-level item inside
+#: ``{"args": {"items": [item]}}`` is the deepest the suite sends).  ``--conformance-debug-protocol``
+#: checks each request against them.
+MAX_LINE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 67
+
+
+def request_bound_problem(line: bytes, message: dict[str, Any]) -> str:
+    """Why a request the kit built breaks the bounds the protocol promises adapters, or ``""``."""
+    if len(line) > MAX_LINE_BYTES:
+        return f"the line is {len(line)} bytes long, more than the {MAX_LINE_BYTES} the protocol promises"
+    if (levels := depth(message)) > MAX_DEPTH:
+        return f"the message nests {levels} levels deep, more than the {MAX_DEPTH} the protocol promises"
+    return ""
+
+
+def duplicate_member(line: bytes) -> str:
+    """The first member name an object of ``line`` repeats, or ``""``: RFC 8259 leaves its meaning open."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in items]
+        if not found and len(set(names)) != len(names):
+            found.append(next(name for name in names if names.count(name) > 1))
+        return dict(items)
+
+    json.loads(line, object_pairs_hook=pairs)
+    return found[0] if found else ""
 
 
 def _refuse_constant(name: str) -> Any:

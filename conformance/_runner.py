@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import random
 import shlex
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,9 +32,10 @@ from conformance._reproducible import without_local_constants
 from conformance._requirements import index
 from conformance._selection import matches, parse_requirements, resolve_suite_args
 from conformance._traceback import kit_frame, show_kit_frames
+from conformance.agent_service import AgentServiceSim
 from conformance.contract import Environment, ManualClock
 from conformance.driver import Driver
-from conformance.errors import RootCause
+from conformance.errors import KitError, RootCause
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -135,6 +137,8 @@ class KitPlugin:
         show_kit_frames(config.option.tbstyle == "long" or bool(config.option.fulltrace))
         self.scope = parse_requirements(_as_list(option(config, "conformance_requirement")))
         self.adapter: AdapterProcess | None = None
+        #: The second process the multi-replica tests open replicas in, started on first use.
+        self.replicas: AdapterProcess | None = None
         try:
             if self.target.strip().startswith("exec:"):
                 from conformance._subprocess import AdapterProcess
@@ -468,17 +472,27 @@ class KitPlugin:
         gc.unfreeze()  # the process may live on (pytester, an IDE): let its garbage be collected again
 
     def _close_adapter(self) -> None:
-        if self.adapter is not None:
-            self.adapter.close()
+        for process in (self.adapter, self.replicas):
+            if process is not None:
+                process.close()
 
     # -- fixtures ------------------------------------------------------------------
-    def _driver(self, storage: Path) -> Driver:
+    def _driver(self, storage: Path, service: AgentServiceSim | None = None) -> Driver:
+        # The ID area's remote service, played by the kit (spec/identity.md); a sibling shares it.
+        service = AgentServiceSim() if service is None else service
         if self.adapter is not None:
-            return Driver(self.info, self.adapter.transport(storage))
-        from conformance._inprocess import InProcessTransport
+            driver = Driver(self.info, self.adapter.transport(storage, service), service)
+        else:
+            from conformance._inprocess import InProcessTransport
 
-        env = Environment(storage_dir=storage, clock=ManualClock())
-        return Driver(self.info, InProcessTransport(self.impl, env, timeout=self.timeout))
+            env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
+            driver = Driver(
+                self.info,
+                InProcessTransport(self.impl, env, timeout=self.timeout, startup_timeout=3 * self.timeout),
+                service,
+            )
+        driver.elsewhere = lambda: self._driver(Path(tempfile.mkdtemp(dir=storage.parent, prefix="moved-")), service)
+        return driver
 
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[Driver]:
@@ -486,6 +500,40 @@ class KitPlugin:
         storage = tmp_path / "storage"
         storage.mkdir()
         drv = self._driver(storage)
+        try:
+            yield drv
+        finally:
+            drv.close()
+
+    def replica_target(self) -> str:
+        """The ``exec:`` command of a second process of the implementation under test.
+
+        An adapter is started once more; an in-process implementation is served by
+        ``conformance.serve`` in a process of its own, so the two replicas share no memory.
+        """
+        if self.adapter is not None:
+            return self.target
+        return "exec:" + shlex.join([sys.executable, "-m", "conformance.serve", self.target])
+
+    @pytest.fixture
+    def replica(self, driver: Driver, tmp_path: Path) -> Iterator[Driver]:
+        """A second replica of this test's implementation: another process, over the same storage directory.
+
+        Its clock starts where the driver's did; a test moves both (spec/contract.md, "Replicas").
+        """
+        if self.replicas is None:
+            from conformance._subprocess import AdapterProcess
+
+            try:
+                self.replicas = AdapterProcess(self.replica_target(), timeout=self.timeout, debug=self.debug_protocol)
+            except ImplSpecError as exc:
+                msg = f"the kit could not start a second replica of the implementation: {exc}"
+                raise KitError(msg) from None
+            if self.replicas.info.claims != self.info.claims:
+                claims = sorted(self.replicas.info.claims), sorted(self.info.claims)
+                msg = f"the second replica claims {claims[0]}, the first {claims[1]}"
+                raise KitError(msg)
+        drv = Driver(self.info, self.replicas.transport(tmp_path / "storage"))
         try:
             yield drv
         finally:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from conformance.agent_service import AgentServiceSim
     from conformance.driver import ImplementationInfo
 
 PREFIX = "exec:"
@@ -143,12 +144,15 @@ class AdapterProcess:
             died = dead_now or self._restarts_in_test > (1 if self._dead_at_start else 0)
             self.dying_tests = self.dying_tests + 1 if died else 0
 
-    def transport(self, storage_dir: Path) -> SubprocessTransport:
-        """A fresh, isolated instance over ``storage_dir``."""
+    def transport(self, storage_dir: Path, agent_service: AgentServiceSim | None = None) -> SubprocessTransport:
+        """A fresh, isolated instance over ``storage_dir`` (and, for ID, the kit's agent service)."""
         conn = self.connection()
         instance = f"i{next(self._instances)}"
         transport = SubprocessTransport(conn, instance, self.timeout, self.minor)
-        transport.kit_op("kit.begin", {"storage_dir": str(storage_dir)})
+        begin: dict[str, Any] = {"storage_dir": str(storage_dir)}
+        if agent_service is not None and self.info.claimed("id") and self.minor >= INTRODUCED_IN["id"]:
+            begin["agent_service_url"] = agent_service.url
+        transport.kit_op("kit.begin", begin)
         return transport
 
     def close(self) -> None:
@@ -161,8 +165,10 @@ def _minor(protocol: str) -> int:
     return int(protocol.split(".")[1])
 
 
-#: The protocol MINOR that introduced each kit operation after 1.0 (spec/adapter-protocol.md § Versions).
-INTRODUCED_IN = {"kit.mutate": 1}
+#: The protocol MINOR that introduced each kit operation after 1.0 (spec/adapter-protocol.md § Versions),
+#: and each area whose operations need something of a later MINOR: ``id`` needs the kit's agent service,
+#: whose address ``kit.begin`` carries from 1.3 (``agent_service_url``).
+INTRODUCED_IN = {"kit.mutate": 1, "id": 3}
 
 
 def _hello_problem(reply: dict[str, Any]) -> str:
@@ -210,19 +216,29 @@ class SubprocessTransport:
         return ImplementationError(error["code"], error["message"], op=op, exc_type=error.get("type", ""))
 
     def _send(self, op: str, args: dict[str, Any]) -> Any:
-        return self._conn.send(op, encode_values(args), self.instance)
+        return self._conn.send(op, encode_values(args, self.minor), self.instance)
 
     def call(self, op: str, args: dict[str, Any]) -> Any:
         self._check_alive()
+        self._check_minor(op)
         reply = self._conn.wait([self._send(op, args)], self.timeout)[0]
         answer = self._answer(op, reply)
         if isinstance(answer, ImplementationError):
             raise answer
         return answer
 
+    def _check_minor(self, op: str) -> None:
+        """An area operation that needs a later protocol MINOR than the adapter's is ``unsupported``."""
+        area = op.partition(".")[0]
+        if area in INTRODUCED_IN and self.minor < INTRODUCED_IN[area]:
+            msg = f"the adapter speaks protocol 1.{self.minor}; the {area} area needs 1.{INTRODUCED_IN[area]}"
+            raise ImplementationError("unsupported", msg, op=op)
+
     def concurrently(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
         """Write every request before reading any reply; the adapter may answer in any order."""
         self._check_alive()
+        for op, _ in calls:
+            self._check_minor(op)
         futures = [self._send(op, args) for op, args in calls]
         replies = self._conn.wait(futures, self.timeout)
         return [self._answer(op, reply) for (op, _), reply in zip(calls, replies, strict=True)]

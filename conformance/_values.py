@@ -11,7 +11,17 @@ from conformance._traceback import kit_frame
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 
-__all__ = ["NON_JSON_KINDS", "NonJSON", "apply_change", "contains_non_json", "depth", "json_equal", "materialize"]
+__all__ = [
+    "LONE_SURROGATE",
+    "NON_JSON_KINDS",
+    "STAND_IN_KINDS",
+    "NonJSON",
+    "apply_change",
+    "contains_non_json",
+    "depth",
+    "json_equal",
+    "materialize",
+]
 
 #: Each kind of non-JSON value the suite may ask a transport to materialise.
 NON_JSON_KINDS: dict[str, Any] = {
@@ -21,6 +31,14 @@ NON_JSON_KINDS: dict[str, Any] = {
     "bytes": lambda: b"\x00\xffbinary",
     "integer-key": lambda: {1: "a map whose key is not a string"},
 }
+
+#: The one string with a lone surrogate the suite sends: "a", U+D800, "b".  JSON text can spell it
+#: (``"a\\ud800b"``), but parsers disagree on what that means (Go's encoding/json reads U+FFFD,
+#: serde_json refuses the line), so over the protocol it travels as a stand-in, never as an escape.
+LONE_SURROGATE = "a\ud800b"
+
+#: Every stand-in kind: the values JSON cannot express, and the string common parsers cannot read.
+STAND_IN_KINDS: dict[str, Any] = {**NON_JSON_KINDS, "lone-surrogate": lambda: LONE_SURROGATE}
 
 
 @dataclass(frozen=True)
@@ -34,8 +52,8 @@ class NonJSON:
     kind: str
 
     def __post_init__(self) -> None:
-        if self.kind not in NON_JSON_KINDS:
-            msg = f"unknown non-JSON kind {self.kind!r}; known: {sorted(NON_JSON_KINDS)}"
+        if self.kind not in STAND_IN_KINDS:
+            msg = f"unknown non-JSON kind {self.kind!r}; known: {sorted(STAND_IN_KINDS)}"
             raise ValueError(msg)
 
 
@@ -70,7 +88,7 @@ def materialize(value: Any) -> Any:
     if not contains_non_json(value):
         return value
     if isinstance(value, NonJSON):
-        return NON_JSON_KINDS[value.kind]()
+        return STAND_IN_KINDS[value.kind]()
     if isinstance(value, dict):
         return {k: materialize(v) for k, v in value.items()}
     return [materialize(v) for v in value]

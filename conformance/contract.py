@@ -105,6 +105,10 @@ class Environment:
 
     storage_dir: Path
     clock: Clock = field(default_factory=ManualClock)
+    #: The remote agent service the kit plays for the ID area: ``call(request) -> reply``
+    #: (conformance/agent_service.py, spec/identity.md § The remote agent service).  The same
+    #: service is handed to every factory call of one test, so it outlives a restart.
+    agent_service: Any = None
 
 
 @runtime_checkable

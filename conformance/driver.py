@@ -19,7 +19,7 @@ from conformance.errors import ImplementationError, KitError, NotTestable
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["Driver", "ImplementationInfo", "Transport"]
 
@@ -51,9 +51,28 @@ class Transport(Protocol):
 class Driver:
     """Sends operations to the implementation under test; one per test."""
 
-    def __init__(self, info: ImplementationInfo, transport: Transport) -> None:
+    def __init__(self, info: ImplementationInfo, transport: Transport, agent_service: Any = None) -> None:
         self.info = info
         self._transport = transport
+        #: The remote agent service the kit plays for this test (ID area), or None.
+        self.agent_service = agent_service
+        #: Makes a driver over a fresh storage directory sharing this one's agent service (set by the plugin).
+        self.elsewhere: Callable[[], Driver] | None = None
+        self._siblings: list[Driver] = []
+
+    def sibling(self) -> Driver:
+        """A new instance of the implementation over fresh, empty storage, talking to the same agent service.
+
+        What a client that keeps its sessions on disk (``id.client-persistence``) sees when its
+        process starts again on another machine: its configuration, but none of its storage.
+        Closed together with this driver.
+        """
+        if self.elsewhere is None:
+            msg = "this driver cannot make a sibling over fresh storage (it was not made by the plugin)"
+            raise KitError(msg)
+        made = self.elsewhere()
+        self._siblings.append(made)
+        return made
 
     def call(self, op: str, args: dict[str, Any]) -> Any:
         """Run one operation and return its JSON result.
@@ -108,4 +127,11 @@ class Driver:
         self._transport.advance_clock(seconds)
 
     def close(self) -> None:
-        self._transport.close()
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
+        try:
+            self._transport.close()
+        finally:
+            for made in self._siblings:
+                made.close()

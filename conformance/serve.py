@@ -31,6 +31,7 @@ from conformance._protocol import (
     encode_line,
 )
 from conformance._values import CHANGES
+from conformance.agent_service import HttpAgentService
 from conformance.contract import Environment, ManualClock
 from conformance.errors import ImplementationError, ImplementationFault, KitError
 
@@ -145,7 +146,9 @@ class Bridge:
             msg = f"{op} needs an 'instance'"
             raise KitError(msg)
         if op == "kit.begin":
-            env = Environment(storage_dir=Path(args["storage_dir"]), clock=ManualClock())
+            url = args.get("agent_service_url")
+            service = HttpAgentService(url) if isinstance(url, str) else None
+            env = Environment(storage_dir=Path(args["storage_dir"]), clock=ManualClock(), agent_service=service)
             self._instances[instance] = InProcessTransport(self.impl, env, timeout=_NO_TIMEOUT)
             return None
         transport = self._instances.get(instance)

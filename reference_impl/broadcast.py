@@ -123,12 +123,15 @@ class MemoryBroadcaster:
             if self.closed:  # BCAST-023: closed before the event is judged
                 msg = "the broadcaster is closed; publish nothing more"
                 raise BroadcasterClosed(msg)
-            text = check_event(event)
-            for sub in list(self.active.values()):
-                if len(sub.buffer) >= sub.capacity:
-                    self.end(sub, "dropped")  # BCAST-012: the slow subscriber, not the event
-                else:
-                    sub.buffer.append(text)
+            self.fan_out(check_event(event))
+
+    def fan_out(self, text: str) -> None:
+        """Hand one event (JSON text) to every active subscription, or drop the full ones."""
+        for sub in list(self.active.values()):
+            if len(sub.buffer) >= sub.capacity:
+                self.end(sub, "dropped")  # BCAST-012: the slow subscriber, not the event
+            else:
+                sub.buffer.append(text)
 
     def subscriber_count(self) -> int:
         with self.lock:

@@ -1,32 +1,33 @@
-"""ID, identity lifetimes: an agent-service simulator (spec/identity.md).
+"""ID, identity lifetimes: the client of an agent service (spec/identity.md).
 
-Two halves, kept apart on purpose:
-
-* :class:`RemoteService` stands for the agent service across the network.  It mints
-  service handles and response ids, runs long operations one unit of work per call,
-  and counts its calls.  It outlives a client restart, as a real service outlives
-  the caller's process, so it is kept per storage directory.
-* :class:`AgentService` is the client an application holds.  It owns the sessions
-  (session id, opaque service handle, user state), mints continuation tokens, and
-  checks every argument *before* it calls the remote service.
+The agent service itself is remote, and in a conformance run the kit plays it
+(``env.agent_service``, spec/identity.md § The remote agent service): it mints service
+handles and response ids and performs the units of work.  :class:`AgentService` is the
+client an application holds.  It owns the sessions (session id, opaque service handle,
+user state), mints session ids and continuation tokens, and checks every argument
+*before* it calls the remote service.
 
 Every check runs in the contract's precedence (ID-021): the arguments themselves first
 (including whether a continuation token is one this client issued for the named session),
 then whether the session is live, then whether its id is taken.
 
 Each identity has its own field and lifetime: the session keeps only what future runs
-need; the response id and the token belong to one operation; per-run arguments such
-as ``reference_task_ids`` travel with the run and are never stored in the session.
+need; the response id (the service's) and the token (the client's, naming that response)
+belong to one operation; per-run arguments such as ``reference_task_ids`` travel with the
+run and are never stored in the session.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import (
     Conflict,
+    IdentityError,
     InvalidArgument,
     NotFound,
     ServiceClosed,
@@ -40,69 +41,25 @@ from reference_impl._ids import (
 if TYPE_CHECKING:
     from reference_impl.history import Environment
 
-__all__ = ["MAX_STEPS", "SNAPSHOT_VERSION", "AgentService", "RemoteService"]
+__all__ = ["MAX_STEPS", "SNAPSHOT_VERSION", "AgentService", "PersistentAgentService", "RemoteError"]
 
 SNAPSHOT_VERSION = 1
 SNAPSHOT_MEMBERS = frozenset({"snapshot_version", "session_id", "service_handle", "state"})
 TOKEN_KIND = "continuation"  # noqa: S105 - a tag, not a secret
-TOKEN_MEMBERS = frozenset({"kind", "session_id", "operation_id"})
+TOKEN_MEMBERS = frozenset({"kind", "session_id", "response_id"})
 MAX_STEPS = 100
 
 Response = dict[str, Any]
+Record = dict[str, Any]
 
 
-@dataclass
-class Operation:
-    """One unit of remote work started by a run: its response id never changes."""
+class RemoteError(IdentityError):
+    """The remote agent service could not be reached, or refused a call the client thought valid."""
 
-    operation_id: str
-    response_id: str
-    session_id: str
-    input: str
-    remaining: int
-    reference_task_ids: list[str]
-
-
-class RemoteService:
-    """The simulated remote agent service: it never sees a call the client rejected."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.operations: dict[str, Operation] = {}
-        self.lock = threading.Lock()
-
-    def open_conversation(self) -> str:
-        with self.lock:
-            self.calls += 1
-            return mint("conv")
-
-    def start(self, session_id: str, text: str, steps: int, references: list[str]) -> Operation:
-        with self.lock:
-            self.calls += 1
-            op = Operation(mint("op"), mint("resp"), session_id, text, steps - 1, references)
-            self.operations[op.operation_id] = op
-            return op
-
-    def poll(self, operation_id: str) -> Operation:
-        with self.lock:
-            self.calls += 1
-            op = self.operations.get(operation_id)
-            if op is None:
-                msg = f"the service has no operation {operation_id!r}"
-                raise NotFound(msg)
-            if op.remaining:  # a finished operation answers with its final response again and does no work
-                op.remaining -= 1
-            return op
-
-
-# One remote per storage directory: a client restart (a second factory call) finds it again.
-_REMOTES: dict[str, RemoteService] = {}
-_REMOTES_LOCK = threading.Lock()
-
-
-def remote_for(env: Environment) -> RemoteService:
-    with _REMOTES_LOCK:
-        return _REMOTES.setdefault(str(env.storage_dir), RemoteService())
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        # unavailable is an answer; anything else the service refuses is this client's bug.
+        self.error_kind = "unavailable" if kind == "unavailable" else "internal"  # type: ignore[misc]
 
 
 @dataclass
@@ -131,18 +88,40 @@ def check_steps(value: object) -> int:
 class AgentService:
     """The client side of the simulator: sessions, runs, resumes and snapshots."""
 
-    claims: ClassVar[frozenset[str]] = frozenset({"id", "id.structured-handle"})
+    claims: ClassVar[frozenset[str]] = frozenset(
+        {"id", "id.structured-handle", "id.handle-chaining", "id.token-expiry"}
+    )
     structured_handles: ClassVar[bool] = True
 
-    def __init__(self, remote: RemoteService) -> None:
-        self._remote = remote
+    def __init__(self, remote: Any) -> None:
+        self._remote = remote  # the endpoint: call({"method", "params"}) -> {"result"} | {"error"}
         self._sessions: dict[str, Session] = {}
         self._lock = threading.RLock()
         self._closed = False
 
     @classmethod
     def open(cls, env: Environment) -> AgentService:
-        return cls(remote_for(env))
+        return cls(getattr(env, "agent_service", None))
+
+    def call_remote(self, method: str, **params: Any) -> Any:
+        """One remote call; its error reply becomes an exception of the kind it names."""
+        if self._remote is None:
+            msg = "no agent service in the environment; the kit passes one as env.agent_service"
+            raise RemoteError("unavailable", msg)
+        reply = self._remote.call({"method": method, "params": params})
+        if not isinstance(reply, dict) or ("result" in reply) == ("error" in reply):
+            msg = f"the agent service answered {method} with {describe(reply)}"
+            raise RemoteError("unavailable", msg)
+        if "error" in reply:
+            error = reply["error"] if isinstance(reply["error"], dict) else {}
+            msg = f"the agent service refused {method}: {error.get('message')}"
+            if error.get("kind") == "not_found":  # a response past the service's retention (ID-025)
+                raise NotFound(msg)
+            raise RemoteError(str(error.get("kind")), msg)
+        return reply["result"]
+
+    def open_conversation(self) -> Any:
+        return self.call_remote("conversations.create")["service_handle"]
 
     # --- checks (all of them run before any remote call) ----------------------------------
 
@@ -170,11 +149,11 @@ class AgentService:
         raise InvalidArgument(msg)
 
     def read_token(self, token: object, session_id: str) -> str:
-        """Return the operation id a token names, or reject a token of another session or shape."""
+        """Return the response id a token names, or reject a token of another session or shape."""
         if not (isinstance(token, dict) and set(token) == TOKEN_MEMBERS and token.get("kind") == TOKEN_KIND):
             msg = f"continuation_token {describe(token)} was not issued by this service; pass it back unchanged"
             raise InvalidArgument(msg)
-        operation_id = token["operation_id"]
+        operation_id = token["response_id"]
         if not isinstance(operation_id, str) or not operation_id:
             msg = "continuation_token is damaged: pass it back exactly as it was returned"
             raise InvalidArgument(msg)
@@ -197,8 +176,9 @@ class AgentService:
                 msg = f"a session {sid!r} already exists; choose another id or omit it"
                 raise Conflict(msg)
             if handle is None:
-                handle = self._remote.open_conversation()
+                handle = self.open_conversation()
             session = self._sessions[sid] = Session(sid, handle, data)
+            self.saved()
             return session.view()
 
     def get_session(self, session_id: object) -> dict[str, Any]:
@@ -212,6 +192,7 @@ class AgentService:
             check_caller_id(session_id, "session_id")
             data = json_copy(state, "state", kind=dict)
             self._session(session_id).state = data
+            self.saved()
 
     def run(
         self,
@@ -229,28 +210,41 @@ class AgentService:
             references = check_id_list(reference_task_ids, "reference_task_ids")
             session = self._session(session_id)
             if session.service_handle is None:  # restored from a snapshot taken before its first run (ID-023)
-                session.service_handle = self._remote.open_conversation()
-            op = self._remote.start(session.session_id, text, count, references)
-            return self.response(op)
+                session.service_handle = self.open_conversation()
+            record = self.call_remote(
+                "responses.create",
+                service_handle=session.service_handle,
+                input=text,
+                steps=count,
+                reference_task_ids=references,
+            )
+            self.adopt_handle(session, record)
+            self.saved()
+            return self.response(record, session.session_id)
 
     def resume(self, session_id: object, continuation_token: object) -> Response:
         with self._lock:
             self._live()
             sid = check_caller_id(session_id, "session_id")
-            operation_id = self.read_token(continuation_token, sid)
+            response_id = self.read_token(continuation_token, sid)
             self._session(sid)
-            return self.response(self._remote.poll(operation_id))
+            return self.response(self.call_remote("responses.get", response_id=response_id), sid)
 
-    def response(self, op: Operation) -> Response:
-        done = op.remaining == 0
-        token = None if done else {"kind": TOKEN_KIND, "session_id": op.session_id, "operation_id": op.operation_id}
+    def adopt_handle(self, session: Session, record: Record) -> None:
+        """The service names the conversation by the handle its latest response carries (ID-024)."""
+        session.service_handle = record["service_handle"]
+
+    def response(self, record: Record, session_id: str) -> Response:
+        """The client's response for the service's record: the service's ids, the client's token."""
+        done = record["status"] == "completed"
+        token = None if done else {"kind": TOKEN_KIND, "session_id": session_id, "response_id": record["response_id"]}
         return {
-            "response_id": op.response_id,
-            "session_id": op.session_id,
-            "status": "completed" if done else "in_progress",
+            "response_id": record["response_id"],
+            "session_id": session_id,
+            "status": record["status"],
             "continuation_token": token,
-            "output": op.input if done else None,
-            "reference_task_ids": list(op.reference_task_ids),
+            "output": record["output"] if done else None,
+            "reference_task_ids": list(record["reference_task_ids"]),
         }
 
     def snapshot(self, session_id: object) -> dict[str, Any]:
@@ -281,13 +275,42 @@ class AgentService:
                 msg = f"a session {sid!r} is already live; a snapshot restores a session that is not"
                 raise Conflict(msg)
             session = self._sessions[sid] = Session(sid, handle, data)
+            self.saved()
             return session.view()
 
-    def remote_calls(self) -> int:
-        with self._remote.lock:
-            return self._remote.calls
+    def saved(self) -> None:
+        """Called after every change to the sessions; this client keeps them in memory only."""
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             self._sessions.clear()
+
+
+class PersistentAgentService(AgentService):
+    """A client that keeps its sessions in its storage directory, so a restart finds them (ID-026).
+
+    The file holds each session's id, handle and state as JSON, rewritten whole (through a
+    temporary file and a rename) after every change; tokens need nothing stored, since they
+    name the service's response.
+    """
+
+    claims: ClassVar[frozenset[str]] = AgentService.claims | {"id.client-persistence"}
+    FILE = "agent-sessions.json"
+
+    def __init__(self, remote: Any, path: Path) -> None:
+        super().__init__(remote)
+        self._path = path
+        if path.exists():
+            for view in json.loads(path.read_text(encoding="utf-8")):
+                self._sessions[view["session_id"]] = Session(view["session_id"], view["service_handle"], view["state"])
+
+    @classmethod
+    def open(cls, env: Environment) -> PersistentAgentService:
+        return cls(getattr(env, "agent_service", None), Path(env.storage_dir) / cls.FILE)
+
+    def saved(self) -> None:
+        text = json.dumps([session.view() for session in self._sessions.values()], ensure_ascii=False)
+        partial = self._path.with_suffix(".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(self._path)

@@ -10,6 +10,10 @@ Time is the environment's clock, read once per operation and kept as integer
 microseconds since the Unix epoch, so comparisons are exact and a sub-second
 TTL keeps its precision (STORE-007 fixes the TTL's rounding and range).
 
+A store class with ``ttl = False`` has no expiry (it does not claim ``store.ttl``): create
+takes no TTL, a record's ``expires_at`` and ``ttl_seconds`` are null, touch moves
+``last_active_at`` only, and cleanup finds nothing to remove (spec/store.md § Expiry).
+
 Errors follow the contract's precedence (STORE-033): a closed handle first, then the
 arguments (checked without looking at stored state), then existence, then conflicts.
 """
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MemorySessionStore",
+    "NoTTLMemorySessionStore",
     "Row",
     "SessionExists",
     "SessionNotFound",
@@ -78,13 +83,18 @@ class Row:
     owner: str | None
     created_us: int
     active_us: int
-    expires_us: int
-    ttl_us: int
+    expires_us: int | None  # None: a store without expiry (no ``store.ttl``)
+    ttl_us: int | None
     state: str
 
     def live(self, now_us: int) -> bool:
-        """STORE-009: a session is expired from the instant ``now == expires_at`` on."""
-        return now_us < self.expires_us
+        """STORE-009: a session is expired from the instant ``now == expires_at`` on; without a TTL, never."""
+        return self.expires_us is None or now_us < self.expires_us
+
+    def touched(self, now_us: int) -> Row:
+        """STORE-037: active now; STORE-013: expiring now + the TTL (without a TTL, never)."""
+        expires = None if self.ttl_us is None else now_us + self.ttl_us
+        return replace(self, active_us=now_us, expires_us=expires)
 
     def visible_to(self, owner: str | None) -> bool:
         """Unscoped callers (``None``) see every session; a scoped caller sees only its own."""
@@ -97,8 +107,8 @@ class Row:
             "owner": self.owner,
             "created_at": _rfc3339(self.created_us),
             "last_active_at": _rfc3339(self.active_us),
-            "expires_at": _rfc3339(self.expires_us),
-            "ttl_seconds": self.ttl_us / 1_000_000,
+            "expires_at": None if self.expires_us is None else _rfc3339(self.expires_us),
+            "ttl_seconds": None if self.ttl_us is None else self.ttl_us / 1_000_000,
             "state": json.loads(self.state),
         }
 
@@ -145,6 +155,8 @@ class SessionStore(ABC):
 
     #: The capabilities this backend claims (see spec/requirements/store.yaml).
     claims: ClassVar[frozenset[str]]
+    #: Whether sessions expire (the capability ``store.ttl``); without it, ``ttl_seconds`` is refused.
+    ttl: ClassVar[bool] = True
 
     def __init__(self, env: Environment) -> None:
         self._clock = env.clock
@@ -158,13 +170,13 @@ class SessionStore(ABC):
     # -- the operations --
 
     def create(
-        self, *, session_id: object = None, owner: object = None, ttl_seconds: object, state: object = None
+        self, *, session_id: object = None, owner: object = None, ttl_seconds: object = None, state: object = None
     ) -> dict[str, Any]:
         """Create a session; mint its id when none is given (32 lowercase hex digits, 128 random bits)."""
         self._check_open()
         sid = None if session_id is None else check_session_id(session_id)
         who = _check_owner(owner)
-        ttl = _check_ttl(ttl_seconds)
+        ttl = self.check_ttl(ttl_seconds)
         text = self.encode_state({} if state is None else state)
         with self.transaction() as now:
             if sid is None:
@@ -174,7 +186,7 @@ class SessionStore(ABC):
                 if held is not None and self.holds(held, now):
                     msg = f"session {sid!r} already exists; pick another id, or omit it to have one minted"
                     raise SessionExists(msg)
-            row = Row(sid, who, now, now, now + ttl, ttl, text)
+            row = Row(sid, who, now, now, None if ttl is None else now + ttl, ttl, text)
             self.put(row)
             return row.record()
 
@@ -186,7 +198,7 @@ class SessionStore(ABC):
     def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
         """Mark the session active now and move its expiry to now + its TTL."""
         with self._visible_row(session_id, owner) as (row, now):
-            fresh = replace(row, active_us=now, expires_us=now + row.ttl_us)
+            fresh = row.touched(now)
             self.put(fresh)
             return fresh.record()
 
@@ -246,6 +258,15 @@ class SessionStore(ABC):
     def encode_state(self, state: object) -> str:
         """Check that ``state`` is a JSON object (STORE-017) and return it as JSON text."""
         return _encode_state(state)
+
+    def check_ttl(self, ttl_seconds: object) -> int | None:
+        """The TTL in whole microseconds (STORE-007); ``None`` for a store without expiry, which takes none."""
+        if self.ttl:
+            return _check_ttl(ttl_seconds)
+        if ttl_seconds is not None:
+            msg = f"this store keeps every session until it is deleted; leave ttl_seconds out, got {ttl_seconds!r}"
+            raise InvalidArgument(msg)
+        return None
 
     def _mint(self, now: int) -> str:
         while True:  # a live clash of 128 random bits never happens, but costs nothing to rule out
@@ -324,7 +345,7 @@ class SessionStore(ABC):
 class MemorySessionStore(SessionStore):
     """Rows in a dict; each handle has its own, so nothing is shared or survives a restart."""
 
-    claims = frozenset({"store"})
+    claims = frozenset({"store", "store.ttl"})
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
@@ -354,3 +375,10 @@ class MemorySessionStore(SessionStore):
 
     def _release(self) -> None:
         self._rows.clear()
+
+
+class NoTTLMemorySessionStore(MemorySessionStore):
+    """The in-memory store without expiry: every session lives until it is deleted (no ``store.ttl``)."""
+
+    claims = MemorySessionStore.claims - {"store.ttl"}
+    ttl = False

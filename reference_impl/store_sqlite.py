@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
     from reference_impl.history import Environment
 
-__all__ = ["SQLiteSessionStore"]
+__all__ = ["NoTTLSQLiteSessionStore", "SQLiteSessionStore"]
 
 # Instants and the TTL are integer microseconds: exact comparisons, no whole-second truncation
 # (the Postgres store of mcp-data-platform loses a sub-second TTL that way).
+# A store without expiry keeps expires_us and ttl_us NULL, which no cleanup comparison matches.
 # The id compares as bytes (SQLite's BINARY collation), so ids stay verbatim.
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -27,8 +28,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     owner      TEXT,
     created_us INTEGER NOT NULL,
     active_us  INTEGER NOT NULL,
-    expires_us INTEGER NOT NULL,
-    ttl_us     INTEGER NOT NULL,
+    expires_us INTEGER,
+    ttl_us     INTEGER,
     state      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_us);
@@ -40,7 +41,7 @@ _COLUMNS = "id, owner, created_us, active_us, expires_us, ttl_us, state"
 class SQLiteSessionStore(SessionStore):
     """One connection per handle; every handle over one ``storage_dir`` shares the file."""
 
-    claims = frozenset({"store", "store.persistent", "store.shared-backend"})
+    claims = frozenset({"store", "store.ttl", "store.persistent", "store.shared-backend", "store.multi-replica"})
     FILE_NAME = "sessions.sqlite3"
 
     def __init__(self, env: Environment) -> None:
@@ -86,3 +87,10 @@ class SQLiteSessionStore(SessionStore):
 
     def _release(self) -> None:
         self._db.close()
+
+
+class NoTTLSQLiteSessionStore(SQLiteSessionStore):
+    """The SQLite store without expiry: every session lives until it is deleted (no ``store.ttl``)."""
+
+    claims = SQLiteSessionStore.claims - {"store.ttl"}
+    ttl = False

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,3 +109,81 @@ def failures(run: KitRun) -> dict[str, list[str]]:
         for r in run.report["requirements"]
         if r["outcome"] in ("failed", "not-testable")
     }
+
+
+def reference_claims(*areas: str) -> set[str]:
+    """What the reference claims in ``areas``: an adapter for those areas claims no less."""
+    from reference_impl import implementation
+
+    return {c for c in implementation.claims if c.split(".")[0] in areas}
+
+
+def assert_passes_its_claims(run: KitRun, areas: tuple[str, ...]) -> None:
+    """Every requirement of ``areas`` that the reference claims was claimed and passed; the rest skipped as unclaimed."""
+    claims = set(run.report["implementation"]["claims"])
+    assert reference_claims(*areas) <= claims, f"claims {sorted(claims)}, the reference claims more in {areas}"
+    claimed = [r for r in run.report["requirements"] if r["capability"] in claims]
+    not_passed = {r["id"]: (r["outcome"], r.get("failure_kinds")) for r in claimed if r["outcome"] != "passed"}
+    assert not not_passed, f"{not_passed}\n{run.result.stdout.str()[-3000:]}"
+    assert run.result.ret == pytest.ExitCode.OK
+    for row in run.report["requirements"]:
+        if row["capability"] not in claims:
+            assert row["outcome"] == "skipped", row["id"]
+            assert row["reason"] == f"not claimed: {row['capability']}"
+
+
+#: The example adapters in other languages (examples/), as ``--impl`` commands.
+NODE_ADAPTER = ROOT / "examples" / "node-adapter" / "adapter.mjs"
+GO_SOURCE = ROOT / "examples" / "go-adapter"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def go_adapter(tmp_path_factory) -> str:
+    """The Go example adapter, built from examples/go-adapter/ once per session: its path.
+
+    Without ``go`` on PATH: skipped, saying how to install it; under CI (``CI=true``), failed.
+    """
+    go = shutil.which("go")
+    if go is None:
+        hint = "install Go: apt-get update && apt-get install -y golang-go (Debian), or https://go.dev/dl/"
+        if IN_CI:
+            pytest.fail(f"CI=true and go is not on PATH; {hint}")
+        pytest.skip(f"go is not on PATH; {hint}")
+    out = tmp_path_factory.mktemp("go") / "go-adapter"
+    env = {**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+    env.setdefault("GOCACHE", str(tmp_path_factory.getbasetemp() / "go-cache"))
+    build = subprocess.run(  # noqa: S603 - a fixed command on this repository's sources
+        [go, "build", "-o", str(out), "."], cwd=GO_SOURCE, env=env, capture_output=True, text=True, check=False
+    )
+    assert build.returncode == 0, f"go build failed:\n{build.stderr}"
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: ``CONFORMANCE_POSTGRES_URL`` when set, else a throw-away cluster.
+
+    Without PostgreSQL's binaries a test that needs one fails, saying how to install them; it is
+    never skipped (tests/postgres_cluster.py).
+    """
+    from tests.postgres_cluster import ENV_VAR, NoPostgres, cluster
+
+    given = os.environ.get(ENV_VAR, "").strip()
+    if given:
+        yield given
+        return
+    try:
+        with cluster() as url:
+            yield url
+    except NoPostgres as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def postgres(postgres_server, monkeypatch):
+    """Name the server to the PostgreSQL reference, in this process and in the adapters it starts."""
+    from tests.postgres_cluster import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, postgres_server)
+    return postgres_server

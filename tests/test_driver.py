@@ -254,6 +254,29 @@ def test_an_async_hang_on_the_main_thread_times_out(make):
     assert time.monotonic() - started < 1
 
 
+def test_the_first_call_into_an_area_may_take_the_startup_budget_and_later_calls_may_not(tmp_path):
+    """A slow import in the factory is not a hang; the same delay on a warm area is (contract.md § Timeouts)."""
+
+    class SlowStart(SyncImpl):
+        def open_history(self, env):
+            time.sleep(0.4)  # the adapter imports its library here
+            return super().open_history(env)
+
+    env = Environment(tmp_path, ManualClock())
+    driver = Driver(INFO, InProcessTransport(SlowStart(), env, timeout=0.2, startup_timeout=2.0))
+    try:
+        handle = driver.call("hist.open", {"session_id": "a"})  # cold: 0.4 s is within the start-up budget
+        assert driver.call("hist.get_items", {"handle": handle}) == []
+    finally:
+        driver.close()
+    again = Driver(INFO, InProcessTransport(SlowStart(), env, timeout=0.2, startup_timeout=2.0))
+    try:
+        with pytest.raises(ImplementationFault, match=r"hist\.open hung for more than 0\.2 s"):
+            again.call("hist.open", {"session_id": "b"})  # warm: the operation's own timeout applies
+    finally:
+        again.close()
+
+
 def test_the_call_timer_leaves_another_owner_of_sigalrm_its_handler_and_its_time(make):
     fired = []
 

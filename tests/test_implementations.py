@@ -3,29 +3,87 @@
 from __future__ import annotations
 
 import copy
+import importlib
+import json
+import re
+
+import pytest
 
 from implementations import render_matrix
+from implementations.libraries import LIBRARIES
+from tests.conftest import ROOT
 
 
 def test_the_committed_page_is_what_the_committed_reports_say():
     assert render_matrix.main(["--check"]) == 0
 
 
-def test_a_failure_no_confirmation_explains_is_refused():
-    reports = render_matrix.load()
-    name = next(iter(reports))
-    report = copy.deepcopy(reports[name])
-    row = next(r for r in report["requirements"] if r["id"] == "HIST-001")
+@pytest.mark.parametrize("key", sorted(render_matrix.load()))
+def test_a_failure_no_confirmation_explains_is_refused(key):
+    report = copy.deepcopy(render_matrix.load()[key])
+    row = next(r for r in report["requirements"] if r["outcome"] == "passed")
     row["outcome"] = "failed"
-    _, unexplained = render_matrix.render({name: report})
-    assert unexplained == [f"{name} HIST-001 failed: no confirmation check explains it"]
+    _, unexplained = render_matrix.render({key: report})
+    assert unexplained == [f"{key} {row['id']} failed: no confirmation check explains it"]
 
 
 def test_every_failure_line_names_its_confirmation_and_its_table_row():
     page, unexplained = render_matrix.render(render_matrix.load())
     assert unexplained == []
-    lines = [
-        line for line in page.splitlines() if line.startswith("| ") and "hist.md#differences-from-upstream" in line
-    ]
+    lines = [line for line in page.splitlines() if line.startswith("| ") and "#differences-from-upstream)" in line]
     assert lines
-    assert all(line.rstrip().endswith("` |") for line in lines)
+    assert all(re.search(r"\| `implementations\.\w+\.\w+` \|$", line.rstrip()) for line in lines)
+
+
+def test_every_library_in_the_table_has_committed_results_for_each_target():
+    committed = render_matrix.load()
+    missing = [lib.key(t) for lib in LIBRARIES.values() for t in lib.targets if lib.key(t) not in committed]
+    assert not missing, f"targets with no committed report (run their nox -s matrix session): {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARIES))
+def test_a_library_is_an_adapter_module_a_confirmation_module_and_a_recorded_table(name):
+    """Each entry names modules that import without the library, and checks citing rows its document has."""
+    library = LIBRARIES[name]
+    adapter = importlib.import_module(library.module)
+    rows = render_matrix.recorded_rows(library.document)
+    for target in library.targets:
+        implementation = getattr(adapter, target)
+        assert implementation.spec_version
+        for check in render_matrix.checks_for(library, target):
+            assert check.row in rows, f"{name} {target}: {check.row!r} is no row of spec/{library.document}"
+            assert re.fullmatch(r"[A-Z]+-\d{3}", check.requirement)
+    assert library.extra in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_a_library_whose_reports_are_absent_keeps_its_committed_columns(tmp_path):
+    committed = render_matrix.load()
+    first, *_ = LIBRARIES.values()
+    key = first.key(first.targets[0])
+    fresh = copy.deepcopy(committed[key])
+    fresh["summary"] = {"passed": -1}  # recognisably not the committed entry
+    (tmp_path / first.name).mkdir()
+    report = {**fresh, "requirements": [{**r, "tests": []} for r in fresh["requirements"]]}
+    (tmp_path / first.name / f"{first.targets[0]}.json").write_text(json.dumps(report), encoding="utf-8")
+    collected = render_matrix.collect(tmp_path, committed)
+    assert collected[key]["summary"] == {"passed": -1}
+    others = {k for k in committed if not k.startswith(f"{first.name}/")}
+    assert {k: collected[k] for k in others} == {k: committed[k] for k in others}
+    assert not {k for k in committed if k.startswith(f"{first.name}/") and k != key} & set(collected), (
+        "a library that ran keeps only the reports of this run"
+    )
+
+
+def test_a_claimed_requirement_left_untested_is_not_shown_as_unclaimed():
+    """``·`` (claimed, not judged) and ``–`` (not claimed) are different facts; condensing keeps them apart."""
+    key = next(iter(render_matrix.load()))
+    report = copy.deepcopy(render_matrix.load()[key])
+    full = {**report, "requirements": [{**r, "tests": []} for r in report["requirements"]]}
+    full["requirements"][0]["outcome"] = "not-tested"
+    full["requirements"].append({"id": "ZZZ-999", "title": "t", "outcome": "skipped", "tests": []})
+    condensed = render_matrix.condense(full)
+    assert condensed["requirements"][0]["outcome"] == "not-tested"
+    assert "ZZZ-999" not in {r["id"] for r in condensed["requirements"]}
+    page, _ = render_matrix.render({key: condensed})
+    rid = condensed["requirements"][0]["id"]
+    assert any(line.startswith(f"| {rid} ") and "| · |" in line for line in page.splitlines())

@@ -20,7 +20,9 @@ from tests.conftest import failures, served
 from tests.miniatures import all_miniatures
 
 MINIATURES = all_miniatures()
-REFERENCES = ["reference_impl", "reference_impl:memory"]
+REFERENCES = ["reference_impl", "reference_impl:memory", "reference_impl:postgres"]
+#: What needs a PostgreSQL server to run (the ``postgres`` fixture starts one or fails, never skips).
+POSTGRES_REFERENCES = {"reference_impl:postgres"}
 
 
 def test_every_requirement_has_a_miniature():
@@ -62,7 +64,9 @@ def _by_area(mini):
 
 
 @pytest.mark.parametrize("mini", [_by_area(m) for m in MINIATURES])
-def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini):
+def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini, request):
+    if getattr(load(mini.target)[0], "needs_postgres", False):
+        request.getfixturevalue("postgres")
     # A miniature claims only its own area, so the other areas' tests would all be skipped as not
     # claimed; selecting the area runs exactly the same tests without collecting the rest.  Of
     # those, the tests whose calls the miniature answers as the reference did are the reference's
@@ -100,7 +104,9 @@ def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini):
 
 
 @pytest.mark.parametrize("target", REFERENCES)
-def test_reference_passes_every_claimed_requirement(run_kit, target):
+def test_reference_passes_every_claimed_requirement(run_kit, on_path, target, request):
+    if target in POSTGRES_REFERENCES:
+        request.getfixturevalue("postgres")
     run = run_kit(target)
     assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-3000:]
     assert run.report["summary"]["verdict"] == "conformant"
@@ -145,3 +151,25 @@ def test_pinned_secrets_mint_the_same_ids_for_the_same_test_only():
         other = secrets.token_hex(16)
     assert first == again != other
     assert secrets.token_hex(16) != first  # restored: the real generator again
+
+
+#: The reference with a session store that has no expiry (it does not claim ``store.ttl``).
+NO_TTL_REFERENCES = ["reference_impl:nottl", "reference_impl:memory_nottl"]
+
+
+@pytest.mark.parametrize("transport", ["in-process", "serve"])
+@pytest.mark.parametrize("target", NO_TTL_REFERENCES)
+def test_a_store_without_expiry_passes_every_store_requirement_not_about_time(run_kit, on_path, target, transport):
+    """ADR 0015: without ``store.ttl`` only the requirements about time are skipped, and the rest pass."""
+    run = run_kit(target if transport == "in-process" else served(target), "--requirement=STORE")
+    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-3000:]
+    assert run.report["summary"]["verdict"] == "conformant"
+    known = index()
+    store = {rid for rid in known if rid.startswith("STORE-")}
+    timed = {rid for rid in store if known[rid].capability == "store.ttl"}
+    assert timed, "no STORE requirement needs store.ttl"
+    skipped = {rid for rid in store if run.outcomes.get(rid) == "skipped"}
+    assert timed <= skipped
+    unclaimed = {rid for rid in store - timed if known[rid].capability not in run.report["implementation"]["claims"]}
+    assert skipped == timed | unclaimed, sorted(skipped - timed - unclaimed)
+    assert {rid for rid in store if run.outcomes.get(rid) == "passed"} == store - skipped

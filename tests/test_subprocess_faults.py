@@ -26,6 +26,7 @@ from conformance._protocol import (
     encode_line,
     encode_values,
 )
+from conformance._requirements import index
 from conformance._values import NonJSON
 
 FAKE = Path(__file__).parent / "fake_adapters" / "misbehave.py"
@@ -92,6 +93,16 @@ def test_a_broken_adapter_is_reported_as_crashed_and_restarted(run_kit, start_lo
     assert starts(start_log) >= 2
 
 
+def test_a_repeated_member_name_in_a_reply_is_a_protocol_error_under_the_debug_flag(run_kit, start_log):
+    """RFC 8259 leaves its meaning open (spec/adapter-protocol.md § Awkward values): the debug flag says so."""
+    run = run_kit(fake("duplicate-names"), *READS, "--conformance-debug-protocol")
+    failed = failures(run)
+    assert failed, "the repeated name went unnoticed"
+    assert {t["failure_kind"] for t in failed} == {"crashed"}
+    assert "two members named 'role'" in failed[0]["message"], failed[0]["message"]
+    assert run.having("passed"), "nothing passed: the adapter was not restarted after the fault"
+
+
 def test_a_hung_adapter_times_out_and_is_replaced(run_kit, start_log):
     began = time.monotonic()
     run = run_kit(fake("hang"), *READS, "--conformance-timeout=0.5")
@@ -144,6 +155,24 @@ def test_an_adapter_without_kit_mutate_leaves_copying_not_testable_and_nothing_e
     assert not_passed == {"HIST-028": "not-testable"}, not_passed
     messages = " ".join(t.get("message", "") for t in run.requirement("HIST-028")["tests"])
     assert "kit.mutate is needed to see whether the implementation shares values with its caller" in messages
+
+
+def test_an_id_adapter_of_protocol_1_2_leaves_id_not_testable_and_is_sent_no_id_operation(run_kit):
+    """The ID area needs the kit's agent service, whose address only protocol 1.3 carries (ADR 0016).
+
+    The fake would answer any ``id.*`` operation ``bad_request`` (it has no ID factory), which the
+    kit would report as a kit error: every ID outcome being not-testable shows none was sent.
+    """
+    run = run_kit(fake("id-at-1.2"), "--requirement=ID")
+    outcomes = {r["id"]: r["outcome"] for r in run.report["requirements"] if r["id"].startswith("ID-")}
+    assert outcomes, "no ID requirement was selected"
+    claimed = {rid for rid in outcomes if index()[rid].capability == "id"}
+    assert {outcomes[rid] for rid in claimed} == {"not-testable"}, outcomes
+    assert {outcomes[rid] for rid in set(outcomes) - claimed} == {"skipped"}, outcomes
+    messages = {t.get("message", "") for rid in outcomes for t in run.requirement(rid)["tests"]}
+    assert any("the adapter speaks protocol 1.2; the id area needs 1.3" in m for m in messages), messages
+    kinds = {t.get("failure_kind") for rid in outcomes for t in run.requirement(rid)["tests"]}
+    assert "kit-error" not in kinds and "crashed" not in kinds, kinds
 
 
 @pytest.mark.parametrize("mode", ["later-minor", "empty-messages"])

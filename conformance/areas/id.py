@@ -1,11 +1,13 @@
 """ID — identity lifetimes of an agent service (spec/identity.md).
 
-An implementation of this area is an *agent client* in front of a simulated remote
-agent service that the kit scripts: a run asks for ``steps`` units of work, the first
-done by the run itself and one more by each resume.  The simulated service counts the
-calls it receives, so the kit can tell that a bad argument was refused *before* any
-remote call.  The simulated agent echoes: a completed operation's ``output`` is the
-``input`` of the run that started it.
+An implementation of this area is an *agent client*.  The remote agent service behind it
+is the kit's (:mod:`conformance.agent_service`): the factory finds it as
+``env.agent_service`` in process, and over the adapter protocol at the
+``agent_service_url`` of ``kit.begin``.  The service mints service handles and response
+ids, performs ``steps`` units of work per run (the first done by the run itself and one
+more by each resume), echoes (a completed operation's ``output`` is its ``input``), and
+keeps every request it receives, so the kit can tell on its own side that a bad argument
+was refused *before* any remote call.
 
 Wire operations (arguments and results are JSON):
 
@@ -20,7 +22,6 @@ operation              arguments                                            resu
 ``id.resume``          ``session_id``, ``continuation_token``               response
 ``id.snapshot``        ``session_id``                                       snapshot
 ``id.restore``         ``snapshot``                                         session
-``id.remote_calls``    (none)                                               integer
 ``id.restart``         (none)                                               null
 =====================  ===================================================  ==========================
 
@@ -36,9 +37,10 @@ An absent or null ``session_id``/``service_handle``/``state`` on create means "n
 given" (the implementation mints an id; the state is ``{}``; the remote service assigns
 a handle, at create or at the first run, and until then the handle is null).  An absent
 or null ``steps`` means 1.  ``restart`` drops every client-side session, as a process
-restart would; the simulated remote service and its unfinished operations survive it,
-and so does the client's configuration (the factory is called again with the same
-environment: a token-signing key derived from it, say, is the same after a restart).
+restart would (unless the implementation claims ``id.client-persistence``); the kit's
+remote service and its unfinished operations survive it, and so does the client's
+configuration (the factory is called again with the same environment: a token-signing
+key derived from it, say, is the same after a restart).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ __tracebackhide__ = kit_frame  # failures show the test and the implementation, 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
+    from conformance.agent_service import AgentServiceSim
     from conformance.contract import Environment
     from conformance.driver import Driver
 
@@ -81,12 +84,8 @@ class AgentService(Protocol):
     def resume(self, session_id: Any, continuation_token: Any) -> JSONObject | Awaitable[JSONObject]: ...
     def snapshot(self, session_id: Any) -> JSONObject | Awaitable[JSONObject]: ...
     def restore(self, snapshot: Any) -> JSONObject | Awaitable[JSONObject]: ...
-    def remote_calls(self) -> int | Awaitable[int]:
-        """How many calls the simulated remote service has received, over every restart."""
-        ...
-
     def close(self) -> None | Awaitable[None]:
-        """Drop every client-side session; the simulated remote service and the configuration live on."""
+        """Drop every client-side session; the kit's remote service and the configuration live on."""
         ...
 
 
@@ -94,7 +93,7 @@ class AgentServiceImplementation(Protocol):
     """An implementation that claims ``id`` has this factory."""
 
     def open_agent_service(self, env: Environment) -> AgentService | Awaitable[AgentService]:
-        """Return a client over the remote simulated for ``env``; a second call is a restart."""
+        """Return a client of ``env.agent_service``; a second call with the same ``env`` is a restart."""
         ...
 
 
@@ -138,9 +137,6 @@ class InProcessId(AreaBinding):
     async def op_restore(self, args: dict[str, Any]) -> Any:
         return await self.invoke((await self.root()).restore, args.get("snapshot"))
 
-    async def op_remote_calls(self, args: dict[str, Any]) -> Any:
-        return await self.invoke((await self.root()).remote_calls)
-
     async def op_restart(self, args: dict[str, Any]) -> None:
         await self.aclose()
         await self.root()
@@ -151,6 +147,8 @@ class IdentityClient:
 
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
+        #: The remote agent service the kit plays for this test: its requests, handles and responses.
+        self.service: AgentServiceSim = driver.agent_service
 
     def _call(self, op: str, **args: Any) -> Answer:
         return self.driver.call(f"id.{op}", passed(**args))
@@ -176,9 +174,23 @@ class IdentityClient:
     def restore(self, snapshot: Any) -> Answer:
         return self._call("restore", snapshot=snapshot)
 
-    def remote_calls(self) -> Answer:
-        return self._call("remote_calls")
+    def remote_calls(self) -> int:
+        """How many requests the kit's remote service has received in this test (counted by the kit)."""
+        return self.service.calls
 
     def restart(self) -> None:
-        """Restart the client: its sessions are gone, the simulated remote service is not."""
+        """Restart the client so that its sessions are gone; the kit's remote service is not.
+
+        Without ``id.client-persistence`` that is ``id.restart``.  A client that claims it keeps
+        its sessions across ``id.restart`` (ID-026), so the kit starts it afresh over empty
+        storage instead, talking to the same service: a process started again on another machine
+        (spec/identity.md, *restart*).
+        """
+        if self.driver.info.claimed("id.client-persistence"):
+            self.driver = self.driver.sibling()
+        else:
+            self._call("restart")
+
+    def restart_in_place(self) -> None:
+        """``id.restart`` over the same storage, whatever the claims."""
         self._call("restart")

@@ -17,7 +17,8 @@ adapter opens on first use and again after ``store.reopen``.
 operation                 arguments                                       result
 ========================  ==============================================  =====================
 ``store.create``          ``id``?, ``owner``?, ``ttl_seconds``,           record
-                          ``state``?
+                          ``state``?  (``ttl_seconds``? without
+                          ``store.ttl``)
 ``store.get``             ``id``, ``owner``?                              record or null
 ``store.touch``           ``id``, ``owner``?                              record
 ``store.update_state``    ``id``, ``state``, ``owner``?                   record
@@ -30,13 +31,14 @@ operation                 arguments                                       result
 ========================  ==============================================  =====================
 
 In Python the wire ``id`` is the keyword ``session_id`` (``id`` shadows a builtin):
-``create(*, session_id=None, owner=None, ttl_seconds, state=None)``,
+``create(*, session_id=None, owner=None, ttl_seconds=None, state=None)``,
 ``get(session_id, *, owner=None)``, ``update_state(session_id, state, *, owner=None)``, ...
 Null and absence are carried faithfully (spec/store.md § Operations): an optional argument
-(``id`` and ``state`` of ``store.create``, ``owner`` everywhere) that the kit sent as null is
-passed as the keyword set to ``None``, and one the kit left out is not passed at all; a
-required argument (``ttl_seconds``, ``id`` outside ``store.create``, ``state`` of
-``store.update_state``) is always passed, as sent.  For every optional argument null means
+(``id`` and ``state`` of ``store.create``, ``owner`` everywhere, ``ttl_seconds`` of a store
+without ``store.ttl``) that the kit sent as null is passed as the keyword set to ``None``, and one
+the kit left out is not passed at all; a required argument (``id`` outside ``store.create``,
+``state`` of ``store.update_state``) is always passed, as sent.  ``ttl_seconds`` is required of a
+store that claims ``store.ttl``: the kit always sends it, as the test chose it.  For every optional argument null means
 what absence means, so an implementation treats ``None`` like the keyword's absence.
 
 Arguments:
@@ -47,15 +49,17 @@ Arguments:
   every session). A string: the call is *scoped* to that owner and sees only the
   sessions created with exactly that owner. In ``store.create`` it is the owner of
   the new session (null: anonymous).
-* ``ttl_seconds``: a positive number, possibly fractional (``0.25``); the store counts it in
-  whole microseconds (STORE-007).
+* ``ttl_seconds``: for a store that claims ``store.ttl``, a positive number, possibly fractional
+  (``0.25``); the store counts it in whole microseconds (STORE-007).  A store without
+  ``store.ttl`` has no expiry: the kit sends it no TTL at all, or null.
 * ``state``: a JSON object; absent in ``store.create`` means ``{}``.
 
 A *record* is the JSON object
 ``{"id", "owner", "created_at", "last_active_at", "expires_at", "ttl_seconds", "state"}``
 (schemas/store/record.schema.json): ``owner`` is a string or null, the three
 instants are RFC 3339 UTC strings (``"2026-01-01T00:00:00.250Z"``) at full
-precision, ``state`` is a JSON object.
+precision, ``state`` is a JSON object.  Without ``store.ttl``, ``expires_at`` and
+``ttl_seconds`` are null.
 
 Handles and restarts:
 
@@ -110,7 +114,7 @@ class SessionStore(Protocol):
     """
 
     def create(
-        self, *, session_id: Any = None, owner: Any = None, ttl_seconds: Any, state: Any = None
+        self, *, session_id: Any = None, owner: Any = None, ttl_seconds: Any = None, state: Any = None
     ) -> Any | Awaitable[Any]: ...
     def get(self, session_id: Any, *, owner: Any = None) -> Any | Awaitable[Any]: ...
     def touch(self, session_id: Any, *, owner: Any = None) -> Any | Awaitable[Any]: ...
@@ -195,8 +199,13 @@ class InProcessStore(AreaBinding):
 
     async def op_create(self, args: dict[str, Any]) -> Any:
         store = await self._store(args)
-        kwargs: dict[str, Any] = {"ttl_seconds": args.get("ttl_seconds")}
-        for wire, name in (("id", "session_id"), ("owner", "owner"), ("state", "state")):
+        kwargs: dict[str, Any] = {}
+        for wire, name in (
+            ("id", "session_id"),
+            ("owner", "owner"),
+            ("ttl_seconds", "ttl_seconds"),
+            ("state", "state"),
+        ):
             if wire in args:
                 kwargs[name] = args[wire]
         return to_wire_record(await self.invoke(store.create, **kwargs))
@@ -256,9 +265,19 @@ class StoreClient:
     def __init__(self, driver: Driver, handle: str | None = None) -> None:
         self.driver = driver
         self.handle = handle
+        #: Whether sessions expire: the implementation claims ``store.ttl`` (spec/store.md § Expiry).
+        self.ttl = driver.info.claimed("store.ttl")
 
     def op(self, name: str, **args: Any) -> tuple[str, dict[str, Any]]:
-        """An operation description for ``Driver.concurrently`` (``UNSET`` values are left out)."""
+        """An operation description for ``Driver.concurrently`` (``UNSET`` values are left out).
+
+        ``ttl_seconds`` of ``create`` reaches only a store that claims ``store.ttl``.  A store
+        without expiry is sent no TTL (a test written for both kinds names the TTL it gives a store
+        that has them), except an explicit ``None``, sent as null: for such a store null means
+        what absence means.
+        """
+        if name == "create" and not self.ttl and args.get("ttl_seconds") is not None:
+            args["ttl_seconds"] = UNSET
         wire = passed(**args)
         if self.handle is not None:
             wire["handle"] = self.handle
@@ -268,6 +287,7 @@ class StoreClient:
         return self.driver.call(*self.op(name, **args))
 
     def create(self, sid: Any = UNSET, *, ttl_seconds: Any = 60, owner: Any = UNSET, state: Any = UNSET) -> Answer:
+        """``store.create``; ``ttl_seconds`` reaches only a store that claims ``store.ttl`` (see :meth:`op`)."""
         return self._call("create", id=sid, owner=owner, ttl_seconds=ttl_seconds, state=state)
 
     def get(self, sid: Any, *, owner: Any = UNSET) -> Answer:

@@ -16,6 +16,12 @@ def bcast(driver):
     return BcastClient(driver)
 
 
+@pytest.fixture
+def bcast_b(replica):
+    """The broadcaster of a second replica: another process over the same storage (``bcast.multi-replica``)."""
+    return BcastClient(replica)
+
+
 def event(n: int, **params: Any) -> dict[str, Any]:
     """A notification numbered ``n``, so that order and identity show in failures."""
     return {"jsonrpc": "2.0", "method": f"notifications/test/{n}", "params": {"n": n, **params}}

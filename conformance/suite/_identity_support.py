@@ -55,14 +55,17 @@ def via_json(value: Any) -> Any:
 
 @contextlib.contextmanager
 def rejected_without_remote_call(ids: IdentityClient, kind: str, doing: str) -> Iterator[None]:
-    """Assert the block fails with ``kind`` and the simulated remote service saw no call meanwhile."""
+    """Assert the block fails with ``kind`` and the kit's remote service received no request meanwhile."""
     before = ids.remote_calls()
     with expect_error(kind, doing):
         yield
     after = ids.remote_calls()
     if after != before:
+        methods = [r.get("method") for r in ids.service.requests[before:after] if isinstance(r, dict)]
         pytest.fail(
-            f"{doing}: rejected, but only after {after - before} remote call(s); check arguments first", pytrace=False
+            f"{doing}: rejected, but only after sending the remote service {after - before} request(s) {methods};"
+            " check arguments first",
+            pytrace=False,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,7 +12,11 @@ from conformance._data import validator_for
 from conformance._values import json_equal
 from conformance.areas.store import RECORD_FIELDS
 from conformance.contract import ManualClock
-from conformance.suite._support import show
+from conformance.errors import ImplementationError
+from conformance.suite._support import not_judged, show
+
+if TYPE_CHECKING:
+    from conformance.areas.store import StoreClient
 
 #: Where every test's clock starts.
 T0 = ManualClock.EPOCH
@@ -77,24 +81,60 @@ def instant(record: Any, field: str) -> dt.datetime:
         pytest.fail(str(exc), pytrace=False)
 
 
-def assert_record(record: Any, doing: str) -> dict[str, Any]:
-    """Check that ``record`` matches schemas/store/record.schema.json and return it."""
-    if not isinstance(record, dict):
-        pytest.fail(f"{doing}: expected a session record, got {show(record)}", pytrace=False)
-    errors = sorted(validator_for("store/record.schema.json").iter_errors(record), key=str)
-    if errors:
-        pytest.fail(f"{doing}: the record {show(record)} breaks the schema: {errors[0].message}", pytrace=False)
-    for field in ("created_at", "last_active_at", "expires_at"):
-        instant(record, field)
-    return record
+def as_record(answer: Any, doing: str) -> dict[str, Any]:
+    """Fail the test unless ``answer`` is a JSON object, the shape every test reads a record as.
+
+    What a record holds is judged by the requirement about the field a test reads; its written
+    form (the schema) is STORE-036's alone, so that no other requirement fails for it.
+    """
+    if not isinstance(answer, dict):
+        pytest.fail(f"{doing}: expected a session record, got {show(answer)}", pytrace=False)
+    return answer
 
 
-def assert_times(record: Any, doing: str, *, created: float, active: float, expires: float) -> None:
-    """Compare a record's three instants with the clock start plus the given seconds."""
-    assert_record(record, doing)
-    expected = {"created_at": at(created), "last_active_at": at(active), "expires_at": at(expires)}
-    got = {field: instant(record, field) for field in expected}
-    wrong = {f: (got[f].isoformat(), expected[f].isoformat()) for f in expected if got[f] != expected[f]}
+def id_of(answer: Any, doing: str) -> str:
+    """The id of a record; a test that needs it fails when there is none."""
+    sid = as_record(answer, doing).get("id")
+    if not isinstance(sid, str):
+        pytest.fail(f"{doing}: the record's id is {show(sid)}, not a string", pytrace=False)
+    return sid
+
+
+def assert_record_format(record: Any, doing: str, *, ttl: bool) -> dict[str, Any]:
+    """Check ``record`` against schemas/store/record.schema.json for the claims (STORE-036)."""
+    checked = as_record(record, doing)
+    kind = "with-ttl" if ttl else "without-ttl"
+    for name, validator in (("the record schema", _RECORD), (f"its {kind} form", _RECORD_KIND[ttl])):
+        errors = sorted(validator.iter_errors(record), key=str)
+        if errors:
+            pytest.fail(f"{doing}: the record {show(record)} breaks {name}: {errors[0].message}", pytrace=False)
+    return checked
+
+
+_RECORD = validator_for("store/record.schema.json")
+_RECORD_KIND = {
+    ttl: validator_for("store/record.schema.json").evolve(schema={"$ref": f"{_RECORD.schema['$id']}#/$defs/{kind}"})
+    for ttl, kind in ((True, "with-ttl"), (False, "without-ttl"))
+}
+
+
+def assert_times(record: Any, doing: str, **expected_at: float | None) -> None:
+    """Compare instants of a record (``created=``, ``active=``, ``expires=``) with the clock start plus seconds.
+
+    Only the instants named are compared; ``expires=None`` expects ``expires_at`` null.
+    """
+    as_record(record, doing)
+    fields = {"created": "created_at", "active": "last_active_at", "expires": "expires_at"}
+    wrong = {}
+    for name, seconds in expected_at.items():
+        field = fields[name]
+        if seconds is None:
+            if record.get(field) is not None:
+                wrong[field] = (show(record.get(field)), "null")
+            continue
+        got = instant(record, field)
+        if got != at(seconds):
+            wrong[field] = (got.isoformat(), at(seconds).isoformat())
     if wrong:
         lines = "\n".join(f"  {f}: got {g}, expected {e}" for f, (g, e) in wrong.items())
         pytest.fail(f"{doing}:\n{lines}", pytrace=False)
@@ -106,6 +146,10 @@ def same_session(a: Any, b: Any) -> bool:
         return False
     for field in RECORD_FIELDS:
         if field in ("created_at", "last_active_at", "expires_at"):
+            if a[field] is None or b[field] is None:
+                if a[field] is not b[field]:
+                    return False
+                continue
             try:
                 if parse_instant(a[field]) != parse_instant(b[field]):
                     return False
@@ -124,4 +168,22 @@ def assert_same_session(actual: Any, expected: Any, doing: str) -> None:
 def ids_of(records: Any, doing: str) -> list[str]:
     if not isinstance(records, list):
         pytest.fail(f"{doing}: expected an array of records, got {show(records)}", pytrace=False)
-    return [assert_record(r, doing)["id"] for r in records]
+    return [id_of(r, doing) for r in records]
+
+
+def count_removed(store: StoreClient, doing: str) -> int:
+    """Call cleanup and return its count; a count that is not an integer is STORE-038's to judge."""
+    removed = store.cleanup()
+    if type(removed) is not int:
+        not_judged("STORE-038", f"{doing} returned {show(removed)}, not an integer count")
+    return removed
+
+
+def restart(store: StoreClient) -> None:
+    """Restart the store; a restart that fails with an error answer is STORE-034's to judge."""
+    try:
+        store.reopen()
+    except ImplementationError as exc:
+        if exc.kind == "internal":
+            raise  # a crash is not an answer (spec/contract.md)
+        not_judged("STORE-034", f"the restart failed with {exc.kind!r}: {exc.message}")

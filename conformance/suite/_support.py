@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import pytest
 
-from conformance._values import json_equal
+from conformance._values import NonJSON, json_equal
 from conformance.errors import ImplementationError
 
 if TYPE_CHECKING:
@@ -125,11 +125,28 @@ INVALID_IDS: dict[str, Any] = {
     "newline": "a\nb",
     "del": "a\u007fb",
     "c1-control": "a\u0085b",
-    "lone-surrogate": "a\ud800b",
+    "lone-surrogate": NonJSON("lone-surrogate"),  # "a\ud800b"; a stand-in on the wire
     "integer": 42,
     "boolean": True,
     "array": ["a"],
     "object": {"id": "a"},
+}
+
+
+#: Pairs of valid ids that differ only where a store that cuts, folds, pattern-matches or re-encodes ids loses the
+#: difference: after a common prefix, in a LIKE or glob wildcard, past position 128, in the last of 256
+#: code points, in an astral character, or in a character Latin-1 with replacement turns into "?".
+#: A test writes *both* ids of a pair and reads both back (HIST-025, LIFE-034; STORE and ID can reuse it).
+COLLIDING_IDS = {
+    "prefix": ("chat", "chat-2"),
+    "percent": ("a%", "ab"),
+    "underscore": ("a_c", "abc"),
+    "star": ("a*", "ab"),
+    "question-mark": ("a?", "ab"),
+    "past-128": ("x" * 128 + "a", "x" * 128 + "b"),
+    "last-of-256": ("y" * 255 + "a", "y" * 255 + "b"),
+    "astral": ("a\U0001f600", "a\U0001f601"),
+    "latin-1-replacement": ("a?", "a\U0001f600"),
 }
 
 

@@ -26,6 +26,12 @@ def store(driver):
 
 
 @pytest.fixture
+def store_b(replica):
+    """The session store of a second replica: another process over the same storage (``store.multi-replica``)."""
+    return StoreClient(replica)
+
+
+@pytest.fixture
 def life(driver):
     return LifeClient(driver)
 

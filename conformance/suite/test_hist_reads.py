@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conformance.suite._support import assert_json_equal, expect_error, items, show
+from conformance.suite._support import assert_json_equal, expect_error, item, items, show
 
 requirement = pytest.mark.requirement
 
@@ -120,6 +120,26 @@ def test_never_written_session_reads_as_empty(hist):
     assert_json_equal(h.get_items(), [], "get_items() of a session never written")
     assert_json_equal(h.get_items(limit=3), [], "get_items(limit=3) of a session never written")
     assert h.pop_item() is None, "pop_item() of a session never written must return null"
+
+
+@requirement("HIST-007")
+def test_clear_of_never_written_session_succeeds(hist):
+    h = hist.open("never-written-clear")
+    # The sentence names clear_session too: it succeeds, not_found included among the failures.
+    h.clear_session()
+    # "As on an empty history": clearing it leaves an empty history (what a later write does is HIST-019's).
+    assert_json_equal(h.get_items(), [], "get_items() after clear_session() of a session never written")
+
+
+@requirement("HIST-001")
+def test_equal_items_added_again_are_each_returned(hist):
+    h = hist.open("repeated-items")
+    # The same item in two batches and twice in one batch: every item of the history, each time it was added.
+    h.add_items(items(1))
+    h.add_items(items(1))
+    h.add_items([item(1), item(1), {}])
+    h.add_items([{}])
+    assert_json_equal(h.get_items(), [*items(1, 1, 1, 1), {}, {}], "get_items() after adding equal items again")
 
 
 @requirement("HIST-008")

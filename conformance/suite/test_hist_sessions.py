@@ -8,8 +8,16 @@ import pytest
 
 from conformance._values import NonJSON, json_equal
 from conformance.errors import ImplementationError
+from conformance.suite._support import (
+    COLLIDING_IDS,
+    assert_json_equal,
+    assert_same_items,
+    expect_error,
+    item,
+    items,
+    not_judged,
+)
 from conformance.suite._support import INVALID_IDS as SHARED_INVALID_IDS
-from conformance.suite._support import assert_json_equal, assert_same_items, expect_error, item, items, not_judged
 
 requirement = pytest.mark.requirement
 
@@ -95,6 +103,8 @@ def test_persistent_store_keeps_history_across_restart(hist):
     h.add_items(items(1, 2, 3))
     h.pop_item()
     hist.open("other").add_items(items(9))
+    # A day passes before the restart: a store that renewed or expired anything on reopening would show it.
+    hist.driver.advance_clock(86_400)
     hist.restart()
     again = hist.open("durable")
     assert_json_equal(again.get_items(), items(1, 2), "get_items() after a restart")
@@ -121,6 +131,57 @@ def test_two_handles_on_one_session_see_each_others_writes(hist):
     assert_json_equal(second.get_items(), [], "the second handle after the first cleared")
 
 
+def _other_adds(writer):
+    writer.add_items(items(3))
+    return items(1, 2, 3)
+
+
+def _other_pops(writer):
+    popped = writer.pop_item()
+    # Which item a pop takes is HIST-016's; HIST-022 is that the other handle sees the rest.
+    left = [i for i in items(1, 2) if not json_equal(i, popped)]
+    if len(left) != 1:
+        not_judged("HIST-016", f"pop_item() through the writing handle returned {popped!r}, neither item")
+    return left
+
+
+def _other_clears(writer):
+    writer.clear_session()
+    return []
+
+
+#: Each operation that changes a history, as one handle makes it; each returns what the other then reads.
+THROUGH_THE_OTHER = {"add_items": _other_adds, "pop_item": _other_pops, "clear_session": _other_clears}
+
+
+@requirement("HIST-022")
+@pytest.mark.parametrize("operation", list(THROUGH_THE_OTHER))
+def test_a_handle_that_has_read_sees_the_other_handles_write(hist, operation):
+    watcher, writer = hist.open("watched"), hist.open("watched")
+    writer.add_items(items(1, 2))
+    # The watcher reads before and after the other's write, with time passing in between: a handle
+    # that answered from what it read before (a cached list, a remembered "empty") would miss it.
+    watcher.get_items()
+    watcher.get_items(limit=1)
+    hist.driver.advance_clock(60)
+    expected = THROUGH_THE_OTHER[operation](writer)
+    assert_same_items(watcher.get_items(), expected, f"the watching handle after the other's {operation}()")
+
+
+@requirement("HIST-022")
+def test_a_handle_that_saw_an_empty_history_pops_the_other_handles_write(hist):
+    watcher, writer = hist.open("seen-empty"), hist.open("seen-empty")
+    writer.add_items(items(0))
+    watcher.pop_item()
+    # The watcher has now seen its history empty; how pop answers that is HIST-016's and HIST-017's.
+    if watcher.pop_item() is not None:
+        not_judged("HIST-016/HIST-017", "two pops of a one-item history did not leave it empty")
+    writer.add_items(items(1))
+    assert_json_equal(watcher.pop_item(), item(1), "pop_item() through one handle after the other wrote")
+    writer.add_items(items(2))
+    assert_json_equal(watcher.get_items(), items(2), "get_items() through one handle after the other wrote")
+
+
 CLOSED_OPERATIONS = {
     "get_items()": lambda h: h.get_items(),
     "get_items(limit=0)": lambda h: h.get_items(limit=0),
@@ -139,6 +200,24 @@ def test_every_operation_on_a_closed_handle_fails_as_closed(hist, operation):
     h.close()
     with expect_error("closed", f"{operation} on a closed handle"):
         CLOSED_OPERATIONS[operation](h)
+
+
+@requirement("HIST-023")
+@pytest.mark.parametrize("operation", list(CLOSED_OPERATIONS))
+def test_an_operation_on_a_closed_handle_changes_nothing(hist, operation):
+    h = hist.open("closed-unchanged")
+    h.add_items(items(1, 2))
+    h.close()
+    try:
+        CLOSED_OPERATIONS[operation](h)
+    except ImplementationError as exc:
+        if exc.kind == "internal":
+            raise
+    # Whether it failed as closed is the test above; here only that the call left the history as it was.
+    # Which items, not their order (HIST-001's).
+    assert_same_items(
+        hist.open("closed-unchanged").get_items(), items(1, 2), f"the history after {operation} on a closed handle"
+    )
 
 
 #: Calls with invalid arguments, each with a valid twin that shows how the closed handle answers.
@@ -238,6 +317,19 @@ def test_distinct_ids_are_distinct_sessions(hist, name):
     written.add_items(items(1))
     assert_json_equal(hist.open(second).get_items(), [], f"the {name} twin of a written session")
     assert_json_equal(written.get_items(), items(1), f"the written one of the {name} pair")
+
+
+@requirement("HIST-025")
+@pytest.mark.parametrize("name", list(COLLIDING_IDS))
+def test_ids_differing_in_one_code_point_are_two_histories_both_written(hist, name):
+    first, second = COLLIDING_IDS[name]
+    one, two = hist.open(first), hist.open(second)
+    one.add_items(items(1))
+    two.add_items(items(2, 3))
+    # Which items each history holds, not their order (HIST-001's).
+    assert_same_items(one.get_items(), items(1), f"the first of the {name} pair, both written")
+    assert_same_items(two.get_items(), items(2, 3), f"the second of the {name} pair, both written")
+    assert_same_items(hist.open(first).get_items(), items(1), f"the first of the {name} pair through a new handle")
 
 
 INVALID_IDS = {**SHARED_INVALID_IDS, "null": None}

@@ -33,20 +33,27 @@ def test_each_identity_is_its_own_field_and_none_stands_in_for_another(ids):
 
 
 @requirement("ID-008")
-def test_response_ids_are_never_reused_across_runs_sessions_and_restarts(ids):
+def test_response_ids_are_the_services_across_runs_sessions_and_restarts(ids):
     seen: dict[str, str] = {}
 
     def record(response, what):
         rid = response["response_id"]
         assert rid not in seen, f"{what} reused the response id {rid!r} of {seen.get(rid)}"
         seen[rid] = what
+        given = ids.service.created[-1] if ids.service.created else None
+        assert rid == given, f"{what} reports response id {rid!r}; the remote service gave that operation {given!r}"
 
     ids.create_session("one")
     ids.create_session("two")
     record(ids.run("one", "same words"), "run 1 on one")
     record(ids.run("one", "same words"), "run 2 on one, same input")
     record(ids.run("two", "same words"), "run 1 on two, same input")
-    record(finish(ids, ids.run("two", "long", steps=3)), "a long run on two")
+    long = ids.run("two", "long", steps=3)
+    record(long, "a long run on two")
+    final = finish(ids, long)
+    assert final["response_id"] == long["response_id"], (
+        f"resuming the long run reports response id {final['response_id']!r}; the service gave {long['response_id']!r}"
+    )
     snapshot = ids.snapshot("one")
     ids.restart()
     ids.restore(snapshot)
@@ -91,9 +98,10 @@ def test_a_spent_token_returns_the_final_response_again(ids):
     sid = ids.create_session()["session_id"]
     started = ids.run(sid, "once", steps=2)
     final = ids.resume(sid, started["continuation_token"])
-    calls = ids.remote_calls()
+    calls, created = ids.remote_calls(), len(ids.service.created)
     again = ids.resume(sid, started["continuation_token"])
     assert_json_equal(again, final, "resuming with the token of an operation that has completed")
+    assert len(ids.service.created) == created, "replaying a finished operation asked the service for a new response"
     assert ids.remote_calls() - calls <= 1, "replaying a finished operation made more than one remote call"
 
 
@@ -157,8 +165,12 @@ def test_reference_task_ids_travel_with_their_run_only(ids):
     for what, value in (("get_session", ids.get_session(sid)), ("snapshot", ids.snapshot(sid))):
         found = [ref for ref in refs if ref in json.dumps(value)]
         assert not found, f"{what} after a run with reference_task_ids holds {found}: {show(value)}"
+    sent = [params.get("reference_task_ids") for params in ids.service.sent("responses.create")]
+    assert sent[-1] == refs, f"the run with references sent the remote service {sent[-1]!r}, not {refs}"
     plain = ids.run(sid, "unrelated")
     assert plain["reference_task_ids"] == [], f"a later run without references sent {plain['reference_task_ids']}"
+    later = ids.service.sent("responses.create")[-1].get("reference_task_ids")
+    assert not later, f"a later run without references sent the remote service {later!r}"
 
 
 @requirement("ID-016")

@@ -9,7 +9,7 @@ import pytest
 
 from conformance._values import NonJSON
 from conformance.suite._identity_support import assert_shape, finish, rejected_without_remote_call, via_json
-from conformance.suite._support import assert_json_equal, expect_error, not_judged
+from conformance.suite._support import assert_json_equal, expect_error, not_judged, show
 
 if TYPE_CHECKING:
     from conformance.areas._facade import Answer
@@ -216,6 +216,9 @@ def test_a_session_created_without_a_handle_has_one_after_its_first_run(ids):
     after = ids.get_session(sid)["service_handle"]
     assert after is not None, "the session still has no service handle after its first run returned"
     assert_shape(after, "id/service-handle", "the handle after the first run")
+    assert_issued(ids, after, "the handle after the first run")
+    if before is not None:
+        assert_issued(ids, before, "the handle before the first run")
 
 
 @requirement("ID-023")
@@ -228,3 +231,11 @@ def test_a_snapshot_without_a_handle_restores_and_gets_one_at_its_first_run(ids)
     handle = ids.get_session("s")["service_handle"]
     assert handle is not None, "a session restored without a handle still has none after its first run"
     assert_shape(handle, "id/service-handle", "the handle assigned after the restore")
+    assert_issued(ids, handle, "the handle assigned after the restore")
+
+
+def assert_issued(ids, handle, what):
+    """ID-023 says the remote service assigns the handle: it is one the kit's service issued."""
+    assert handle in ids.service.handles, (
+        f"{what} is {show(handle)}, which the remote service never issued (it issued {ids.service.handles})"
+    )

@@ -6,7 +6,7 @@ import pytest
 
 from conformance._values import json_equal
 from conformance.suite._life_peer import event, notification, session_handlers
-from conformance.suite._support import assert_events_equal, not_judged
+from conformance.suite._support import COLLIDING_IDS, assert_events_equal, not_judged
 
 requirement = pytest.mark.requirement
 
@@ -71,6 +71,9 @@ MALFORMED = {
     ),
     "timestamp not RFC 3339": notification(
         {"type": "session.updated", "sessionId": "a", "metadata": {**META, "startTime": "yesterday"}}
+    ),
+    "summary not a string": notification(
+        {"type": "session.updated", "sessionId": "a", "metadata": {**META, "summary": 7}}
     ),
     "deleted with metadata": notification({"type": "session.deleted", "sessionId": "a", "metadata": META}),
     "clientSessionId on updated": notification(
@@ -214,3 +217,22 @@ def test_session_handlers_receive_their_own_sessions_events_only(life, peer):
     peer.send(*sent.values())
     for name, sid in (("a-1", "a"), ("a-2", "a"), ("ab", "ab"), ("b-updates", "b")):
         assert_events_equal(life.events(name), [sent[sid]["params"]], f"the events of {name!r}, subscribed to {sid!r}")
+
+
+@requirement("LIFE-034")
+@pytest.mark.parametrize("name", list(COLLIDING_IDS))
+def test_sessions_whose_ids_differ_in_one_code_point_each_get_their_own_events(life, peer, name):
+    first, second = COLLIDING_IDS[name]
+    # Both sessions registered, a handler on each, an event for each: each handler gets its own only.
+    for sid in (first, second):
+        active(life, peer, sid)
+    life.subscribe("first", session_id=first)
+    life.subscribe("second", session_id=second)
+    sent = {sid: peer.event("session.updated", sid) for sid in (first, second)}
+    peer.send(*sent.values())
+    for handler, sid in (("first", first), ("second", second)):
+        assert_events_equal(
+            life.events(handler),
+            [sent[sid]["params"]],
+            f"the events of the handler of the {handler} of the {name} pair",
+        )

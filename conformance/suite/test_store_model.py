@@ -7,6 +7,10 @@ and prints it as a program of ``state.*`` calls.  Every call is valid: how an in
 one is answered belongs to the requirement about that call (spec/README, "Blame"), and
 each rule checks only what a MUST requirement of spec/store.md says (the rule's comment
 names it); list order (STORE-021, a SHOULD) is not checked.
+
+Without ``store.ttl`` the model has no expiry: it sends no TTL, no session ever expires,
+touch moves ``last_active_at`` only and cleanup removes nothing.  That such a store's records
+say null for ``expires_at`` and ``ttl_seconds`` is STORE-036's, so the model does not read them.
 """
 
 from __future__ import annotations
@@ -51,9 +55,12 @@ class Session:
     owner: str | None
     created: int
     active: int
-    expires: int
-    ttl: int
+    expires: int | None  # None: a store without expiry (no store.ttl)
+    ttl: int | None
     state: dict[str, Any] = field(default_factory=dict)
+
+    def expired(self, now: int) -> bool:
+        return self.expires is not None and now >= self.expires
 
 
 def _ms(record: Any, name: str) -> int:
@@ -75,6 +82,7 @@ class StoreModel(RuleBasedStateMachine):
     @initialize(owner_list=st.lists(owners, min_size=3, max_size=3), ttl_list=st.lists(ttls_ms, min_size=3, max_size=3))
     def start(self, owner_list: list[str | None], ttl_list: list[int]) -> None:
         self.persistent = self.driver.info.claimed("store.persistent")
+        self.ttl = self.store.ttl
         # Every run starts with all three ids live, so the rules meet sessions to act on from step one.
         for sid, owner, ttl in zip(("a", "b", "c"), owner_list, ttl_list, strict=True):
             self.create(sid, owner, ttl, {})
@@ -87,7 +95,7 @@ class StoreModel(RuleBasedStateMachine):
 
     def live(self, sid: str, caller: str | None) -> Session | None:
         s = self.sessions.get(sid)
-        if s is None or self.now >= s.expires or (caller is not None and s.owner != caller):
+        if s is None or s.expired(self.now) or (caller is not None and s.owner != caller):
             return None
         return s
 
@@ -96,16 +104,12 @@ class StoreModel(RuleBasedStateMachine):
             assert got is None, f"{doing}: expected null, got {show(got)}"
             return
         assert isinstance(got, dict), f"{doing}: expected a record, got {show(got)}"
-        seen = (
-            got.get("id"),
-            got.get("owner"),
-            _ms(got, "created_at"),
-            _ms(got, "last_active_at"),
-            _ms(got, "expires_at"),
-            got.get("state"),
-        )
-        want = (sid, expected.owner, expected.created, expected.active, expected.expires, expected.state)
-        assert json_equal(list(seen), list(want)), f"{doing}: expected {show(want)}, got {show(seen)}"
+        seen = [got.get("id"), got.get("owner"), _ms(got, "created_at"), _ms(got, "last_active_at"), got.get("state")]
+        want = [sid, expected.owner, expected.created, expected.active, expected.state]
+        if expected.expires is not None:
+            seen.append(_ms(got, "expires_at"))
+            want.append(expected.expires)
+        assert json_equal(seen, want), f"{doing}: expected {show(want)}, got {show(seen)}"
 
     def fails(self, kind: str, doing: str, call: Callable[[], Any]) -> None:
         try:
@@ -118,7 +122,7 @@ class StoreModel(RuleBasedStateMachine):
 
     @rule(sid=ids, owner=owners, ttl=ttls_ms, state=states)
     def create(self, sid: str, owner: str | None, ttl: int, state: dict[str, Any]) -> None:
-        """STORE-006 (conflict), STORE-008 (the new record), STORE-012 (an expired id is free)."""
+        """STORE-006 (conflict), STORE-008 and STORE-035 (the new record), STORE-012 (an expired id is free)."""
         doing = f"create({sid!r}, owner={owner!r}, ttl={ttl} ms) at {self.now} ms"
         if self.live(sid, None) is not None:
             self.fails(
@@ -126,7 +130,8 @@ class StoreModel(RuleBasedStateMachine):
             )
             return
         got = self.store.create(sid, owner=owner, ttl_seconds=ttl / 1000, state=state)
-        self.sessions[sid] = Session(owner, self.now, self.now, self.now + ttl, ttl, dict(state))
+        expires, lifetime = (self.now + ttl, ttl) if self.ttl else (None, None)
+        self.sessions[sid] = Session(owner, self.now, self.now, expires, lifetime, dict(state))
         self.check(got, sid, self.sessions[sid], doing)
 
     @rule(sid=ids, caller=callers)
@@ -137,14 +142,14 @@ class StoreModel(RuleBasedStateMachine):
 
     @rule(sid=ids, caller=callers)
     def touch(self, sid: str, caller: str | None) -> None:
-        """STORE-013, STORE-014, STORE-024."""
+        """STORE-037, STORE-013, STORE-014, STORE-024."""
         caller = self.resolve(sid, caller)
         doing = f"touch({sid!r}, owner={caller!r}) at {self.now} ms"
         s = self.live(sid, caller)
         if s is None:
             self.fails("not_found", doing, lambda: self.store.touch(sid, owner=caller))
             return
-        self.sessions[sid] = replace(s, active=self.now, expires=self.now + s.ttl)
+        self.sessions[sid] = replace(s, active=self.now, expires=None if s.ttl is None else self.now + s.ttl)
         self.check(self.store.touch(sid, owner=caller), sid, self.sessions[sid], doing)
 
     @rule(sid=ids, caller=callers, state=states)
@@ -184,8 +189,8 @@ class StoreModel(RuleBasedStateMachine):
 
     @rule()
     def cleanup(self) -> None:
-        """STORE-022."""
-        dead = [sid for sid, s in self.sessions.items() if self.now >= s.expires]
+        """STORE-022, STORE-038."""
+        dead = [sid for sid, s in self.sessions.items() if s.expired(self.now)]
         got = self.store.cleanup()
         assert got == len(dead), f"cleanup() at {self.now} ms removed {got!r}, expected {len(dead)} ({dead})"
         for sid in dead:
@@ -199,7 +204,7 @@ class StoreModel(RuleBasedStateMachine):
     @precondition(lambda self: self.persistent)
     @rule()
     def restart(self) -> None:
-        """STORE-027 (persistent stores only)."""
+        """STORE-027, STORE-039 (persistent stores only)."""
         self.store.reopen()
 
     @invariant()

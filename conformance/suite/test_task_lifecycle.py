@@ -33,6 +33,19 @@ def test_message_without_ids_starts_a_new_task_in_a_new_context(tasks):
 
 
 @requirement("TASK-001")
+def test_explicit_null_ids_start_a_new_task_as_absent_ones_do(tasks):
+    earlier = tasks.send(message(1))
+    # null means exactly what absence means (spec/contract.md § Values every area shares).
+    task = tasks.send(message(2), task_id=None, context_id=None, reference_task_ids=None)
+    assert_minted(task["task_id"], "the task id of a send with null ids")
+    assert_minted(task["context_id"], "the context id of a send with null ids")
+    assert task["state"] == "working", f"a new task is {task['state']!r}, not 'working'"
+    assert task["task_id"] != earlier["task_id"], "a send with null ids reused an earlier task id"
+    assert task["context_id"] != earlier["context_id"], "a send with null ids joined an earlier context"
+    assert task["task_id"] != task["context_id"], f"the task id stands in for the context id: {task}"
+
+
+@requirement("TASK-001")
 @pytest.mark.parametrize("kind", ["task_id", "context_id"])
 def test_minted_task_and_context_ids_carry_at_least_122_random_bits(tasks, kind):
     minted = [tasks.send(message(n))[kind] for n in range(40)]
@@ -195,6 +208,20 @@ def test_reference_to_an_unknown_task_is_not_found(tasks):
         tasks.send(message(1), reference_task_ids=[MADE_UP_TASK])
 
 
+@requirement("TASK-009")
+def test_a_send_to_ones_own_task_naming_anothers_task_as_reference_changes_nothing(tasks):
+    mine, kept = tasks.send(message(1)), tasks.send(message(2))
+    bob = tasks.as_owner("bob")
+    theirs = bob.send(message(3))
+    before, bobs = tasks.list(), bob.list()
+    # A valid reference first, bob's task second: a store that stores as it checks would keep the first.
+    with expect_error("not_found", "a send to one's own task naming another owner's task as a reference"):
+        tasks.send(message(4), task_id=mine["task_id"], reference_task_ids=[kept["task_id"], theirs["task_id"]])
+    assert_json_equal(tasks.list(), before, "every task of the owner after the rejected send")
+    assert_json_equal(tasks.get(mine["task_id"]), mine, "the task the rejected send named")
+    assert_json_equal(bob.list(), bobs, "every task of the other owner after the rejected send")
+
+
 INVALID_CALLS = {
     "empty-owner": lambda t: t.as_owner("").send(message(1)),
     "owner-with-newline": lambda t: t.as_owner("a\nb").send(message(1)),
@@ -208,6 +235,23 @@ INVALID_CALLS = {
     "list-with-integer-context-id": lambda t: t.list(7),
     "list-with-empty-owner": lambda t: t.as_owner("").list(),
     "set_state-with-array-task-id": lambda t: t.set_state([MADE_UP_TASK], "completed"),
+    # A wrong type in every field: numbers and booleans where strings are, arrays and null where objects are.
+    "owner-integer": lambda t: t.as_owner(7).send(message(1)),
+    "owner-boolean": lambda t: t.as_owner(True).send(message(1)),
+    "owner-null": lambda t: t.as_owner(None).send(message(1)),
+    "message-array-of-parts": lambda t: t.send([{"kind": "text", "text": "hi"}]),
+    "message-empty-array": lambda t: t.send([]),
+    "message-null": lambda t: t.send(None),
+    "message-number": lambda t: t.send(3),
+    "task-id-boolean": lambda t: t.send(message(1), task_id=True),
+    "context-id-integer": lambda t: t.send(message(1), context_id=7),
+    "context-id-object": lambda t: t.send(message(1), context_id={"id": "c"}),
+    "references-with-integer": lambda t: t.send(message(1), reference_task_ids=[7]),
+    "references-with-boolean": lambda t: t.send(message(1), reference_task_ids=[True]),
+    "references-object": lambda t: t.send(message(1), reference_task_ids={"a": MADE_UP_TASK}),
+    "get-with-boolean-task-id": lambda t: t.get(True),
+    "list-with-boolean-context-id": lambda t: t.list(True),
+    "set_state-with-integer-task-id": lambda t: t.set_state(7, "completed"),
 }
 
 
@@ -228,7 +272,7 @@ def test_invalid_arguments_are_rejected(tasks, name):
 
 
 @requirement("TASK-011")
-@pytest.mark.parametrize("state", ["unknown", "done", "COMPLETED", "input_required", "", None, 3])
+@pytest.mark.parametrize("state", ["unknown", "done", "COMPLETED", "input_required", "", None, 3, True, ["working"]])
 def test_unknown_state_is_rejected(tasks, state):
     task = tasks.send(message(1))
     before = everything(tasks)

@@ -41,7 +41,6 @@ _MODEL_HEADING = re.compile(r"^(#{2,3}) (Models?|Model of .+)\s*$")
 #: is named here with the reason no requirement needs to cite it.
 PLUMBING: dict[str, str] = {
     "store.open_handle": "opens a second handle over one backend; STORE-028 speaks of two handles",
-    "id.remote_calls": "a counter the kit reads to judge other requirements, not behaviour of its own",
 }
 
 

@@ -5,15 +5,20 @@
 //   pytest --impl="exec:node examples/node-adapter/adapter.mjs"
 //
 // Requests are answered one at a time, in arrival order: JavaScript runs one call at a time,
-// so concurrent requests (HIST-009, HIST-018) are serialised, which the spec allows.
+// so concurrent requests (HIST-009, HIST-018) are serialised, which the spec allows. An ID
+// operation that calls the kit's agent service over HTTP is awaited before the next request starts.
 import { parse, stringify } from "./json.mjs";
 import { AdapterError, badRequest, isPlainObject } from "./errors.mjs";
+import { Bcast, CLAIMS as BCAST_CLAIMS } from "./bcast.mjs";
 import { CLAIMS as HIST_CLAIMS, Hist } from "./hist.mjs";
+import { CLAIMS as ID_CLAIMS, Id } from "./id.mjs";
+import { CLAIMS as LIFE_CLAIMS, Life } from "./life.mjs";
 import { CLAIMS as STORE_CLAIMS, Store } from "./store.mjs";
+import { CLAIMS as TASK_CLAIMS, Task } from "./task.mjs";
 
-const PROTOCOL = "1.1";
-const AREAS = { hist: Hist, store: Store };
-const CLAIMS = [...HIST_CLAIMS, ...STORE_CLAIMS];
+const PROTOCOL = "1.3";
+const AREAS = { hist: Hist, store: Store, id: Id, task: Task, bcast: Bcast, life: Life };
+const CLAIMS = [...HIST_CLAIMS, ...STORE_CLAIMS, ...ID_CLAIMS, ...TASK_CLAIMS, ...BCAST_CLAIMS, ...LIFE_CLAIMS];
 const EPOCH_US = Date.UTC(2026, 0, 1) * 1000; // every instance's clock starts at 2026-01-01T00:00:00Z
 
 // The kit's stand-ins for values JSON cannot carry, as their JavaScript equivalents.
@@ -23,6 +28,7 @@ const NON_JSON = {
   "negative-infinity": () => -Infinity,
   bytes: () => Uint8Array.from([0, 255, 98, 105, 110]),
   "integer-key": () => new Map([[1, "a map whose key is not a string"]]),
+  "lone-surrogate": () => "a\uD800b", // a JavaScript string holds a lone surrogate as it is
 };
 
 // {"$nonjson": kind} is a stand-in; {"$literal": object} is an object that looked like one, escaped.
@@ -40,8 +46,9 @@ function materialize(value) {
 }
 
 class Instance {
-  constructor(storageDir) {
+  constructor(storageDir, agentServiceUrl) {
     this.storageDir = storageDir;
+    this.agentServiceUrl = agentServiceUrl; // the kit's agent service, for ID (protocol 1.3)
     this.clockUs = EPOCH_US; // microseconds since 1970; moved only by kit.advance_clock
     this.areas = {};
     this.last = null; // {args, result} of the last area operation, for kit.mutate
@@ -63,7 +70,7 @@ class Instance {
 
 const instances = new Map();
 
-function run(request) {
+async function run(request) {
   const { op, args, instance: id } = request;
   if (op === "kit.hello") {
     const major = String(args.protocol).split(".")[0];
@@ -74,7 +81,7 @@ function run(request) {
     };
   }
   if (op === "kit.begin") {
-    instances.set(id, new Instance(args.storage_dir));
+    instances.set(id, new Instance(args.storage_dir, args.agent_service_url));
     return null;
   }
   const instance = instances.get(id);
@@ -99,7 +106,7 @@ function run(request) {
   }
   instance.last = null;
   const given = materialize(args);
-  const result = area[name](given);
+  const result = await area[name](given);
   instance.last = { args: given, result };
   return result;
 }
@@ -126,7 +133,7 @@ function reply(message) {
   process.stdout.write(stringify(message) + "\n"); // synchronous for pipes on Linux
 }
 
-function handle(line) {
+async function handle(line) {
   let request;
   try {
     request = parse(line);
@@ -135,7 +142,7 @@ function handle(line) {
     return;
   }
   try {
-    const result = run(request);
+    const result = await run(request);
     reply({ id: request.id, result: result ?? null });
   } catch (e) {
     if (e instanceof AdapterError) {
@@ -149,16 +156,18 @@ function handle(line) {
 }
 
 let pending = Buffer.alloc(0);
+let queue = Promise.resolve(); // one request at a time, in arrival order
 process.stdin.on("data", (chunk) => {
   pending = Buffer.concat([pending, chunk]);
   let nl;
   while ((nl = pending.indexOf(0x0a)) !== -1) {
     const line = pending.subarray(0, nl).toString("utf8");
     pending = pending.subarray(nl + 1);
-    if (line.trim()) handle(line);
+    if (line.trim()) queue = queue.then(() => handle(line));
   }
 });
-process.stdin.on("end", () => {
+process.stdin.on("end", async () => {
+  await queue;
   for (const instance of instances.values()) instance.end();
   process.exit(0);
 });

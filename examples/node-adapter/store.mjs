@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { badRequest, checkJson, closed, conflict, describe, invalid, isPlainObject, notFound } from "./errors.mjs";
 import { checkSessionId } from "./hist.mjs";
 
-export const CLAIMS = ["store", "store.persistent", "store.shared-backend"];
+export const CLAIMS = ["store", "store.ttl", "store.persistent", "store.shared-backend"];
 const MAX_TTL_SECONDS = 100 * 365 * 86400;
 
 /** Compare strings by code point, as Python and the spec do (JavaScript's < compares UTF-16 units). */
-function byCodePoint(a, b) {
+export function byCodePoint(a, b) {
   const x = [...a];
   const y = [...b];
   for (let k = 0; k < Math.min(x.length, y.length); k++) {

@@ -45,6 +45,8 @@ MODES = {
     "protocol-1.0-mutates": "says protocol 1.0 but would answer kit.mutate: the kit must not send it",
     "later-minor": "speaks protocol 1.9 and adds members the kit does not know to every reply: they are ignored",
     "empty-messages": "answers every error with an empty message: the same answers as in process",
+    "duplicate-names": "answers get_items with an item that repeats a member name, which JSON readers read unevenly",
+    "id-at-1.2": "claims id but speaks protocol 1.2, which has no agent_service_url: the kit sends no id.* operation",
 }
 
 
@@ -119,6 +121,9 @@ class Misbehaving(Bridge):
             }
             if mode == "old-protocol":
                 hello["protocol"] = "2.0"
+            elif mode == "id-at-1.2":
+                hello["protocol"] = "1.2"
+                hello["implementation"]["claims"] = ["hist", "id"]
             elif mode == "bad-hello":
                 del hello["implementation"]["claims"]
             elif mode == "unknown-claim":
@@ -171,6 +176,9 @@ class Misbehaving(Bridge):
             return True
         if mode == "bad-request":
             self.reply(rid, code="bad_request", message="I do not understand 'limit'")
+            return True
+        if mode == "duplicate-names":
+            self.raw(b'{"id": %d, "result": [{"role": "user", "role": "assistant"}]}\n' % rid)
             return True
         return False
 

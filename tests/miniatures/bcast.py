@@ -23,6 +23,7 @@ from reference_impl.broadcast import (
     check_buffer_size,
     check_event,
 )
+from reference_impl.broadcast_postgres import PostgresBroadcaster
 from reference_impl.history import check_session_id
 from tests.miniatures import MiniatureImplementation, declarer
 
@@ -47,6 +48,8 @@ class BcastMiniature(MiniatureImplementation):
         doc = inspect.getdoc(broken) or ""
         super().__init__(requirement, label, doc=doc, claims=broken.claims, also_fails=also_fails, may_fail=may_fail)
         self.broadcaster = broken
+        #: Whether the kit's own tests need a PostgreSQL server to run it (tests/conftest.py).
+        self.needs_postgres = issubclass(broken, PostgresBroadcaster)
 
     def open_broadcaster(self, env: Environment) -> MemoryBroadcaster:
         return self.broadcaster.open(env)
@@ -469,3 +472,97 @@ class ReadModifyWriteFanOut(MemoryBroadcaster):
             snapshot = list(sub.buffer)
             await asyncio.sleep(0)  # another publish runs here and appends to the same buffer
             sub.buffer = deque([*snapshot, text])
+
+
+# --- replicas in separate processes --------------------------------------------------------
+
+
+@miniature("BCAST-026")
+class FansOutLocallyOnly(MemoryBroadcaster):
+    """Claims bcast.multi-replica but fans out in its own process only, as mcp-data-platform's memory broadcaster does."""
+
+    claims = frozenset({"bcast", "bcast.multi-replica"})
+
+
+@miniature("BCAST-027")
+class OwnEventsFirst(PostgresBroadcaster):
+    """Fans out its own events at once and skips their echo, so another replica's earlier event arrives after its own later one."""
+
+    def publish(self, event: object) -> None:
+        with self.lock:
+            if not self.closed:
+                self.fan_out(check_event(event))
+            super().publish(event)
+
+    def _deliver(self, payload: str) -> None:
+        message = json.loads(payload)
+        if "e" in message and message["r"] == self._me:
+            self._echoed = message["m"]  # fanned out already, at publish
+            return
+        super()._deliver(payload)
+
+
+@miniature("BCAST-028")
+class ListensOnTwoConnections(PostgresBroadcaster):
+    """LISTENs on two pooled connections: every other replica's event is fanned out twice, its own once."""
+
+    def _deliver(self, payload: str) -> None:
+        super()._deliver(payload)
+        message = json.loads(payload)
+        if "e" in message and message["r"] != self._me:
+            super()._deliver(payload)
+
+
+@miniature("BCAST-029")
+class CloseStopsEveryReplica(PostgresBroadcaster):
+    """On close, sends a shutdown notification on the shared channel, and every replica that reads it closes too."""
+
+    def close(self) -> None:
+        with self.lock:
+            if not self.closed and self._db is not None:
+                self._db.execute("SELECT pg_notify(%s, %s)", (self._channel, json.dumps({"r": "", "m": 0, "close": 1})))
+        super().close()
+
+    def _deliver(self, payload: str) -> None:
+        if "close" in json.loads(payload):
+            MemoryBroadcaster.close(self)  # keeps the connection, so the call that read it can finish
+            return
+        super()._deliver(payload)
+
+
+# --- blind spots of issue 11: each caught by its own requirement's tests, not only by the model ----
+
+_ABSENT: Any = object()
+
+
+@miniature("BCAST-001", also_fails=(11,), may_fail=(24,))
+class NullBufferSizeRejected(MemoryBroadcaster):
+    """subscribe() with an explicit null buffer_size fails as invalid_argument; only an absent one means the default.
+
+    The keyword's default is a private sentinel, so null is checked as a size and is not a positive integer.
+    """
+
+    def subscribe(self, session_id: object, *, buffer_size: object = _ABSENT) -> Subscription:
+        if buffer_size is None:
+            msg = "buffer_size must be a positive integer, got None"
+            raise InvalidArgument(msg)
+        return super().subscribe(session_id, buffer_size=None if buffer_size is _ABSENT else buffer_size)
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _cut(element) for key, element in value.items()}
+    if isinstance(value, list):
+        return [_cut(element) for element in value[:65_535]]
+    return value[:65_535] if isinstance(value, str) else value
+
+
+@miniature("BCAST-005")
+class CutsLargeParams(MemoryBroadcaster):
+    """Keeps at most 65 535 characters of each string and elements of each array of an event, silently.
+
+    A message queue with a 64 KiB field limit does this; every small event arrives whole.
+    """
+
+    def publish(self, event: object) -> None:
+        super().publish(_cut(event))

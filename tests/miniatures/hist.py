@@ -9,6 +9,7 @@ test) sees most of them.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import random
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import reference_impl
 from conformance._values import depth
-from reference_impl._errors import InvalidArgument, StoreClosed
+from reference_impl._errors import HistoryError, InvalidArgument, StoreClosed
 from reference_impl.history import (
     HistorySession,
     HistoryStore,
@@ -576,3 +577,183 @@ class KeepsCallerObjects(HistorySession):
     def pop_item(self) -> Item | None:
         self._check_open()
         return self._store.pop(self.session_id)  # type: ignore[return-value]
+
+
+# --- blind spots of issue 11: each caught by its own requirement's tests, not only by the model ----
+
+
+@miniature("HIST-025")
+class IdsCutAt128(MemoryHistory):
+    """Keys each history by the first 128 code points of its id, as a VARCHAR(128) column silently truncating would.
+
+    Ids of up to 256 code points open and work one at a time; two that differ only past position 128
+    share one history.
+    """
+
+    def load(self, session_id: str, limit: int | None) -> list[str]:
+        return super().load(session_id[:128], limit)
+
+    def append(self, session_id: str, texts: list[str]) -> None:
+        super().append(session_id[:128], texts)
+
+    def pop(self, session_id: str) -> str | None:
+        return super().pop(session_id[:128])
+
+    def clear(self, session_id: str) -> None:
+        super().clear(session_id[:128])
+
+
+def _latin1(session_id: str) -> str:
+    return session_id.encode("latin-1", "replace").decode("latin-1")
+
+
+@miniature("HIST-025")
+class IdsThroughLatin1(MemoryHistory):
+    """Keys each history by its id encoded as Latin-1 with replacement: every character beyond U+00FF becomes "?".
+
+    A MySQL latin1 column does this to whatever it is given; "a😀", "a😁" and "a?" share one history.
+    """
+
+    def load(self, session_id: str, limit: int | None) -> list[str]:
+        return super().load(_latin1(session_id), limit)
+
+    def append(self, session_id: str, texts: list[str]) -> None:
+        super().append(_latin1(session_id), texts)
+
+    def pop(self, session_id: str) -> str | None:
+        return super().pop(_latin1(session_id))
+
+    def clear(self, session_id: str) -> None:
+        super().clear(_latin1(session_id))
+
+
+def _cut_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _cut_strings(element) for key, element in value.items()}
+    if isinstance(value, list):
+        return [_cut_strings(element) for element in value]
+    return value[:65_535] if isinstance(value, str) else value
+
+
+@miniature("HIST-014")
+class CutsLongStrings(MemoryHistory):
+    """Keeps at most 65 535 characters of each string, as a TEXT column in a non-strict MySQL does, without an error.
+
+    Every item within the data model's guarantees comes back whole; a one-mebibyte tool output comes back cut.
+    """
+
+    def append(self, session_id: str, texts: list[str]) -> None:
+        cut = [json.dumps(_cut_strings(json.loads(text)), ensure_ascii=False) for text in texts]
+        super().append(session_id, cut)
+
+
+class SessionNotFound(HistoryError):
+    error_kind = "not_found"
+
+
+@miniature("HIST-007", also_fails=(27,))
+class ClearOfUnknownSessionFails(MemoryHistory):
+    """clear_session() fails with not_found for an id that was never written: it deletes the session's row first.
+
+    Sessions live in a table of their own, created by the first add_items() and kept by clear_session().
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._known: set[str] = set()
+
+    def append(self, session_id: str, texts: list[str]) -> None:
+        super().append(session_id, texts)
+        with self.locked():
+            self._known.add(session_id)
+
+    def clear(self, session_id: str) -> None:
+        with self.locked():
+            if session_id not in self._known:
+                msg = f"no session {session_id!r}"
+                raise SessionNotFound(msg)
+        super().clear(session_id)
+
+
+@miniature("HIST-022", may_fail=(27,))
+class RemembersEmpty(HistorySession):
+    """A handle that saw its history empty (a pop of nothing, its own clear) answers pops with null from memory.
+
+    Only its own add_items() makes it look again, so another handle's write stays invisible to its pops.
+    """
+
+    def __init__(self, store: HistoryStore, session_id: str, default_limit: int | None) -> None:
+        super().__init__(store, session_id, default_limit)
+        self._empty = False
+
+    def pop_item(self) -> Item | None:
+        self._check_open()
+        if self._empty:
+            return None
+        popped = super().pop_item()
+        self._empty = popped is None
+        return popped
+
+    def clear_session(self) -> None:
+        super().clear_session()
+        self._empty = True
+
+    def add_items(self, items: object) -> None:
+        super().add_items(items)
+        self._empty = False
+
+
+@miniature("HIST-023")
+class ClosedHandleStillWrites(HistorySession):
+    """add_items() on a closed handle writes a valid batch and only then raises closed: the check follows the write."""
+
+    def add_items(self, items: object) -> None:
+        if self.closed:
+            with contextlib.suppress(InvalidArgument):
+                self._store.append(self.session_id, encode_batch(items))
+        super().add_items(items)
+
+
+@miniature("HIST-001", also_fails=(14,), may_fail=(27,))
+class DropsRepeatedItems(MemoryHistory):
+    """add_items() skips an item equal to one the history already holds, as an upsert keyed by the item's content would."""
+
+    def append(self, session_id: str, texts: list[str]) -> None:
+        with self.locked():
+            held = set(self._sessions.get(session_id, []))
+        fresh: list[str] = []
+        for text in texts:
+            if text not in held:
+                held.add(text)
+                fresh.append(text)
+        super().append(session_id, fresh)
+
+
+@miniature("HIST-021", claims=reference_impl.implementation.claims)
+class ExpiresOnReopen(SQLiteHistory):
+    """On reopening, deletes every session last written more than ten minutes ago by the clock.
+
+    Like EncryptedSession's ``ttl=600``, but applied only when the store is opened, so nothing expires
+    while it runs; a restart at the instant of the last write loses nothing.
+    """
+
+    TTL = 600
+
+    def __init__(self, path: Any, clock: Any) -> None:
+        super().__init__(path)
+        self.clock = clock
+        self._db.execute("CREATE TABLE IF NOT EXISTS written (session_id TEXT PRIMARY KEY, at REAL NOT NULL)")
+        cutoff = clock.now().timestamp() - self.TTL
+        stale = [sid for (sid,) in self._db.execute("SELECT session_id FROM written WHERE at < ?", (cutoff,))]
+        for sid in stale:
+            self._db.execute("DELETE FROM items WHERE session_id = ?", (sid,))
+            self._db.execute("DELETE FROM written WHERE session_id = ?", (sid,))
+
+    @classmethod
+    def open(cls, env: Environment) -> ExpiresOnReopen:
+        return cls(env.storage_dir / cls.FILE_NAME, env.clock)
+
+    def append(self, session_id: str, texts: list[str]) -> None:
+        super().append(session_id, texts)
+        with self.locked():
+            self._db.execute("INSERT OR REPLACE INTO written VALUES (?, ?)", (session_id, self.clock.now().timestamp()))

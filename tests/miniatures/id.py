@@ -14,10 +14,10 @@ import hashlib
 import inspect
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
-from reference_impl.identity import AgentService, Operation, Response, Session
+from reference_impl.identity import AgentService, PersistentAgentService, Record, Response, Session
 from tests.miniatures import MiniatureImplementation, declarer
 
 if TYPE_CHECKING:
@@ -119,42 +119,44 @@ class RunCreatesSession(AgentService):
 class ResponseIdIsToken(AgentService):
     """Uses the response id itself as the continuation token: one identity stands in for another."""
 
-    def response(self, op: Operation) -> Response:
-        response = super().response(op)
+    #: response id -> session id, kept where a restart cannot lose it (a real client would ask the service).
+    owners: ClassVar[dict[str, str]] = {}
+
+    def response(self, record: Record, session_id: str) -> Response:
+        response = super().response(record, session_id)
         if response["continuation_token"] is not None:
-            response["continuation_token"] = op.response_id
+            self.owners[record["response_id"]] = session_id
+            response["continuation_token"] = record["response_id"]
         return response
 
     def read_token(self, token: object, session_id: str) -> str:
-        for op in self._remote.operations.values():
-            if op.response_id == token:
-                if op.session_id != session_id:
-                    raise InvalidArgument("that token belongs to another session")
-                return op.operation_id
-        raise InvalidArgument(f"unknown continuation token {token!r}")
+        if not isinstance(token, str) or token not in self.owners:
+            raise InvalidArgument(f"unknown continuation token {token!r}")
+        if self.owners[token] != session_id:
+            raise InvalidArgument("that token belongs to another session")
+        return token
 
 
 @miniature("ID-008")
-class ContentAddressedResponseIds(AgentService):
-    """Derives the response id from the session id and the input: the same question twice gets one id."""
+class OwnResponseIds(AgentService):
+    """Reports a response id of its own making (a hash of the service's) instead of the one the service gave."""
 
-    def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
-        first = super().run(session_id, input, **kwargs)
-        op = next(o for o in self._remote.operations.values() if o.response_id == first["response_id"])
-        op.response_id = "resp_" + hashlib.sha256(f"{session_id}\0{input}".encode()).hexdigest()[:32]
-        return self.response(op)
+    def response(self, record: Record, session_id: str) -> Response:
+        response = super().response(record, session_id)
+        response["response_id"] = "resp_" + hashlib.sha256(record["response_id"].encode()).hexdigest()[:32]
+        return response
 
 
 @miniature("ID-009", also_fails=(7, 20))
 class TokenAfterCompletion(AgentService):
     """Keeps handing out a continuation token after the operation has completed."""
 
-    def response(self, op: Operation) -> Response:
-        response = super().response(op)
+    def response(self, record: Record, session_id: str) -> Response:
+        response = super().response(record, session_id)
         response["continuation_token"] = {
             "kind": "continuation",
-            "session_id": op.session_id,
-            "operation_id": op.operation_id,
+            "session_id": session_id,
+            "response_id": record["response_id"],
         }
         return response
 
@@ -163,22 +165,41 @@ class TokenAfterCompletion(AgentService):
 class ResumesLatest(AgentService):
     """resume() checks the token, then continues the session's newest unfinished operation, whichever it names."""
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.pending: dict[str, list[str]] = {}
+
+    def response(self, record: Record, session_id: str) -> Response:
+        pending = self.pending.setdefault(session_id, [])
+        if record["response_id"] in pending:
+            pending.remove(record["response_id"])
+        if record["status"] != "completed":
+            pending.append(record["response_id"])
+        return super().response(record, session_id)
+
     def read_token(self, token: object, session_id: str) -> str:
         named = super().read_token(token, session_id)
-        pending = [o for o in self._remote.operations.values() if o.session_id == session_id and o.remaining]
-        return pending[-1].operation_id if pending else named
+        pending = self.pending.get(session_id, [])
+        return pending[-1] if pending else named
 
 
 @miniature("ID-011", also_fails=(20,))
 class SpentTokenStartsOver(AgentService):
     """Resuming a finished operation runs its input again as a new operation, with a new response id."""
 
+    #: response id -> output (the input, echoed), kept where a restart cannot lose it, as the service's record is.
+    finished: ClassVar[dict[str, str]] = {}
+
+    def response(self, record: Record, session_id: str) -> Response:
+        if record["status"] == "completed":
+            self.finished[record["response_id"]] = record["output"]
+        return super().response(record, session_id)
+
     def resume(self, session_id: object, continuation_token: object) -> Response:
         if isinstance(session_id, str) and session_id in self._sessions:
-            operation_id = self.read_token(continuation_token, session_id)
-            op = self._remote.operations.get(operation_id)
-            if op is not None and op.remaining == 0:
-                return self.run(session_id, op.input)
+            response_id = self.read_token(continuation_token, session_id)
+            if response_id in self.finished:
+                return self.run(session_id, self.finished[response_id])
         return super().resume(session_id, continuation_token)
 
 
@@ -190,12 +211,12 @@ class TokensForgottenOnRestart(AgentService):
         super().__init__(*args)
         self.keys: dict[str, str] = {}
 
-    def response(self, op: Operation) -> Response:
-        response = super().response(op)
+    def response(self, record: Record, session_id: str) -> Response:
+        response = super().response(record, session_id)
         if response["continuation_token"] is not None:
-            key = next((k for k, v in self.keys.items() if v == op.operation_id), None) or mint("key")
-            self.keys[key] = op.operation_id
-            response["continuation_token"]["operation_id"] = key
+            key = next((k for k, v in self.keys.items() if v == record["response_id"]), None) or mint("key")
+            self.keys[key] = record["response_id"]
+            response["continuation_token"]["response_id"] = key
         return response
 
     def read_token(self, token: object, session_id: str) -> str:
@@ -341,3 +362,40 @@ class RestoredWithoutHandleStaysWithout(AgentService):
             return super().run(session_id, input, **kwargs)
         finally:
             session.service_handle = None
+
+
+@miniature("ID-024")
+class KeepsTheFirstHandle(AgentService):
+    """Claims id.handle-chaining but keeps the handle a session first had, ignoring the one each response gives."""
+
+    def adopt_handle(self, session: Session, record: Record) -> None:
+        return
+
+
+@miniature("ID-025")
+class ExpiredTokenIsACrash(AgentService):
+    """Lets the service's 'no such response' for an expired token escape as an internal error, not not_found."""
+
+    def resume(self, session_id: object, continuation_token: object) -> Response:
+        try:
+            return super().resume(session_id, continuation_token)
+        except NotFound as exc:
+            if isinstance(session_id, str) and session_id in self._sessions:
+                msg = f"unexpected answer from the agent service: {exc}"
+                raise RuntimeError(msg) from exc
+            raise
+
+
+@miniature("ID-026")
+class PersistsIdsOnly(PersistentAgentService):
+    """Claims id.client-persistence but writes only session ids and handles to disk: the state comes back empty."""
+
+    def saved(self) -> None:
+        states = {sid: s.state for sid, s in self._sessions.items()}
+        for session in self._sessions.values():
+            session.state = {}
+        try:
+            super().saved()
+        finally:
+            for sid, state in states.items():
+                self._sessions[sid].state = state

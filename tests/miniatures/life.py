@@ -9,6 +9,8 @@ LIFE-020 (the model-based test) sees most client bugs.
 
 from __future__ import annotations
 
+import copy
+import fnmatch
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -498,3 +500,26 @@ class CountingServer(LifecycleServer):
     def _mint(self) -> str:
         self._count = getattr(self, "_count", 0) + 1
         return f"srv-{self._count}"
+
+
+# --- blind spots of issue 11: each caught by its own requirement's tests, not only by the model ----
+
+
+@miniature("LIFE-034", may_fail=(20,))
+class GlobSessionHandlers(LifecycleClient):
+    """Matches a session handler's id against an event's sessionId as a glob pattern, so "a*" also hears "ab".
+
+    Routing reuses the wildcard matcher written for topic subscriptions; ids without "*", "?" or "[" route exactly.
+    """
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        sid, kind = event["sessionId"], event["type"]
+        for sub in list(self._subscriptions):
+            if sub.session_id is not None and not fnmatch.fnmatchcase(sid, sub.session_id):
+                continue
+            if sub.event_type not in (None, kind):
+                continue
+            try:
+                sub.handler(copy.deepcopy(event))
+            except Exception as exc:
+                self.diagnostics.append(f"handler {sub.name!r} raised {type(exc).__name__}: {exc}")

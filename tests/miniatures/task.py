@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
+from reference_impl._ids import NotFound
 from reference_impl.tasks import TERMINAL_STATES, Context, Task, TaskService
 from tests.miniatures import MiniatureImplementation, declarer
 
@@ -234,3 +235,56 @@ class AuthRequiredStays(TaskService):
         super().continue_task(task, context_id)
         if waiting:
             task.state = "auth-required"
+
+
+# --- blind spots of issue 11: each caught by its own requirement's tests, not only by the model ----
+
+
+@miniature("TASK-001", may_fail=MODEL)
+class NullTaskIdIsLookedUp(TaskService):
+    """A task_id that is present, even as null, names a task to continue: null is looked up and not found.
+
+    The service tests whether the key was sent (a JSON body's ``"task_id" in body``), not whether it holds an id.
+    """
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        if "task_id" in kwargs and kwargs["task_id"] is None:
+            msg = "no task None"
+            raise NotFound(msg)
+        return super().send(owner, message, **kwargs)
+
+
+@miniature("TASK-009", may_fail=MODEL)
+class StoresReferencesAsItChecksThem(TaskService):
+    """A send to an open task records each reference as soon as it has checked it, and fails at the first unknown one.
+
+    The references checked before that stay on the task, although the send failed with not_found.
+    """
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        task_id, references, context_id = (
+            kwargs.get("task_id"),
+            kwargs.get("reference_task_ids"),
+            kwargs.get("context_id"),
+        )
+        if not (isinstance(owner, str) and isinstance(task_id, str) and isinstance(references, list)):
+            return super().send(owner, message, **kwargs)
+        with self._lock:
+            task = self.lookup_task(task_id, owner)
+            if task is not None and task.state not in TERMINAL_STATES and context_id in (None, task.context_id):
+                for reference in references:
+                    if not isinstance(reference, str) or self.lookup_task(reference, owner) is None:
+                        break
+                    if reference not in task.reference_task_ids:
+                        task.reference_task_ids.append(reference)
+        return super().send(owner, message, **kwargs)
+
+
+@miniature("TASK-011")
+class MessageAsListOfParts(TaskService):
+    """A message given as an array is taken as the message's parts and wrapped as ``{"parts": [...]}``, not rejected."""
+
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(message, list):
+            message = {"parts": message}
+        return super().send(owner, message, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_id_list
+from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_caller_id, check_id_list, json_copy
 from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService
 from reference_impl.tasks import Context, Task, TaskService
 from tests.variants._base import Variant
@@ -38,7 +38,7 @@ class HandleFilledAtFirstRun(Variant):
     # the first run, then assigned once), so the kit must blame nothing.
     rows = frozenset({"identity.md: service handle before the first run"})
     fails = frozenset()
-    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_threads.py"
+    source = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_agents.py"
 
     def open_agent_service(self, env: Any) -> Any:
         return _LazyHandleService.open(env)
@@ -256,6 +256,130 @@ class RestoreReplacesLiveSession(Variant):
 
     def open_agent_service(self, env: Any) -> Any:
         return _RestoreReplacesLive.open(env)
+
+
+_AF_SESSIONS = (
+    "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_sessions.py"
+)
+_AF_AGENTS = "https://github.com/microsoft/agent-framework/blob/main/python/packages/core/agent_framework/_agents.py"
+
+
+class _MintsForEmptyIdAtCreate(AgentService):
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        # AgentSession.__init__: `session_id or str(uuid.uuid4())`.
+        return super().create_session(None if session_id == "" else session_id, service_handle, state)
+
+
+class EmptySessionIdReplacedAtCreate(Variant):
+    """Creating a session with an empty session id gives it a fresh id instead of refusing it.
+
+    agent-framework ``AgentSession.__init__``: ``session_id or str(uuid.uuid4())``.
+    """
+
+    rows = frozenset({"identity.md: invalid session id at create"})
+    fails = frozenset({"ID-004"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _MintsForEmptyIdAtCreate.open(env)
+
+
+class _RefusesLongIds(AgentService):
+    def _refuse_long(self, session_id: object) -> None:
+        if isinstance(session_id, str) and len(session_id) > 128:  # FileSessionStore.MAX_SESSION_ID_LENGTH
+            msg = "session_id must be at most 128 characters"
+            raise InvalidArgument(msg)
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        self._refuse_long(session_id)
+        return super().create_session(session_id, service_handle, state)
+
+    def restore(self, snapshot: object) -> Any:
+        if isinstance(snapshot, dict):
+            self._refuse_long(snapshot.get("session_id"))
+        return super().restore(snapshot)
+
+
+class LongSessionIdRefused(Variant):
+    """A valid session id longer than 128 characters is refused with ``invalid_argument``.
+
+    agent-framework ``FileSessionStore.validate_session_id``: ``MAX_SESSION_ID_LENGTH = 128``.
+    """
+
+    rows = frozenset({"identity.md: session id over 128 characters"})
+    fails = frozenset({"ID-003"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _RefusesLongIds.open(env)
+
+
+class _KeepsAnyHandle(AgentService):
+    def check_handle(self, value: object, where: str) -> Any:
+        try:
+            return super().check_handle(value, where)
+        except InvalidArgument:
+            return json_copy(value, where)  # kept as given; only a value JSON cannot hold still fails
+
+
+class AnyHandleShapeKept(Variant):
+    """A service handle of any JSON shape (empty string, number, array, object) is kept as given.
+
+    agent-framework ``AgentSession.__init__`` and ``from_dict`` assign ``service_session_id``
+    without a check; the generic ``Agent`` refuses a mapping only when it runs.
+    """
+
+    rows = frozenset({"identity.md: service handle shape"})
+    fails = frozenset({"ID-016"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _KeepsAnyHandle.open(env)
+
+
+class _KeepsAnyState(AgentService):
+    def set_state(self, session_id: object, state: object) -> None:
+        with self._lock:
+            self._live()
+            check_caller_id(session_id, "session_id")
+            data = json_copy(state, "state")  # AgentSession.state is a plain attribute
+            self._session(session_id).state = data
+            self.saved()
+
+
+class StateOfAnyTypeKept(Variant):
+    """``set_state`` keeps a state that is not a JSON object (a number, an array) as given.
+
+    agent-framework ``AgentSession.state`` is a plain attribute, and ``SessionStore.set`` stores it.
+    """
+
+    rows = frozenset({"identity.md: malformed state or run argument"})
+    fails = frozenset({"ID-016"})
+    source = _AF_SESSIONS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _KeepsAnyState.open(env)
+
+
+class _TokenSessionUnchecked(AgentService):
+    def read_token(self, token: object, session_id: str) -> str:
+        if isinstance(token, dict) and isinstance(token.get("session_id"), str):
+            token = {**token, "session_id": session_id}  # which session issued it is never looked at
+        return super().read_token(token, session_id)
+
+
+class ForeignTokenForwarded(Variant):
+    """``resume`` with a token issued for another session continues that token's operation.
+
+    agent-framework ``Agent.run`` hands ``options["continuation_token"]`` to the chat client unread.
+    """
+
+    rows = frozenset({"identity.md: incompatible continuation"})
+    fails = frozenset({"ID-013", "ID-020"})
+    source = _AF_AGENTS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _TokenSessionUnchecked.open(env)
 
 
 # --- TASK: the task service -----------------------------------------------------------------
@@ -484,18 +608,111 @@ class ListsNewestUpdatedFirst(Variant):
         return _NewestUpdatedFirst.open(env)
 
 
+class _OwnerUnchecked(TaskService):
+    def check_owner(self, owner: object) -> str:
+        return owner if isinstance(owner, str) else super().check_owner(owner)  # any string, "" included
+
+
+class OwnerNameUnchecked(Variant):
+    """The owner is the caller's user name, whatever it is: ``""`` or a name with a newline is an owner.
+
+    a2a-sdk ``resolve_user_scope`` returns ``context.user.user_name`` unchecked, and
+    ``UnauthenticatedUser.user_name`` is ``""``, one owner for every unauthenticated caller.
+    """
+
+    # TASK-011: an owner that is not a valid caller-supplied id fails with invalid_argument.  TASK-014
+    # on some calls: an empty owner naming an unknown task is then not_found, but its "alone" call
+    # (TASK-011's fault) is accepted too, so the kit does not judge the precedence there.
+    rows = frozenset({"identity.md: owner"})
+    fails = frozenset({"TASK-011"})
+    may_fail = frozenset({"TASK-014"})
+    source = "https://github.com/a2aproject/a2a-python/blob/v1.3.0/src/a2a/server/owner_resolver.py"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _OwnerUnchecked.open(env)
+
+
+class _EmptyIdIsNone(TaskService):
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        for name in ("context_id", "task_id"):
+            if kwargs.get(name) == "":
+                kwargs[name] = None  # proto3: an empty string is an unset field
+        return super().send(owner, message, **kwargs)
+
+    def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        return super().list_tasks(None if context_id == "" else context_id, owner)
+
+
+class EmptyIdMeansNone(Variant):
+    """An empty ``context_id`` or ``task_id`` is taken as none given: a new context, or a new task.
+
+    a2a-sdk's request handler reads ``params.message.context_id or None`` (proto3 strings are never
+    absent, only empty).
+    """
+
+    rows = frozenset({"identity.md: empty `contextId` or `taskId`"})
+    fails = frozenset({"TASK-011"})
+    source = (
+        "https://github.com/a2aproject/a2a-python/blob/v1.3.0/src/a2a/server/request_handlers/"
+        "default_request_handler_v2.py"
+    )
+
+    def open_task_service(self, env: Any) -> Any:
+        return _EmptyIdIsNone.open(env)
+
+
+class _AnyJsonMessage(TaskService):
+    def send(self, owner: object, message: object, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(message, dict) or not isinstance(message, str | list | int | float | bool):
+            return super().send(owner, message, **kwargs)
+        view = super().send(owner, {}, **kwargs)
+        with self._lock:  # a data part holds any JSON value: a string or an array is kept as the message
+            task = self._tasks[view["task_id"]]
+            history: list[Any] = task.history
+            history[-1] = message
+            return task.view()
+
+
+class NonObjectMessageAccepted(Variant):
+    """A message that is a JSON string, number or array is accepted and kept as it is.
+
+    A2A 1.x's ``Part.data`` is a ``google.protobuf.Value``: any JSON value, not only an object.
+    """
+
+    # TASK-011: a message that is not a JSON object fails with invalid_argument.
+    rows = frozenset({"identity.md: message content"})
+    fails = frozenset({"TASK-011"})
+    source = "https://github.com/a2aproject/A2A/blob/main/specification/a2a.proto"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _AnyJsonMessage.open(env)
+
+
 #: Rows of the upstream table where no upstream project behaves otherwise than the spec, each
 #: with the reason: there is no behaviour to swap in.
 AGREES: dict[str, str] = {
-    "identity.md: service handle shape": (
-        "ADR 0029's `str | Mapping` handle with strings round-tripping unchanged is ID-014/ID-015; an SDK"
-        " whose handles are strings only (agent-framework before #6630) just does not claim id.structured-handle"
-    ),
     "identity.md: continuation token after completion": (
         "agent-framework's ContinuationToken is None once the operation is complete (ADR 0029), as ID-009 asks"
     ),
-    "identity.md: incompatible continuation": (
-        "ADR 0029, the only upstream named, rejects an incompatible continuation before any remote call (ID-013)"
+    "identity.md: who simulates the remote service in tests": (
+        "a difference of test harnesses, not of client behaviour: an SDK's own test doubles are replaced by the"
+        " kit's service, and no client behaviour changes with it (ADR 0016)"
+    ),
+    "identity.md: handle replaced on every response": (
+        "agent-framework sets service_session_id from each response's conversation id, which is what ID-024 asks"
+        " of a client that claims id.handle-chaining; the reference does the same"
+    ),
+    "identity.md: expired background response": (
+        "the service answers 404 and the SDK raises the client library's not-found error, which an adapter"
+        " translates to not_found (a translation, not added behaviour): what ID-025 asks"
+    ),
+    "identity.md: stream position in a token": (
+        "not specified in 0.2.0 (ADR 0016, section 5): a token that carries a position passes every ID"
+        " requirement, so there is no behaviour to swap in"
+    ),
+    "identity.md: sessions across a process restart": (
+        "a persistent session store keeps sessions (ID-026 under id.client-persistence) and an in-memory one"
+        " loses them (ID-006); both references show each side, and no upstream does a third thing"
     ),
     "identity.md: minted id format": (
         "uuid4 with hyphens (36 characters) and uuid4().hex (32) are 22-128 characters of A-Z a-z 0-9 _ - with 122"

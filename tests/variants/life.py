@@ -326,6 +326,84 @@ class EventsBufferedUntilKnown(Variant):
         return _probe(_BuffersUnknown())
 
 
+class _ResumeReplyUnread(LifecycleClient):
+    """A resume succeeds under the id it asked for, whatever its result says."""
+
+    def _on_reply(self, request_id: int, message: dict[str, Any]) -> None:
+        request = self._pending[request_id]
+        if request.method == "session.resume" and "error" not in message:
+            self.sessions.add(str(request.session_id))
+            self._finish(request_id, str(request.session_id))
+            return
+        super()._on_reply(request_id, message)
+
+
+class ResumeResultUnread(Variant):
+    """A resume's result is not read: one naming another id, or none, still resumes the requested id.
+
+    github-copilot-sdk (Python) 1.0.27 ``resume_session`` awaits ``session.resume`` and never looks
+    at the result's ``sessionId``.
+    """
+
+    rows = frozenset({"lifecycle.md: resume result"})
+    # LIFE-025 (another id fails, registry unchanged) and LIFE-029 (no id is failed_precondition);
+    # LIFE-020 when the model's resume is answered with another id or none.
+    fails = frozenset({"LIFE-025", "LIFE-029"})
+    may_fail = frozenset({"LIFE-020"})
+    source = _PYTHON_CLIENT
+
+    def open_lifecycle_client(self, env: Any) -> Any:
+        return _probe(_ResumeReplyUnread())
+
+
+class _NoIdIsAnotherId(LifecycleClient):
+    """A create's result without a session id fails as one naming another id."""
+
+    def _fail(self, request_id: int, kind: str, message: str) -> None:
+        request = self._pending[request_id]
+        if kind == "failed_precondition" and request.method == "session.create" and request.session_id is not None:
+            kind = "conflict" if "carries no sessionId" in message else kind
+        super()._fail(request_id, kind, message)
+
+
+class CreateResultWithoutIdIsConflict(Variant):
+    """A create that proposed an id, answered without one, fails as if another id had been named.
+
+    github-copilot-sdk (Python) 1.0.27 ``create_session`` raises one ``RuntimeError`` ("returned
+    sessionId … but the caller requested …") for a missing id and for another one.
+    """
+
+    rows = frozenset({"lifecycle.md: create result without a session id"})
+    fails = frozenset({"LIFE-029"})
+    source = _PYTHON_CLIENT
+
+    def open_lifecycle_client(self, env: Any) -> Any:
+        return _probe(_NoIdIsAnotherId())
+
+
+class _DropsSilently(LifecycleClient):
+    def deliver(self, message: Any) -> None:
+        before = len(self.diagnostics)
+        super().deliver(message)
+        if isinstance(message, dict) and "method" not in message:
+            del self.diagnostics[before:]  # a reply to no pending request is ignored without a word
+
+
+class UnexpectedReplyIgnoredSilently(Variant):
+    """A reply to no pending request (a duplicate, a late one) is ignored and not reported.
+
+    github-copilot-sdk (Python) 1.0.27 ``JsonRpcClient._handle_message`` finds no pending future
+    and returns.
+    """
+
+    rows = frozenset({"lifecycle.md: unexpected or duplicate reply"})
+    fails = frozenset({"LIFE-004"})
+    source = f"{_SDK}/blob/main/python/copilot/_jsonrpc.py"
+
+    def open_lifecycle_client(self, env: Any) -> Any:
+        return _probe(_DropsSilently())
+
+
 #: Rows of the upstream table where no upstream project behaves otherwise than the spec, each
 #: with the reason: there is no behaviour to swap in.
 AGREES: dict[str, str] = {

@@ -12,6 +12,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reference_impl.store import MemorySessionStore, SessionNotFound
+from tests.miniatures.store import CloseOnlyStopsCleanup as _CloseDoesNothing
+from tests.miniatures.store import MintsHyphenatedUuids as _MintsUuid4
+from tests.miniatures.store import StripsIds as _StripsIds
 from tests.miniatures.store import TouchTruncatesTtl as _TouchWholeSeconds
 from tests.variants._base import Variant
 
@@ -33,6 +36,14 @@ _ROW_UPDATE_EXPIRED = "store.md: `update_state` on expired"
 _ROW_CREATE_EXISTING = "store.md: `create` on existing id"
 _ROW_GET_RESULT = "store.md: `get` result"
 _ROW_OWNER = "store.md: owner"
+_ROW_ADK_MINTED = "store.md: ADK: minted id"
+_ROW_ADK_SPACES = "store.md: ADK: id with surrounding spaces"
+_ROW_ADK_EMPTY_ID = "store.md: ADK: empty id at create"
+_ROW_ADK_CREATED = "store.md: ADK: creation time"
+_ROW_ADK_STATE = "store.md: ADK: state update"
+_ROW_ADK_CLOSE = "store.md: ADK: call after close"
+
+_ADK = "https://github.com/google/adk-python/blob/main/src/google/adk/sessions"
 
 
 # --- expiry at the boundary ----------------------------------------------------------------
@@ -72,7 +83,7 @@ class _CleanupKeepsBoundary(MemorySessionStore):
     """cleanup removes a session only once now is past expires_at (``now.After(expires)``)."""
 
     def remove_expired(self, now_us: int) -> int:
-        dead = [row.id for row in self.rows() if now_us > row.expires_us]
+        dead = [row.id for row in self.rows() if row.expires_us is not None and now_us > row.expires_us]
         for sid in dead:
             self.remove(sid)
         return len(dead)
@@ -108,7 +119,7 @@ class _TouchRevives(MemorySessionStore):
                 row = self.load(session_id) if isinstance(session_id, str) else None
                 if row is None or not row.visible_to(owner if isinstance(owner, str) else None):
                     raise
-                fresh = replace(row, active_us=now, expires_us=now + row.ttl_us)
+                fresh = row.touched(now)
                 self.put(fresh)
                 return fresh.record()
 
@@ -348,7 +359,7 @@ class EmptyIdMintsOne(Variant):
     agent-framework: an empty session id is replaced by a new uuid.
     """
 
-    rows = frozenset({_ROW_CREATE_EXISTING})  # the closest row: the peers' create; no row is on ids
+    rows = frozenset({_ROW_CREATE_EXISTING, _ROW_ADK_EMPTY_ID})  # google-adk's InMemorySessionService too
     # STORE-005: create with an invalid id must fail with invalid_argument and change nothing.
     fails = frozenset({"STORE-005"})
     source = "https://github.com/microsoft/agent-framework"
@@ -431,6 +442,117 @@ class OwnerNotEnforced(Variant):
 
     def open_session_store(self, env: Any) -> Any:
         return _OwnerNotEnforced.open(env)
+
+
+# --- google-adk's session services ---------------------------------------------------------
+
+
+class MintsHyphenatedUuid4(Variant):
+    """``create`` without an id mints ``str(uuid4())``: 36 characters with hyphens.
+
+    google-adk: both session services mint with ``platform_uuid.new_uuid()``.
+    """
+
+    rows = frozenset({_ROW_ADK_MINTED})
+    fails = frozenset({"STORE-003"})  # a SHOULD: the recommended form is 32 lowercase hex digits
+    source = f"{_ADK}/in_memory_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _MintsUuid4.open(env)  # the STORE-003 miniature's store: the same behaviour
+
+
+class StripsIdWhitespace(Variant):
+    """``create`` strips whitespace around a caller's id, so ``" a"`` is stored as ``"a"``.
+
+    google-adk ``InMemorySessionService``: ``session_id = session_id.strip() if session_id else None``.
+    """
+
+    rows = frozenset({_ROW_ADK_SPACES})
+    fails = frozenset({"STORE-004"})
+    source = f"{_ADK}/in_memory_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _StripsIds.open(env)  # the STORE-004 miniature's store: the same behaviour
+
+
+class _NoCreationTime(MemorySessionStore):
+    """Every record says null for created_at: the store keeps no creation time."""
+
+    def create(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().create(**kwargs), "created_at": None}
+
+    def get(self, session_id: object, *, owner: object = None) -> dict[str, Any] | None:
+        found = super().get(session_id, owner=owner)
+        return None if found is None else {**found, "created_at": None}
+
+    def touch(self, session_id: object, *, owner: object = None) -> dict[str, Any]:
+        return {**super().touch(session_id, owner=owner), "created_at": None}
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        return {**super().update_state(session_id, state, owner=owner), "created_at": None}
+
+    def list(self, *, owner: object = None) -> builtins.list[dict[str, Any]]:
+        return [{**r, "created_at": None} for r in super().list(owner=owner)]
+
+
+class NoCreationTime(Variant):
+    """Records carry no creation time: ``created_at`` is null.
+
+    google-adk: ``Session`` has ``last_update_time`` and no creation time.
+    """
+
+    rows = frozenset({_ROW_ADK_CREATED})
+    # STORE-008: created_at is not now; STORE-036: null is not an instant; STORE-029: the model
+    # compares created_at; STORE-012 reads created_at to see that the session is a fresh one.
+    fails = frozenset({"STORE-008", "STORE-012", "STORE-029", "STORE-036"})
+    source = f"{_ADK}/session.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _NoCreationTime.open(env)
+
+
+class _StateWriteIsActivity(MemorySessionStore):
+    """update_state also sets last_active_at to now, as appending an event does."""
+
+    def update_state(self, session_id: object, state: object, *, owner: object = None) -> dict[str, Any]:
+        record = super().update_state(session_id, state, owner=owner)
+        with self.transaction() as now:
+            row = self.load(record["id"])
+            if row is None:
+                return record
+            row = replace(row, active_us=now)
+            self.put(row)
+        return row.record()
+
+
+class StateWriteIsActivity(Variant):
+    """``update_state`` moves ``last_active_at`` to now.
+
+    google-adk: state changes only through ``append_event``, which sets ``last_update_time``.
+    """
+
+    rows = frozenset({_ROW_ADK_STATE})
+    # STORE-015: update_state changes no field but the state; STORE-029: the model agrees.
+    fails = frozenset({"STORE-015", "STORE-029"})
+    source = f"{_ADK}/base_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _StateWriteIsActivity.open(env)
+
+
+class CloseChangesNothing(Variant):
+    """``close`` leaves the handle working: every later call is answered as before.
+
+    google-adk: ``InMemorySessionService`` has no ``close``; ``DatabaseSessionService.close()``
+    disposes its engine, and the next call opens a new connection.
+    """
+
+    rows = frozenset({_ROW_ADK_CLOSE})
+    fails = frozenset({"STORE-023"})
+    source = f"{_ADK}/database_session_service.py"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _CloseDoesNothing.open(env)  # the STORE-023 miniature's store: the same behaviour
 
 
 #: Rows of store.md's upstream table where no upstream store behaves otherwise than STORE.

@@ -1,0 +1,3 @@
+module example.com/conformance/go-adapter
+
+go 1.19
