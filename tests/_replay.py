@@ -23,7 +23,17 @@ What keeps the argument sound, each checked rather than assumed:
 * a run whose failures include a root cause (an area's factory failing, which fails every later
   test of the area at once) depends on the order of all tests: the whole area then runs;
 * a node id the kit did not run (a parameter id it cannot parse back) is a fault of this
-  mechanism, and also makes the whole area run.
+  mechanism, and also makes the whole area run;
+* what a transcript does not hold is never replayed: a test that looks at the agent service the
+  kit plays (ID area: what the client sent it is then part of the verdict) or opens a second
+  replica (another process, whose calls the recording does not see) runs for real; drivers
+  that shared a storage directory or an agent service in the recorded run share them in the
+  replay;
+* a miniature or variant the recorded reference cannot stand for runs its whole area: one
+  claiming a capability the in-memory reference lacks (persistence, several replicas: the
+  reference's answers there are not what a correct implementation gives, and those tests
+  open second processes), or one needing a PostgreSQL server (its state lives outside the
+  storage the replay gives it).
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance._inprocess import InProcessTransport
+from conformance.agent_service import AgentServiceSim
 from conformance.contract import Environment, ManualClock
 from conformance.errors import ImplementationError
 
@@ -117,6 +128,26 @@ class Transcript:
         return all(_text(live) == seen for seen, live in self.exchanged)
 
 
+class _Watched:
+    """The agent service as a test sees it: looking at it makes the test's transcript unreplayable.
+
+    What the implementation sent the service is then part of what the test judges, and the
+    transcript holds only what the test sent and got through its drivers.
+    """
+
+    def __init__(self, inner: Any, transcript: Transcript) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_t", transcript)
+
+    def __getattr__(self, name: str) -> Any:
+        self._t.replayable = False
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._t.replayable = False
+        setattr(self._inner, name, value)
+
+
 class _Recording:
     """A transport that records every action of the one it wraps, in order."""
 
@@ -172,18 +203,25 @@ class Recorder:
         self.transcripts: dict[str, Transcript] = {}
         self._current: Transcript | None = None
         self._drivers = 0
+        #: This test's storage directories and agent services, numbered as first seen.
+        self._storages: dict[Path, int] = {}
+        self._services: dict[int, int] = {}
         self._pinned: contextlib.ExitStack | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         kit = session.config.pluginmanager.get_plugin(KIT)
         make = kit._driver
 
-        def recorded(storage: Path) -> Any:
-            driver = make(storage)
+        def recorded(storage: Path, service: Any = None) -> Any:
+            driver = make(storage, service)
             if self._current is not None:
                 self._drivers += 1
-                self._current.events.append(("new", self._drivers))
+                where = self._storages.setdefault(storage.resolve(), len(self._storages))
+                shared = self._services.setdefault(id(driver.agent_service), len(self._services))
+                self._current.events.append(("new", self._drivers, where, shared))
                 driver._transport = _Recording(driver._transport, self._current, self._drivers)
+                if driver.agent_service is not None:
+                    driver.agent_service = _Watched(driver.agent_service, self._current)
             return driver
 
         kit._driver = recorded
@@ -191,6 +229,10 @@ class Recorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._current = self.transcripts[item.nodeid] = Transcript()
+        self._storages, self._services = {}, {}
+        if "replica" in getattr(item, "fixturenames", ()):
+            # A second process's calls are not recorded: the test runs for real.
+            self._current.replayable = False
         self._pinned = contextlib.ExitStack()
         self._pinned.enter_context(pinned_secrets(f"{self.seed}:{item.nodeid}"))
 
@@ -214,12 +256,19 @@ def replays(impl: Any, transcript: Transcript, seed: str) -> bool:
     """Whether ``impl``, sent what the transcript's test sent, answers exactly what it recorded."""
     root = Path(tempfile.mkdtemp(prefix="replay-"))
     transports: dict[int, InProcessTransport] = {}
+    storages: dict[int, Path] = {}
+    services: dict[int, AgentServiceSim] = {}
     try:
         with pinned_secrets(seed):
             for event in transcript.events:
                 if event[0] == "new":
-                    env = Environment(storage_dir=_storage(root), clock=ManualClock())
-                    transports[event[1]] = InProcessTransport(impl, env, timeout=REPLAY_TIMEOUT)
+                    _, number, where, shared = event
+                    storage = storages[where] if where in storages else storages.setdefault(where, _storage(root))
+                    service = services.setdefault(shared, AgentServiceSim())
+                    env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
+                    transports[number] = InProcessTransport(
+                        impl, env, timeout=REPLAY_TIMEOUT, startup_timeout=5 * REPLAY_TIMEOUT
+                    )
                     continue
                 kind, number, payload, recorded = event
                 transport = transports[number]
@@ -286,15 +335,30 @@ def __getattr__(name: str) -> Any:
 
 
 def _reference_claiming(claims: frozenset[str]) -> str:
-    """A target for the in-memory reference claiming exactly ``claims`` (what its tests branch on)."""
+    """A target for the in-memory reference claiming exactly ``claims`` (what its tests branch on).
+
+    Its session store expires sessions only if ``store.ttl`` is claimed (``memory_nottl`` otherwise).
+    """
     from reference_impl import ReferenceImplementation
 
     name = "base_" + "_".join(sorted(c.replace(".", "__").replace("-", "_") for c in claims))
     if name not in _BASE_IMPLS:
-        base = ReferenceImplementation("memory")
+        base = ReferenceImplementation("memory", ttl="store.ttl" in claims)
         base.claims = claims
         _BASE_IMPLS[name] = base
     return f"{__name__}:{name}"
+
+
+def cannot_stand_for(impl: Any, claims: frozenset[str]) -> str:
+    """Why the recorded reference cannot stand for ``impl`` (then its whole selection runs), or ""."""
+    from reference_impl import ReferenceImplementation
+
+    if getattr(impl, "needs_postgres", False):
+        return "it needs a PostgreSQL server, whose state the replay does not hold"
+    beyond = claims - frozenset(ReferenceImplementation("memory").claims)
+    if beyond:
+        return f"it claims {sorted(beyond)}, which the recorded in-memory reference does not have"
+    return ""
 
 
 def base_run(run_kit: Any, claims: frozenset[str], selection: tuple[str, ...], seed: str) -> Base:
@@ -316,10 +380,13 @@ class Judged:
     run: Any  # tests.conftest.KitRun
     tests: tuple[str, ...]  # the node ids run, or () for the whole selection
     args: tuple[str, ...]  # what selected them, for the run over the protocol
+    why: str = ""  # why the whole selection ran, when it did
 
     @property
     def scope(self) -> str:
-        return f"{len(self.tests)} diverging test(s)" if self.tests else "the whole selection"
+        if self.tests:
+            return f"{len(self.tests)} diverging test(s)"
+        return "the whole selection" + (f" ({self.why})" if self.why else "")
 
 
 #: Set (to anything) to judge every miniature and variant by its whole selection, both ways, as
@@ -346,9 +413,11 @@ def judge(run_kit: Any, target: str, selection: tuple[str, ...], seed: str, *, v
         return Judged(run_kit(via or target, *args), (), args)
 
     impl, info = load(target)
+    why = cannot_stand_for(impl, frozenset(info.claims))
+    if why:
+        return Judged(run_kit(via or target, *args), (), args, why)
     base = base_run(run_kit, frozenset(info.claims), selection, seed)
     diverging = tuple(base.diverging(impl))
-    args = (f"--hypothesis-seed={seed}", *selection)
     if diverging:
         run = run_kit(via or target, *args, *diverging)
         ran = set(tests_of(run.report))

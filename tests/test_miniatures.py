@@ -173,3 +173,28 @@ def test_a_store_without_expiry_passes_every_store_requirement_not_about_time(ru
     unclaimed = {rid for rid in store - timed if known[rid].capability not in run.report["implementation"]["claims"]}
     assert skipped == timed | unclaimed, sorted(skipped - timed - unclaimed)
     assert {rid for rid in store if run.outcomes.get(rid) == "passed"} == store - skipped
+
+
+def test_a_test_that_looks_at_the_agent_service_is_run_for_real():
+    from conformance.agent_service import AgentServiceSim
+
+    transcript = replay.Transcript()
+    watched = replay._Watched(AgentServiceSim(), transcript)
+    assert transcript.replayable
+    assert watched.calls == 0  # what the client sent the service is part of the verdict: not in the transcript
+    assert not transcript.replayable
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("tests.miniatures.store:state_cached_per_replica", "claims"),  # a second replica, another process
+        ("tests.miniatures.hist:forgets_on_restart", "claims"),  # persistence the in-memory reference lacks
+        ("tests.miniatures.bcast:own_events_first", "PostgreSQL"),
+        ("tests.miniatures.hist:limit_oldest", ""),
+    ],
+)
+def test_what_the_recorded_reference_cannot_stand_for_runs_whole(target, why):
+    impl, info = load(target)
+    reason = replay.cannot_stand_for(impl, frozenset(info.claims))
+    assert (why in reason and reason) if why else reason == "", reason
