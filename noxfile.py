@@ -301,5 +301,7 @@ def tests(session: nox.Session) -> None:
     """The kit's tests of itself: plugin, spec checker, schemas, miniatures, protocol."""
     session.install("-e", ".", *group("test"))
     REPORTS.mkdir(exist_ok=True)
-    args = session.posargs or ["-n", "auto"]
+    # Each area's miniatures (and variants) form one xdist group, so that the reference's recorded
+    # run they are replayed against (tests/_replay.py) is made once per area, not once per worker.
+    args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
     session.run("python", "-m", "pytest", f"--junitxml={REPORTS / 'junit-tests.xml'}", *args)

@@ -18,6 +18,12 @@ Sections (each a key of the JSON):
     per call (benchmarks/slow_impl.py): seconds, and whether it stays within 30 s.
 ``xdist``
     ``pytest --impl=reference_impl`` serial and with ``-n 2``, wall time, best of two each.
+``judging``
+    The kit's own tests of miniatures and variants (tests/test_miniatures.py, tests/test_blame.py),
+    serially, on a sample (every ``--judging-every``-th test): each judged by replay (what runs
+    by default, tests/_replay.py) and by its whole area (``CONFORMANCE_SELF_TEST_WHOLE=1``, as
+    before the replay), side by side in one run; the median seconds per miniature and variant,
+    the totals, and the ratio.
 ``self_tests``
     The kit's own tests (``pytest tests -n auto``), wall time.
 
@@ -35,6 +41,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -48,7 +55,7 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 import bench_protocol  # noqa: E402 - after the path that finds it
 
 SEED = "20261127"
-SECTIONS = ("protocol", "catch", "model_budget", "xdist", "self_tests")
+SECTIONS = ("protocol", "catch", "model_budget", "xdist", "judging", "self_tests")
 
 
 # -- catch -------------------------------------------------------------------------------------
@@ -161,6 +168,56 @@ def xdist_speedup() -> dict[str, Any]:
     }
 
 
+# -- judging miniatures and variants -----------------------------------------------------------
+def _judging_run(node_ids: list[str], *, whole: bool, junit: Path) -> dict[str, float]:
+    """Seconds per test (setup, call and teardown) of one serial pytest run of ``node_ids``."""
+    import xml.etree.ElementTree as ET
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))}
+    env.pop("CONFORMANCE_SELF_TEST_WHOLE", None)
+    if whole:
+        env["CONFORMANCE_SELF_TEST_WHOLE"] = "1"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *node_ids]
+    subprocess.run(command, capture_output=True, check=False, cwd=ROOT, env=env)  # noqa: S603 - fixed command
+    seconds: dict[str, float] = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 - written by this run
+        failed = case.find("failure") is not None or case.find("error") is not None
+        seconds[case.get("name", "") + (" (failed)" if failed else "")] = float(case.get("time", 0))
+    return seconds
+
+
+def judging(every: int) -> dict[str, Any]:
+    from tests.miniatures import all_miniatures
+    from tests.variants import VARIANTS
+
+    test = "tests/test_miniatures.py::test_kit_fails_the_miniature_on_its_requirement"
+    minis = [f"{test}[{m.requirement}-{m.target.rsplit(':', 1)[1]}]" for m in all_miniatures()]
+    variants = [
+        f"tests/test_blame.py::test_a_variant_fails_exactly_what_its_behaviour_violates[{transport}-{name}]"
+        for name in sorted(VARIANTS)
+        for transport in ("in-process", "serve")
+    ]
+    sample = minis[::every] + variants[::every]
+    figures: dict[str, Any] = {"sampled": len(sample), "of": len(minis) + len(variants), "every": every}
+    junit = Path(tempfile.gettempdir()) / f"bench-judging-{os.getpid()}.xml"
+    for mode in ("replay", "whole"):  # the replay pays for recording its bases inside its own run
+        started = time.perf_counter()
+        seconds = _judging_run(sample, whole=mode == "whole", junit=junit)
+        wall = time.perf_counter() - started
+        mini = [t for k, t in seconds.items() if k.startswith("test_kit_fails")]
+        var = [t for k, t in seconds.items() if k.startswith("test_a_variant")]
+        figures[mode] = {
+            "wall_s": round(wall, 1),
+            "tests_s": round(sum(seconds.values()), 1),
+            "per_miniature_median_s": round(statistics.median(mini), 2) if mini else None,
+            "per_variant_run_median_s": round(statistics.median(var), 2) if var else None,
+            "failed": sorted(k for k in seconds if k.endswith("(failed)")),
+        }
+    junit.unlink(missing_ok=True)
+    figures["whole_over_replay"] = round(figures["whole"]["tests_s"] / max(figures["replay"]["tests_s"], 1e-9), 2)
+    return figures
+
+
 # -- the kit's own tests -----------------------------------------------------------------------
 def self_tests() -> dict[str, Any]:
     command = [sys.executable, "-m", "pytest", "tests", "-n", "auto", "-q", "-p", "no:cacheprovider"]
@@ -184,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS, help="sections not to measure")
     parser.add_argument("--requests", type=int, default=5000, help="requests per transport measurement")
+    parser.add_argument("--judging-every", type=int, default=4, help="judge every N-th miniature and variant test")
     options = parser.parse_args(argv)
     os.chdir(ROOT)
     figures: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
@@ -192,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "xdist": xdist_speedup,
         "model_budget": model_budget,
         "catch": catch_times,
+        "judging": lambda: judging(options.judging_every),
         "self_tests": self_tests,
     }
     for name, measure in measures.items():

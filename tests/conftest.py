@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,8 +71,9 @@ def run_kit(pytester: pytest.Pytester):
     """Run the kit in-process against ``--impl=target`` and read back its report."""
     keep_kit_modules(pytester)
 
-    def run(target: str, *args: str, depth: str = "fast") -> KitRun:
+    def run(target: str, *args: str, depth: str = "fast", plugins: Sequence[object] = ()) -> KitRun:
         report = pytester.path / "report.json"
+        report.unlink(missing_ok=True)  # a run that writes none must not be read as the last one's
         result = pytester.runpytest_inprocess(
             f"--impl={target}",
             f"--conformance-report={report}",
@@ -81,6 +82,7 @@ def run_kit(pytester: pytest.Pytester):
             "no:cacheprovider",
             "-q",
             *args,
+            plugins=list(plugins),
         )
         return KitRun(result, report)
 

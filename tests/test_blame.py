@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from conformance import SPEC_VERSION
+from tests._replay import judge
 from tests.conftest import ROOT, failures, served
 from tests.variants import AGREES, VARIANTS, areas_changed, definitions_beyond_factories, upstream_rows
 
@@ -23,23 +24,38 @@ from tests.variants import AGREES, VARIANTS, areas_changed, definitions_beyond_f
 SEED = "20261127"
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+def _by_areas(name: str):
+    """One xdist group per changed area set (``nox -s tests`` runs ``--dist loadgroup``): one base each."""
+    group = "variants-" + "-".join(sorted(areas_changed(VARIANTS[name])))
+    return pytest.param(name, id=name, marks=pytest.mark.xdist_group(group))
+
+
+@pytest.mark.parametrize("name", [_by_areas(n) for n in sorted(VARIANTS)])
 @pytest.mark.parametrize("transport", ["in-process", "serve"])
 def test_a_variant_fails_exactly_what_its_behaviour_violates(run_kit, on_path, name, transport):
     variant = VARIANTS[name]
     target = f"tests.variants:{name}"
     areas = f"--requirement={','.join(sorted(areas_changed(variant)))}"
-    run = run_kit(target if transport == "in-process" else served(target), areas, f"--hypothesis-seed={SEED}")
+    # The tests whose calls the variant answers as the reference did are the reference's own run;
+    # the rest run for real, in process or over conformance.serve (tests/_replay.py, adr/0011).
+    judged = judge(run_kit, target, (areas,), SEED, via=served(target) if transport == "serve" else "")
+    run = judged.run
     got = failures(run)
     summary = type(variant).__doc__.splitlines()[0]
+    rerun = f"rerun: python -m pytest --impl={target} --hypothesis-seed={SEED} {areas}"
+    expected = f"expected {sorted(variant.fails)}, got {sorted(got)} ({transport}, running {judged.scope})"
     missed = variant.fails - set(got)
-    assert not missed, f"{name} ({summary}) should fail {sorted(variant.fails)}; these passed: {sorted(missed)}"
+    assert not missed, (
+        f"{name} ({summary}) should fail {sorted(variant.fails)}; these passed: {sorted(missed)}; {expected}\n{rerun}"
+    )
     beyond = set(got) - variant.fails - variant.may_fail
-    assert not beyond, f"{name} ({summary}) failed {sorted(beyond)} beyond its declared {sorted(variant.fails)}" + (
-        "".join(f"\n  {rid}: {message_of(run, rid)}" for rid in sorted(beyond))
+    messages = "".join(f"\n  {rid}: {message_of(run, rid)}" for rid in sorted(beyond))
+    assert not beyond, (
+        f"{name} ({summary}) failed {sorted(beyond)} beyond its declared {sorted(variant.fails)}{messages}"
+        f"\n{expected}\n{rerun}"
     )
     wrong_kinds = {rid: kinds for rid, kinds in got.items() if kinds != [variant.kind]}
-    assert not wrong_kinds, f"{name}: every failure should be {variant.kind}, got {wrong_kinds}"
+    assert not wrong_kinds, f"{name}: every failure should be {variant.kind}, got {wrong_kinds}\n{rerun}"
 
 
 def message_of(run, rid: str) -> str:

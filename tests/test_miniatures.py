@@ -14,6 +14,8 @@ import pytest
 
 from conformance._loading import load
 from conformance._requirements import index
+from tests import _replay as replay
+from tests._replay import judge
 from tests.conftest import failures, served
 from tests.miniatures import all_miniatures
 
@@ -54,36 +56,50 @@ def unknown_ids(ids):
 SEED = "20261127"
 
 
-@pytest.mark.parametrize("mini", MINIATURES, ids=lambda m: f"{m.requirement}-{m.target.rsplit(':', 1)[1]}")
+def _by_area(mini):
+    """One xdist group per area (``nox -s tests`` runs ``--dist loadgroup``): its base is recorded once."""
+    area = mini.requirement.partition("-")[0]
+    name = f"{mini.requirement}-{mini.target.rsplit(':', 1)[1]}"
+    return pytest.param(mini, id=name, marks=pytest.mark.xdist_group(f"miniatures-{area}"))
+
+
+@pytest.mark.parametrize("mini", [_by_area(m) for m in MINIATURES])
 def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini, request):
     if getattr(load(mini.target)[0], "needs_postgres", False):
         request.getfixturevalue("postgres")
     # A miniature claims only its own area, so the other areas' tests would all be skipped as not
-    # claimed; selecting the area runs exactly the same tests without collecting the rest.
+    # claimed; selecting the area runs exactly the same tests without collecting the rest.  Of
+    # those, the tests whose calls the miniature answers as the reference did are the reference's
+    # own run, outcome included; the rest run for real (tests/_replay.py, adr/0011).
     area = mini.requirement.partition("-")[0]
-    run = run_kit(mini.target, f"--hypothesis-seed={SEED}", f"--requirement={area}")
+    judged = judge(run_kit, mini.target, (f"--requirement={area}",), SEED)
+    run = judged.run
+    rerun = f"rerun: python -m pytest --impl={mini.target} --hypothesis-seed={SEED} --requirement={area}"
     failed = run.having("failed") | run.having("not-testable")
     assert mini.requirement in failed, (
-        f"the kit did not catch {mini.target}: {mini.doc}\n{mini.requirement} was {run.outcomes.get(mini.requirement)}"
+        f"the kit did not catch {mini.target}: {mini.doc}\n{mini.requirement} was "
+        f"{run.outcomes.get(mini.requirement, 'passed (every test answered as the reference)')}\n{rerun}"
     )
-    unexpected = failed - {mini.requirement} - mini.also_fails - mini.may_fail
+    expected = {mini.requirement} | mini.also_fails
+    unexpected = failed - expected - mini.may_fail
     assert not unexpected, (
-        f"{mini.target} should break only {mini.requirement}, but these failed too: {sorted(unexpected)}"
+        f"{mini.target} should break only {sorted(expected)}, but these failed too: {sorted(unexpected)} "
+        f"(got {sorted(failed)}, running {judged.scope})\n{rerun}"
     )
     stale = mini.also_fails - failed
-    assert not stale, f"{mini.target} declares also_fails {sorted(stale)}, which passed: remove them (or may_fail)"
-    crashes = [t["message"] for t in run.requirement(mini.requirement)["tests"] if t.get("failure_kind") == "kit-error"]
-    assert not crashes, f"the kit itself erred on {mini.target}: {crashes[0]}"
-
-    # Over the protocol, the requirements that failed in process fail the same way.  The tests of
-    # the requirements that passed are the reference's, whose protocol parity
-    # tests/test_protocol_parity.py proves, so they are not run twice.
-    in_process = failures(run)
-    over_protocol = failures(
-        run_kit(served(mini.target), f"--hypothesis-seed={SEED}", f"--requirement={','.join(sorted(in_process))}")
+    assert not stale, (
+        f"{mini.target} declares also_fails {sorted(stale)}, which passed: remove them (or may_fail) "
+        f"(expected {sorted(expected)}, got {sorted(failed)})\n{rerun}"
     )
+    crashes = [t["message"] for t in run.requirement(mini.requirement)["tests"] if t.get("failure_kind") == "kit-error"]
+    assert not crashes, f"the kit itself erred on {mini.target}: {crashes[0]}\n{rerun}"
+
+    # Over the protocol, the same tests fail the same way.  The others sent the reference's
+    # requests and got its answers, whose protocol parity tests/test_protocol_parity.py proves.
+    in_process = failures(run)
+    over_protocol = failures(run_kit(served(mini.target), *judged.args))
     assert over_protocol == in_process, (
-        f"{mini.target}: in process {in_process}, over conformance.serve {over_protocol}"
+        f"{mini.target}: in process {in_process}, over conformance.serve {over_protocol}\n{rerun}"
     )
 
 
@@ -98,6 +114,43 @@ def test_reference_passes_every_claimed_requirement(run_kit, on_path, target, re
     assert run.having("not-tested") == set()
     for rid in run.having("skipped"):
         assert run.requirement(rid)["reason"].startswith("not claimed: "), rid
+
+
+# -- the replay that lets a miniature run only the tests it can change (tests/_replay.py) ------------
+
+
+def test_a_replay_diverges_exactly_where_the_answers_differ(run_kit):
+    base = replay.base_run(run_kit, frozenset({"hist"}), ("--requirement=HIST-002",), SEED)
+    assert base.outcomes, "the base run ran no test"
+    assert all(t.replayable for t in base.transcripts.values()), "the reference's own transcripts must replay"
+    reference = replay.load_target(replay._reference_claiming(frozenset({"hist"})))
+    assert base.diverging(reference) == [], "the reference answers as it did"
+    limit_oldest = replay.load_target("tests.miniatures.hist:limit_oldest")
+    diverging = base.diverging(limit_oldest)
+    assert diverging, "a miniature breaking HIST-002 must diverge on HIST-002's tests"
+    assert set(diverging) <= set(base.outcomes)
+
+
+def test_a_test_that_changed_what_it_exchanged_is_run_for_real():
+    transcript = replay.Transcript()
+    got = [{"role": "user"}]
+    transcript.note(got)
+    assert transcript.untouched()
+    got[0]["role"] = "assistant"  # an aliasing implementation would see this; a replay would not
+    assert not transcript.untouched()
+
+
+def test_pinned_secrets_mint_the_same_ids_for_the_same_test_only():
+    import secrets
+
+    with replay.pinned_secrets("a"):
+        first = secrets.token_hex(16)
+    with replay.pinned_secrets("a"):
+        again = secrets.token_hex(16)
+    with replay.pinned_secrets("b"):
+        other = secrets.token_hex(16)
+    assert first == again != other
+    assert secrets.token_hex(16) != first  # restored: the real generator again
 
 
 #: The reference with a session store that has no expiry (it does not claim ``store.ttl``).
@@ -120,3 +173,28 @@ def test_a_store_without_expiry_passes_every_store_requirement_not_about_time(ru
     unclaimed = {rid for rid in store - timed if known[rid].capability not in run.report["implementation"]["claims"]}
     assert skipped == timed | unclaimed, sorted(skipped - timed - unclaimed)
     assert {rid for rid in store if run.outcomes.get(rid) == "passed"} == store - skipped
+
+
+def test_a_test_that_looks_at_the_agent_service_is_run_for_real():
+    from conformance.agent_service import AgentServiceSim
+
+    transcript = replay.Transcript()
+    watched = replay._Watched(AgentServiceSim(), transcript)
+    assert transcript.replayable
+    assert watched.calls == 0  # what the client sent the service is part of the verdict: not in the transcript
+    assert not transcript.replayable
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("tests.miniatures.store:state_cached_per_replica", "claims"),  # a second replica, another process
+        ("tests.miniatures.hist:forgets_on_restart", "claims"),  # persistence the in-memory reference lacks
+        ("tests.miniatures.bcast:own_events_first", "PostgreSQL"),
+        ("tests.miniatures.hist:limit_oldest", ""),
+    ],
+)
+def test_what_the_recorded_reference_cannot_stand_for_runs_whole(target, why):
+    impl, info = load(target)
+    reason = replay.cannot_stand_for(impl, frozenset(info.claims))
+    assert (why in reason and reason) if why else reason == "", reason

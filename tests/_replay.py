@@ -1,0 +1,428 @@
+"""Judge a miniature or variant by the suite's tests, running for real only those it can change.
+
+A test of the suite talks to the implementation through its drivers alone, and with the seed
+fixed it is a deterministic function of what the implementation answers: the same answers, in
+the same order, make the same calls, the same assertions and the same outcome.  So one recorded
+run of an area against the reference (its *base*) gives, for every test, the sequence of
+operations the test sent and the answers it got (its *transcript*).  Replaying a transcript
+against a broken implementation costs only the implementation's own work (no Hypothesis
+generation, no model, no pytest): when every answer is the same, the test's run against it is
+the recorded one, outcome included; when any answer differs, or the implementation hangs, raises
+or crashes, the test *diverges* and runs for real.  A miniature is then judged by a kit run of
+its diverging tests, in process and over ``conformance.serve``: the same verdict a whole-suite run
+gives, for a fraction of the time (adr/0011, amendment of 2026-11-28).
+
+What keeps the argument sound, each checked rather than assumed:
+
+* a transcript is replayable only if its test passed in the base run, saw no fault and no kit
+  error, and left every value it exchanged as it was (a test that changed a value it passed or
+  got back, other than through ``driver.mutate``, is run for real: an aliasing bug would show);
+* ids the implementation mints from :mod:`secrets` are drawn from a generator seeded per test,
+  in the base run and in the replay alike (:func:`pinned_secrets`), so equal code mints equal
+  ids; an implementation drawing randomness elsewhere simply diverges;
+* a run whose failures include a root cause (an area's factory failing, which fails every later
+  test of the area at once) depends on the order of all tests: the whole area then runs;
+* a node id the kit did not run (a parameter id it cannot parse back) is a fault of this
+  mechanism, and also makes the whole area run;
+* what a transcript does not hold is never replayed: a test that looks at the agent service the
+  kit plays (ID area: what the client sent it is then part of the verdict) or opens a second
+  replica (another process, whose calls the recording does not see) runs for real; drivers
+  that shared a storage directory or an agent service in the recorded run share them in the
+  replay;
+* a miniature or variant the recorded reference cannot stand for runs its whole area: one
+  claiming a capability the in-memory reference lacks (persistence, several replicas: the
+  reference's answers there are not what a correct implementation gives, and those tests
+  open second processes), or one needing a PostgreSQL server (its state lives outside the
+  storage the replay gives it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import random
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance._inprocess import InProcessTransport
+from conformance.agent_service import AgentServiceSim
+from conformance.contract import Environment, ManualClock
+from conformance.errors import ImplementationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+#: The kit plugin's name in pytest's plugin manager (conformance._runner.KitPlugin.NAME).
+KIT = "conformance-kit"
+#: A replayed call that takes longer than this diverges (the reference answers in microseconds);
+#: the real run then judges the hang with the kit's own timeout.
+REPLAY_TIMEOUT = 2.0
+
+
+# -- the ids an implementation mints ---------------------------------------------------------
+@contextlib.contextmanager
+def pinned_secrets(seed: str) -> Iterator[None]:
+    """:mod:`secrets` draws from ``random.Random(seed)`` while inside: equal code, equal ids."""
+    rng = random.Random(seed)
+    saved = {name: getattr(secrets, name) for name in ("token_bytes", "randbits", "choice", "randbelow")}
+    secrets.token_bytes = lambda nbytes=None: rng.randbytes(32 if nbytes is None else nbytes)  # type: ignore[assignment]
+    secrets.randbits = rng.getrandbits  # type: ignore[assignment]
+    secrets.choice = rng.choice  # type: ignore[assignment]
+    secrets.randbelow = rng.randrange  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(secrets, name, value)
+
+
+# -- answers, as comparable values -----------------------------------------------------------
+def _text(value: Any) -> str:
+    """A value as text that tells apart what the JSON data model does (true and 1, 1 and 1.0)."""
+    try:
+        return json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        return f"<not JSON> {value!r}"
+
+
+def _answer(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, ImplementationError):
+        return ("error", value.kind, value.message, value.exc_type)
+    if isinstance(value, list):
+        return ("ok", _text(value), tuple(_answer(v) for v in value if isinstance(v, ImplementationError)))
+    return ("ok", _text(value))
+
+
+def _outcome(action: Callable[[], Any]) -> tuple[Any, ...]:
+    """What an action answered; anything but a value or an error answer is a fault."""
+    try:
+        return _answer(action())
+    except ImplementationError as exc:
+        return _answer(exc)
+    except Exception as exc:
+        return ("fault", type(exc).__name__, str(exc)[:200])
+
+
+# -- recording -------------------------------------------------------------------------------
+@dataclass
+class Transcript:
+    """What one test sent to its drivers' transports, and what came back."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    replayable: bool = True
+    #: (the value as the test saw it when exchanged, the live object): checked when the test ends.
+    exchanged: list[tuple[str, Any]] = field(default_factory=list)
+
+    def note(self, value: Any) -> None:
+        self.exchanged.append((_text(value), value))
+
+    def untouched(self) -> bool:
+        return all(_text(live) == seen for seen, live in self.exchanged)
+
+
+class _Watched:
+    """The agent service as a test sees it: looking at it makes the test's transcript unreplayable.
+
+    What the implementation sent the service is then part of what the test judges, and the
+    transcript holds only what the test sent and got through its drivers.
+    """
+
+    def __init__(self, inner: Any, transcript: Transcript) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_t", transcript)
+
+    def __getattr__(self, name: str) -> Any:
+        self._t.replayable = False
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._t.replayable = False
+        setattr(self._inner, name, value)
+
+
+class _Recording:
+    """A transport that records every action of the one it wraps, in order."""
+
+    def __init__(self, inner: Any, transcript: Transcript, number: int) -> None:
+        self._inner, self._t, self._n = inner, transcript, number
+
+    def _record(self, kind: str, payload: Any, action: Callable[[], Any]) -> Any:
+        event: list[Any] = [kind, self._n, copy.deepcopy(payload)]
+        try:
+            result = action()
+        except ImplementationError as exc:
+            event.append(_answer(exc))
+            self._t.events.append(tuple(event))
+            raise
+        except BaseException as exc:
+            event.append(("fault", type(exc).__name__, str(exc)[:200]))
+            self._t.events.append(tuple(event))
+            self._t.replayable = False
+            raise
+        event.append(_answer(result))
+        self._t.events.append(tuple(event))
+        return result
+
+    def call(self, op: str, args: dict[str, Any]) -> Any:
+        self._t.note(args)
+        result = self._record("call", (op, args), lambda: self._inner.call(op, args))
+        self._t.note(result)
+        return result
+
+    def concurrently(self, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+        self._t.note([args for _, args in calls])
+        results = self._record("concurrently", calls, lambda: self._inner.concurrently(calls))
+        self._t.note([r for r in results if not isinstance(r, ImplementationError)])
+        return results
+
+    def mutate(self, of: str, path: list[Any], change: dict[str, Any]) -> None:
+        self._record("mutate", (of, path, change), lambda: self._inner.mutate(of, path, change))
+        # The change is the test's, made through the kit: what was exchanged is now as changed.
+        self._t.exchanged = [(_text(live), live) for _, live in self._t.exchanged]
+
+    def advance_clock(self, seconds: float) -> None:
+        self._record("advance_clock", seconds, lambda: self._inner.advance_clock(seconds))
+
+    def close(self) -> None:
+        self._record("close", None, self._inner.close)
+
+
+class Recorder:
+    """A pytest plugin for an in-process kit run: the transcript of every test, by node id."""
+
+    def __init__(self, seed: str) -> None:
+        self.seed = seed
+        self.transcripts: dict[str, Transcript] = {}
+        self._current: Transcript | None = None
+        self._drivers = 0
+        #: This test's storage directories and agent services, numbered as first seen.
+        self._storages: dict[Path, int] = {}
+        self._services: dict[int, int] = {}
+        self._pinned: contextlib.ExitStack | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        kit = session.config.pluginmanager.get_plugin(KIT)
+        make = kit._driver
+
+        def recorded(storage: Path, service: Any = None) -> Any:
+            driver = make(storage, service)
+            if self._current is not None:
+                self._drivers += 1
+                where = self._storages.setdefault(storage.resolve(), len(self._storages))
+                shared = self._services.setdefault(id(driver.agent_service), len(self._services))
+                self._current.events.append(("new", self._drivers, where, shared))
+                driver._transport = _Recording(driver._transport, self._current, self._drivers)
+                if driver.agent_service is not None:
+                    driver.agent_service = _Watched(driver.agent_service, self._current)
+            return driver
+
+        kit._driver = recorded
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._current = self.transcripts[item.nodeid] = Transcript()
+        self._storages, self._services = {}, {}
+        if "replica" in getattr(item, "fixturenames", ()):
+            # A second process's calls are not recorded: the test runs for real.
+            self._current.replayable = False
+        self._pinned = contextlib.ExitStack()
+        self._pinned.enter_context(pinned_secrets(f"{self.seed}:{item.nodeid}"))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown" or self._current is None:
+            return
+        self._current.replayable = self._current.replayable and self._current.untouched()
+        self._current.exchanged = []
+        self._current = None
+        if self._pinned is not None:
+            self._pinned.close()
+            self._pinned = None
+
+
+# -- replaying -------------------------------------------------------------------------------
+def _storage(root: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=root, prefix="storage-"))
+
+
+def replays(impl: Any, transcript: Transcript, seed: str) -> bool:
+    """Whether ``impl``, sent what the transcript's test sent, answers exactly what it recorded."""
+    root = Path(tempfile.mkdtemp(prefix="replay-"))
+    transports: dict[int, InProcessTransport] = {}
+    storages: dict[int, Path] = {}
+    services: dict[int, AgentServiceSim] = {}
+    try:
+        with pinned_secrets(seed):
+            for event in transcript.events:
+                if event[0] == "new":
+                    _, number, where, shared = event
+                    storage = storages[where] if where in storages else storages.setdefault(where, _storage(root))
+                    service = services.setdefault(shared, AgentServiceSim())
+                    env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
+                    transports[number] = InProcessTransport(
+                        impl, env, timeout=REPLAY_TIMEOUT, startup_timeout=5 * REPLAY_TIMEOUT
+                    )
+                    continue
+                kind, number, payload, recorded = event
+                transport = transports[number]
+                payload = copy.deepcopy(payload)
+                if kind == "call":
+                    got = _outcome(lambda t=transport, p=payload: t.call(*p))
+                elif kind == "concurrently":
+                    got = _outcome(lambda t=transport, p=payload: t.concurrently(p))
+                elif kind == "mutate":
+                    got = _outcome(lambda t=transport, p=payload: t.mutate(*p))
+                elif kind == "advance_clock":
+                    got = _outcome(lambda t=transport, p=payload: t.advance_clock(p))
+                else:
+                    got = _outcome(transport.close)
+                if got != recorded:
+                    return False
+        return True
+    finally:
+        for transport in transports.values():
+            with contextlib.suppress(Exception):
+                transport.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Base:
+    """One recorded run of an area against the reference: each test's outcome and transcript."""
+
+    outcomes: dict[str, str]
+    transcripts: dict[str, Transcript]
+    seed: str
+
+    def diverging(self, impl: Any) -> list[str]:
+        """The tests ``impl`` may not pass as the reference did: those to run for real, in suite order."""
+        return [
+            nodeid
+            for nodeid, outcome in self.outcomes.items()
+            if not (
+                outcome == "passed"
+                and nodeid in self.transcripts
+                and self.transcripts[nodeid].replayable
+                and replays(impl, self.transcripts[nodeid], f"{self.seed}:{nodeid}")
+            )
+        ]
+
+
+def tests_of(report: dict[str, Any]) -> dict[str, str]:
+    """Every test of a kit report with its outcome (a test citing several requirements once)."""
+    return {t["nodeid"]: t["outcome"] for r in report.get("requirements", []) for t in r["tests"]}
+
+
+# -- judging a miniature or a variant -----------------------------------------------------------
+#: Base implementations by name, loadable as ``--impl=tests._replay:NAME`` (module ``__getattr__``).
+_BASE_IMPLS: dict[str, Any] = {}
+#: Recorded base runs of this process, by (claims, selection, seed): one per area and claim set.
+_BASES: dict[tuple[frozenset[str], tuple[str, ...], str], Base] = {}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        return _BASE_IMPLS[name]
+    except KeyError:
+        raise AttributeError(name) from None
+
+
+def _reference_claiming(claims: frozenset[str]) -> str:
+    """A target for the in-memory reference claiming exactly ``claims`` (what its tests branch on).
+
+    Its session store expires sessions only if ``store.ttl`` is claimed (``memory_nottl`` otherwise).
+    """
+    from reference_impl import ReferenceImplementation
+
+    name = "base_" + "_".join(sorted(c.replace(".", "__").replace("-", "_") for c in claims))
+    if name not in _BASE_IMPLS:
+        base = ReferenceImplementation("memory", ttl="store.ttl" in claims)
+        base.claims = claims
+        _BASE_IMPLS[name] = base
+    return f"{__name__}:{name}"
+
+
+def cannot_stand_for(impl: Any, claims: frozenset[str]) -> str:
+    """Why the recorded reference cannot stand for ``impl`` (then its whole selection runs), or ""."""
+    from reference_impl import ReferenceImplementation
+
+    if getattr(impl, "needs_postgres", False):
+        return "it needs a PostgreSQL server, whose state the replay does not hold"
+    beyond = claims - frozenset(ReferenceImplementation("memory").claims)
+    if beyond:
+        return f"it claims {sorted(beyond)}, which the recorded in-memory reference does not have"
+    return ""
+
+
+def base_run(run_kit: Any, claims: frozenset[str], selection: tuple[str, ...], seed: str) -> Base:
+    """The reference's recorded run of ``selection`` with ``claims``, made once per process."""
+    key = (claims, selection, seed)
+    if key not in _BASES:
+        recorder = Recorder(seed)
+        run = run_kit(_reference_claiming(claims), f"--hypothesis-seed={seed}", *selection, plugins=[recorder])
+        ran = {nodeid: outcome for nodeid, outcome in tests_of(run.report).items() if nodeid in recorder.transcripts}
+        assert ran, f"the base run of {selection} ran no test:\n{run.result.stdout.str()[-2000:]}"
+        _BASES[key] = Base(ran, recorder.transcripts, seed)
+    return _BASES[key]
+
+
+@dataclass
+class Judged:
+    """A kit run of what a broken implementation can change: its diverging tests, or its whole selection."""
+
+    run: Any  # tests.conftest.KitRun
+    tests: tuple[str, ...]  # the node ids run, or () for the whole selection
+    args: tuple[str, ...]  # what selected them, for the run over the protocol
+    why: str = ""  # why the whole selection ran, when it did
+
+    @property
+    def scope(self) -> str:
+        if self.tests:
+            return f"{len(self.tests)} diverging test(s)"
+        return "the whole selection" + (f" ({self.why})" if self.why else "")
+
+
+#: Set (to anything) to judge every miniature and variant by its whole selection, both ways, as
+#: before the replay: what the replay stands in for, kept runnable (and timed by the benchmark).
+WHOLE = "CONFORMANCE_SELF_TEST_WHOLE"
+
+
+def load_target(target: str) -> Any:
+    """The implementation object an in-process ``--impl`` names."""
+    from conformance._loading import load
+
+    return load(target)[0]
+
+
+def judge(run_kit: Any, target: str, selection: tuple[str, ...], seed: str, *, via: str = "") -> Judged:
+    """Run ``target`` through the tests its answers can change (module docstring).
+
+    In process, or through ``via`` (the ``--impl`` that serves ``target`` over the protocol).
+    """
+    from conformance._loading import load
+
+    args = (f"--hypothesis-seed={seed}", *selection)
+    if os.environ.get(WHOLE):
+        return Judged(run_kit(via or target, *args), (), args)
+
+    impl, info = load(target)
+    why = cannot_stand_for(impl, frozenset(info.claims))
+    if why:
+        return Judged(run_kit(via or target, *args), (), args, why)
+    base = base_run(run_kit, frozenset(info.claims), selection, seed)
+    diverging = tuple(base.diverging(impl))
+    if diverging:
+        run = run_kit(via or target, *args, *diverging)
+        ran = set(tests_of(run.report))
+        if set(diverging) <= ran and "conformance: root cause for" not in run.result.stdout.str():
+            return Judged(run, diverging, (*args, *diverging))
+    # Nothing diverged (a miniature the kit cannot catch shows it here), an id did not run, or a
+    # root cause made later tests depend on earlier ones: the whole selection, as before.
+    return Judged(run_kit(via or target, *args), (), args)
