@@ -60,6 +60,12 @@ File backends: what the adapter adds
     owns its own client; that is how the library's documentation opens a session.  ``ttl`` is left
     at the library's default (none), so nothing expires.
 
+Every backend: what the adapter adds (declared in ``adds``)
+    openai-agents has no backend object: every session is constructed on its own, and nothing
+    closes them all.  The kit's backend is the adapter's :class:`Backend`; its ``close`` closes
+    every session it opened, and afterwards ``open`` answers ``closed`` (HIST-031).  That refusal
+    is the adapter's, not the library's, so it is declared in :data:`ADDS` and every report shows it.
+
 ``encrypted_sqlite``: what the adapter adds
     An encryption key: the fixed constant :data:`ENCRYPTION_KEY` (a Fernet-format key, test data,
     not a secret), the same for every backend so that a restart can decrypt what an earlier backend
@@ -251,7 +257,12 @@ class Backend:
     handles: list[Handle] = field(default_factory=list)
     redis_url: str = ""
 
+    closed: bool = False
+
     def open_session(self, session_id: Any, *, default_limit: Any = None) -> Handle:
+        if self.closed:  # the adapter's refusal (ADDS): the library has no backend to close
+            msg = "the backend is closed"
+            raise HandleClosed(msg)
         from agents.memory import SessionSettings
 
         settings = SessionSettings(limit=default_limit)
@@ -298,14 +309,22 @@ class Backend:
         return session, _close_method
 
     async def close(self) -> None:
+        self.closed = True
         for handle in self.handles:
             await handle.close()
+
+
+#: What the adapter adds beyond the library, per requirement (spec/contract.md § What an adapter adds).
+ADDS = {
+    "HIST-031": "openai-agents has no backend to close; after the adapter's backend is closed, its open answers closed",
+}
 
 
 class OpenAIAgentsHistory:
     """The implementation object for one openai-agents backend."""
 
     spec_version = SPEC_VERSION
+    adds = ADDS
 
     def __init__(self, kind: Kind) -> None:
         self.kind: Kind = kind

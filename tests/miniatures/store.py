@@ -650,7 +650,13 @@ class TouchMovesExpiryOnly(MemorySessionStore):
 
 @miniature("STORE-039", also_fails=(29,))
 class RearmsTtlOnRestart(SQLiteSessionStore):
-    """A restart re-arms every session's full TTL from the instant it opens; the records still show the old expires_at."""
+    """A restart re-arms every session's full TTL from the instant it opens; the records still show the old expires_at.
+
+    It does not claim ``store.multi-replica``: a second replica opening would re-arm too, which is
+    STORE-042's concern; this miniature is about one store restarting.
+    """
+
+    claims = SQLiteSessionStore.claims - {"store.multi-replica"}
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)

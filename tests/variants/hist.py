@@ -594,7 +594,7 @@ class ConcurrentPopsDuplicate(Variant):
 
 class _ClosedRaisesRuntimeError(HistorySession):
     def _check_open(self) -> None:
-        if self.closed:
+        if self.closed or self._store._closed:  # closing the backend closes every session it opened
             raise RuntimeError("Session is closed")
 
 
@@ -605,7 +605,7 @@ class ClosedRaisesRuntimeError(Variant):
     """
 
     rows = frozenset({_ROW_AFTER_CLOSE})
-    fails = frozenset({"HIST-023"})
+    fails = frozenset({"HIST-023", "HIST-031"})
     kind = "crashed"
     source = "https://github.com/openai/openai-agents-python/pull/4231"
 
@@ -620,7 +620,7 @@ class ClosedAcceptsEmptyBatch(Variant):
     """
 
     rows = frozenset({_ROW_AFTER_CLOSE})
-    fails = frozenset({"HIST-023"})
+    fails = frozenset({"HIST-023", "HIST-031"})
     source = "https://github.com/openai/openai-agents-python/pull/4231"
 
     def open_history(self, env: Any) -> Any:
@@ -635,7 +635,7 @@ class ArgumentsBeforeClosed(Variant):
     """
 
     rows = frozenset({"hist.md: invalid call on a closed handle"})
-    fails = frozenset({"HIST-030"})
+    fails = frozenset({"HIST-030", "HIST-031"})
     source = _ENCRYPTED
 
     def open_history(self, env: Any) -> Any:
@@ -647,7 +647,7 @@ class ArgumentsBeforeClosed(Variant):
 
 class _EmptyIdAccepted(MemoryHistory):
     def open_session(self, session_id: object, *, default_limit: object = None) -> HistorySession:
-        if session_id == "":  # every other id is checked as before
+        if session_id == "" and not self._closed:  # every other id, and a closed store, as before
             return self.session_class(self, "", check_limit(default_limit, "default_limit"))
         return super().open_session(session_id, default_limit=default_limit)
 
@@ -699,7 +699,7 @@ class _AnyStringId(MemoryHistory):
     """Any non-empty string the database can bind is an id: no length limit, control characters allowed."""
 
     def open_session(self, session_id: object, *, default_limit: object = None) -> HistorySession:
-        if isinstance(session_id, str) and session_id:  # "" and non-strings are checked as before
+        if isinstance(session_id, str) and session_id and not self._closed:  # the rest as before
             check_unicode(session_id, "session_id")  # sqlite3 cannot bind a lone surrogate either
             return self.session_class(self, session_id, check_limit(default_limit, "default_limit"))
         return super().open_session(session_id, default_limit=default_limit)
