@@ -95,11 +95,20 @@ Errors
     ``UnsupportedOperationError`` whose message says the task "is in terminal state" (how the
     handler refuses a message to, or a subscription on, a terminal task) → ``failed_precondition``;
     the ``RuntimeError`` ``TaskUpdater`` raises once the task "is already in a terminal state" →
-    ``failed_precondition``.  Everything else passes through: ``ValueError``/``TypeError`` are
-    ``invalid_argument`` and anything else a crash, by the contract's own rule.
+    ``failed_precondition``; the ``RuntimeError`` ``ActiveTaskRegistry`` raises once the handler is
+    closed ("ActiveTaskRegistry is closed") → ``closed``.  Everything else passes through:
+    ``ValueError``/``TypeError`` are ``invalid_argument`` and anything else a crash, by the
+    contract's own rule.
 ``close()``
-    ``handler.aclose()`` (drains the active tasks), then, for the database store,
-    ``engine.dispose()``.
+    ``handler.aclose()``, then, for the database store, ``engine.dispose()``.  The library has a
+    close of its own, so the adapter uses it rather than reporting ``close`` unsupported:
+    ``DefaultRequestHandler.aclose()`` ("shuts down the handler") marks its ``ActiveTaskRegistry``
+    closed and drains the active tasks.  What that close refuses is the library's: a message (and a
+    subscription, so ``set_state``) raises "ActiveTaskRegistry is closed", answered as ``closed``;
+    ``on_get_task`` and ``on_list_tasks`` read the task store, which has no close, and still answer
+    (TASK-017 fails; spec/identity.md § "Differences from upstream", row "closed task service").
+    The adapter adds no refusal of its own: a ``closed`` flag guarding every call would be judged
+    behaviour the library does not have.
 The agent card
     ``AgentCard(name="conformance", version="0", capabilities=AgentCapabilities(streaming=True))``:
     ``streaming`` because ``on_subscribe_to_task`` (``set_state``) refuses without it; nothing
@@ -166,6 +175,13 @@ class FailedPrecondition(Exception):
     error_kind = "failed_precondition"
 
 
+class Closed(Exception):
+    error_kind = "closed"
+
+
+CLOSED_MARK = "ActiveTaskRegistry is closed"
+
+
 def _translate(exc: Exception) -> Exception | None:
     """The contract's error for one of the library's, or None to let it through unchanged."""
     from a2a.utils.errors import InvalidParamsError, TaskNotFoundError, UnsupportedOperationError
@@ -177,6 +193,8 @@ def _translate(exc: Exception) -> Exception | None:
         return InvalidArgument(f"a2a-sdk raised {said}")
     if isinstance(exc, UnsupportedOperationError | RuntimeError) and any(m in str(exc) for m in TERMINAL_MARKS):
         return FailedPrecondition(f"a2a-sdk raised {said}")
+    if isinstance(exc, RuntimeError) and CLOSED_MARK in str(exc):
+        return Closed(f"a2a-sdk raised {said}")
     return None
 
 

@@ -170,6 +170,21 @@ async def newest_updated_first(s: Server) -> bool:
     ]
 
 
+async def closed_handler_still_reads(s: Server) -> bool:
+    from a2a.types.a2a_pb2 import GetTaskRequest
+
+    task = await s.send("alice")
+    await s.handler.aclose()
+    try:
+        await s.send("alice", taskId=task.id)
+    except RuntimeError as exc:
+        refused = "ActiveTaskRegistry is closed" in str(exc)
+    else:
+        return False
+    got = await s.handler.on_get_task(GetTaskRequest(id=task.id), s.caller("alice"))
+    return refused and got.id == task.id and await s.listed("alice", task.context_id) == [task.id]
+
+
 LISTING = "listing tasks"
 CHECKS = [
     Check(
@@ -203,6 +218,12 @@ CHECKS = [
     Check("TASK-008", LISTING, "ListTasks of a context: newest updated first", newest_updated_first),
     Check("TASK-012", LISTING, "ListTasks: newest updated first, so the model's lists differ", newest_updated_first),
     Check("TASK-013", LISTING, "ListTasks without a context: newest updated first", newest_updated_first),
+    Check(
+        "TASK-017",
+        "closed task service",
+        "after DefaultRequestHandler.aclose() a message raises; GetTask and ListTasks still answer",
+        closed_handler_still_reads,
+    ),
 ]
 
 

@@ -199,6 +199,75 @@ async def create_without_id_is_another_id(s: Sdk) -> bool:
     return False
 
 
+#: What LIFE-035 refuses: ids that are not a non-empty string (``None`` too, for resume and delete).
+SCALARS: list[Any] = ["", 42, True]
+CONTAINERS: list[Any] = [["a"], {"a": 1}]
+
+
+async def _sent(make: Callable[[Sdk], Awaitable[Any]]) -> dict[str, Any] | str:
+    """What the call wrote, on a client of its own, left unanswered; or what it raised before writing."""
+    async with sdk() as s:
+        task = asyncio.ensure_future(make(s))
+        for _ in range(200):  # the SDK writes on an executor thread
+            if s.pipe.requests or task.done():
+                break
+            await asyncio.sleep(0.01)
+        if task.done() and not s.pipe.requests:
+            exc = task.exception()
+            return f"{type(exc).__name__}: {exc}"
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return dict(s.pipe.requests[-1])
+
+
+async def _each_sent_as_is(method: str, make: Callable[[Sdk, Any], Awaitable[Any]], ids: list[Any]) -> bool:
+    for bad in ids:
+        request = await _sent(lambda s, bad=bad: make(s, bad))
+        if not isinstance(request, dict) or request.get("method") != method:
+            return False
+        sent = request.get("params", {}).get("sessionId", ...)
+        if sent != bad or type(sent) is not type(bad):
+            return False
+    return True
+
+
+async def _each_unhashable(make: Callable[[Sdk, Any], Awaitable[Any]]) -> bool:
+    for bad in CONTAINERS:
+        raised = await _sent(lambda s, bad=bad: make(s, bad))
+        if not (isinstance(raised, str) and raised.startswith("TypeError: unhashable type")):
+            return False
+    return True
+
+
+def _create(s: Sdk, session_id: Any) -> Awaitable[Any]:
+    return s.client.create_session(session_id=session_id)
+
+
+def _resume(s: Sdk, session_id: Any) -> Awaitable[Any]:
+    return s.client.resume_session(session_id)
+
+
+async def create_sends_any_id(s: Sdk) -> bool:  # noqa: ARG001 - each id on a client of its own
+    if not await _each_sent_as_is("session.create", _create, SCALARS[1:]):
+        return False
+    request = await _sent(lambda c: _create(c, ""))  # "" is falsy: a fresh uuid is sent instead
+    if not isinstance(request, dict) or request.get("method") != "session.create":
+        return False
+    sent = request.get("params", {}).get("sessionId")
+    return isinstance(sent, str) and sent != "" and await _each_unhashable(_create)
+
+
+async def resume_sends_any_id(s: Sdk) -> bool:  # noqa: ARG001
+    return await _each_sent_as_is("session.resume", _resume, [*SCALARS, None]) and await _each_unhashable(_resume)
+
+
+async def delete_sends_any_id(s: Sdk) -> bool:  # noqa: ARG001
+    return await _each_sent_as_is(
+        "session.delete", lambda c, bad: c.client.delete_session(bad), [*SCALARS, *CONTAINERS, None]
+    )
+
+
 CHECKS = [
     Check(
         "LIFE-001", "`clientSessionId`", "handlers get a typed event without clientSessionId", client_session_id_dropped
@@ -265,6 +334,24 @@ CHECKS = [
         "create result without a session id",
         "create_session answered without an id raises the another-id RuntimeError; a null result AttributeError",
         create_without_id_is_another_id,
+    ),
+    Check(
+        "LIFE-035",
+        "session id not checked",
+        'create_session sends 42 and true as sessionId, "" as a fresh uuid; an array or object raises TypeError',
+        create_sends_any_id,
+    ),
+    Check(
+        "LIFE-035",
+        "session id not checked",
+        'resume_session sends "", 42, true, null as sessionId; an array or object raises TypeError',
+        resume_sends_any_id,
+    ),
+    Check(
+        "LIFE-035",
+        "session id not checked",
+        'delete_session sends "", 42, true, an array, an object, null as sessionId',
+        delete_sends_any_id,
     ),
 ]
 

@@ -411,6 +411,40 @@ class TerminalTaskMessageInvalidParams(Variant):
         return _TerminalIsInvalidParams.open(env)
 
 
+class _ReadsAfterClose(TaskService):
+    """Close refuses new work only: get and list still read the tasks."""
+
+    def get(self, task_id: object, owner: object) -> dict[str, Any]:
+        closed, self._closed = self._closed, False
+        try:
+            return super().get(task_id, owner)
+        finally:
+            self._closed = closed
+
+    def list_tasks(self, context_id: object, owner: object) -> list[dict[str, Any]]:
+        closed, self._closed = self._closed, False
+        try:
+            return super().list_tasks(context_id, owner)
+        finally:
+            self._closed = closed
+
+
+class ClosedServiceStillReads(Variant):
+    """A closed task service refuses messages and state changes, but get and list still answer.
+
+    a2a-sdk 1.3.0 ``DefaultRequestHandler.aclose()`` closes its ``ActiveTaskRegistry`` (new work
+    raises "ActiveTaskRegistry is closed"); ``on_get_task`` and ``on_list_tasks`` read the task
+    store, which has no close.
+    """
+
+    rows = frozenset({"identity.md: closed task service"})
+    fails = frozenset({"TASK-017"})
+    source = "https://github.com/a2aproject/a2a-python/blob/main/src/a2a/server/agent_execution/active_task_registry.py"
+
+    def open_task_service(self, env: Any) -> Any:
+        return _ReadsAfterClose.open(env)
+
+
 class _ContextGeneratedForTaskAlone(TaskService):
     def continue_task(self, task: Task, context_id: str | None) -> None:
         super().continue_task(task, context_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import uuid
 from typing import Any
 
-from reference_impl.lifecycle import KNOWN_TYPES, LifecycleClient, LifecycleProbe, event_problem
+from reference_impl.lifecycle import KNOWN_TYPES, LifecycleClient, LifecycleProbe, _Request, event_problem
 from tests.variants._base import Variant
 
 _SDK = "https://github.com/github/copilot-sdk"
@@ -402,6 +403,38 @@ class UnexpectedReplyIgnoredSilently(Variant):
 
     def open_lifecycle_client(self, env: Any) -> Any:
         return _probe(_DropsSilently())
+
+
+class _SendsAnyId(LifecycleClient):
+    """Sends whatever id it is given; create sends a fresh one for ``""``, an unhashable id raises TypeError."""
+
+    @staticmethod
+    def _check_id(session_id: Any) -> str:
+        hash(session_id)  # create and resume keep sessions in a dict: an array or object raises TypeError
+        return session_id  # type: ignore[no-any-return]
+
+    def create(self, session_id: str | None = None) -> str:
+        return super().create(session_id or str(uuid.uuid4()) if session_id is not None else None)
+
+    def delete(self, session_id: str) -> str:
+        op = f"delete-{len(self._results) + 1}"  # no check at all: the id goes out as given
+        return self._send("session.delete", {"sessionId": session_id}, _Request(op, "session.delete", session_id))
+
+
+class SessionIdNotChecked(Variant):
+    """A session id is sent as given: 42, true, and for resume and delete "" and null.
+
+    github-copilot-sdk (Python) 1.0.27 ``create_session`` puts ``session_id or uuid4()`` in the
+    request, ``resume_session`` and ``delete_session`` the id as given; create and resume raise
+    ``TypeError`` on an unhashable id before sending.
+    """
+
+    rows = frozenset({"lifecycle.md: session id not checked"})
+    fails = frozenset({"LIFE-035"})
+    source = _PYTHON_CLIENT
+
+    def open_lifecycle_client(self, env: Any) -> Any:
+        return _probe(_SendsAnyId())
 
 
 #: Rows of the upstream table where no upstream project behaves otherwise than the spec, each
