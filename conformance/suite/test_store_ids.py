@@ -12,7 +12,15 @@ import pytest
 from conformance._values import NonJSON
 from conformance.errors import ImplementationError
 from conformance.suite._store_support import T0, assert_same_session, id_of, ids_of, instant
-from conformance.suite._support import COLLIDING_IDS, INVALID_IDS, MINTED, assert_json_equal, expect_error, minted_bits, not_judged
+from conformance.suite._support import (
+    COLLIDING_IDS,
+    INVALID_IDS,
+    MINTED,
+    assert_json_equal,
+    expect_error,
+    minted_bits,
+    not_judged,
+)
 
 if TYPE_CHECKING:
     from conformance.areas.store import StoreClient

@@ -399,3 +399,35 @@ class PersistsIdsOnly(PersistentAgentService):
         finally:
             for sid, state in states.items():
                 self._sessions[sid].state = state
+
+
+# --- blind spots of issue 11 -------------------------------------------------------------
+
+
+class _Latin1Keys(dict[str, Session]):
+    """A dict whose keys pass through Latin-1 with replacement, as a store on a Latin-1 column keeps them."""
+
+    @staticmethod
+    def fold(key: Any) -> Any:
+        return key.encode("latin-1", "replace").decode("latin-1") if isinstance(key, str) else key
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self.fold(key))
+
+    def __getitem__(self, key: str) -> Session:
+        return super().__getitem__(self.fold(key))
+
+    def __setitem__(self, key: str, value: Session) -> None:
+        super().__setitem__(self.fold(key), value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(self.fold(key), default)
+
+
+@miniature("ID-003")
+class SessionsKeyedThroughLatin1(AgentService):
+    """Keeps sessions under their id encoded to Latin-1 with replacement: 'a?' and 'a' + an emoji are one session."""
+
+    def __init__(self, remote: Any) -> None:
+        super().__init__(remote)
+        self._sessions = _Latin1Keys()
