@@ -859,3 +859,20 @@ class CutsLongStateStrings(MemorySessionStore):
             return value
 
         return super().encode_state(cut(state))
+
+
+@miniature("STORE-028", also_fails=(42,))
+class ExpiryCachedPerHandle(SQLiteSessionStore):
+    """Judges expiry by the expires_at this handle last wrote, so a touch through another handle over the same file does not extend a session here."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._written: dict[str, int | None] = {}
+
+    def put(self, row: Row) -> None:
+        super().put(row)
+        self._written[row.id] = row.expires_us
+
+    def is_live(self, row: Row, now_us: int) -> bool:
+        expires = self._written.get(row.id, row.expires_us)
+        return expires is None or now_us < expires
