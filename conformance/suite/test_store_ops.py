@@ -17,7 +17,14 @@ from conformance.suite._store_support import (
     count_removed,
     ids_of,
 )
-from conformance.suite._support import COLLIDING_IDS, assert_json_equal, change_in_place, expect_error
+from conformance.suite._support import (
+    COLLIDING_IDS,
+    LARGE_STATES,
+    accepted,
+    assert_json_equal,
+    change_in_place,
+    expect_error,
+)
 
 requirement = pytest.mark.requirement
 
@@ -51,25 +58,6 @@ def test_a_value_json_cannot_express_is_rejected_with_nothing_written(store, kin
     with expect_error("invalid_argument", f"update_state with a {kind} value ({depth})"):
         store.update_state("s", {"good": 2, "bad": value})
     assert_json_equal(store.get("s")["state"], {"v": 1}, f"the state after an update with a {kind} value")
-
-
-#: States of a mebibyte and more: each text mixes characters of one to four UTF-8 bytes, so that a
-#: cut at any byte, character or unit count shows.
-LARGE_STATES: dict[str, Any] = {
-    "one-mebibyte-string": {"text": ("a\u00e9\u20ac\U0001f600" * 65_536)[: 2**20]},
-    "many-large-members": {f"part{n}": "z" * 100_000 + str(n) for n in range(12)},
-}
-
-
-def accepted(call: Any) -> bool:
-    """Whether a call with a very large value succeeded; refusing it is allowed, crashing is not."""
-    try:
-        call()
-    except ImplementationError as exc:
-        if exc.kind == "internal":
-            raise
-        return False
-    return True
 
 
 @requirement("STORE-008")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
 from reference_impl.identity import AgentService, PersistentAgentService, Record, Response, Session
-from tests.miniatures import MiniatureImplementation, declarer
+from tests.miniatures import MiniatureImplementation, cut_strings, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -431,3 +431,11 @@ class SessionsKeyedThroughLatin1(AgentService):
     def __init__(self, remote: Any) -> None:
         super().__init__(remote)
         self._sessions = _Latin1Keys()
+
+
+@miniature("ID-022")
+class CutsLongStateStrings(AgentService):
+    """Cuts every string in a state set with set_state to 65,535 characters, as a TEXT column of that size would, and reports no error."""
+
+    def set_state(self, session_id: object, state: object) -> None:
+        super().set_state(session_id, cut_strings(state, 65_535))

@@ -32,7 +32,7 @@ from reference_impl.store import (
     SessionStoreError,
 )
 from reference_impl.store_sqlite import SQLiteSessionStore
-from tests.miniatures import MiniatureImplementation, declarer
+from tests.miniatures import MiniatureImplementation, cut_strings, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -849,16 +849,7 @@ class CutsLongStateStrings(MemorySessionStore):
     """Cuts every string in a state to 65,535 characters, as a TEXT column of that size would, and reports no error."""
 
     def encode_state(self, state: object) -> str:
-        def cut(value: Any) -> Any:
-            if isinstance(value, str):
-                return value[:65_535]
-            if isinstance(value, dict):
-                return {k: cut(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [cut(v) for v in value]
-            return value
-
-        return super().encode_state(cut(state))
+        return super().encode_state(cut_strings(state, 65_535))
 
 
 @miniature("STORE-028", also_fails=(42,))
