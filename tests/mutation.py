@@ -52,14 +52,16 @@ CACHE = ROOT / "reports" / "mutation"
 
 #: The modules each area's requirements govern, each with the targets whose runs execute it: a
 #: backend's own module under its own target, the shared handle and validation code under the
-#: memory target (the SQLite backend runs the very same code).
+#: memory target (the SQLite backend runs the very same code); STORE's handle code once more under
+#: the memory store without expiry (no ``store.ttl``), the only target that runs its branches.
 SQLITE, MEMORY = "reference_impl", "reference_impl:memory"
+MEMORY_NOTTL = "reference_impl:memory_nottl"
 AREAS: dict[str, dict[str, tuple[str, ...]]] = {
     "HIST": {"history.py": (MEMORY,), "history_sqlite.py": (SQLITE,)},
     "TASK": {"tasks.py": (SQLITE,)},
     "LIFE": {"lifecycle.py": (SQLITE,), "lifecycle_server.py": (SQLITE,)},
     "BCAST": {"broadcast.py": (SQLITE,)},
-    "STORE": {"store.py": (MEMORY,), "store_sqlite.py": (SQLITE,)},
+    "STORE": {"store.py": (MEMORY, MEMORY_NOTTL), "store_sqlite.py": (SQLITE,)},
     "ID": {"identity.py": (SQLITE,)},
 }
 SEED = "20261127"

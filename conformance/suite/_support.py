@@ -150,6 +150,25 @@ COLLIDING_IDS = {
 }
 
 
+#: JSON objects of a mebibyte and more, for the states of STORE and ID: each text mixes characters
+#: of one to four UTF-8 bytes, so that a cut at any byte, character or unit count shows.
+LARGE_STATES: dict[str, Any] = {
+    "one-mebibyte-string": {"text": ("a\u00e9\u20ac\U0001f600" * 65_536)[: 2**20]},
+    "many-large-members": {f"part{n}": "z" * 100_000 + str(n) for n in range(12)},
+}
+
+
+def accepted(call: Any) -> bool:
+    """Whether a call with a very large value succeeded; refusing it is allowed, crashing is not."""
+    try:
+        call()
+    except ImplementationError as exc:
+        if exc.kind == "internal":
+            raise
+        return False
+    return True
+
+
 def show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=repr)
     return text if len(text) <= 300 else text[:297] + "..."

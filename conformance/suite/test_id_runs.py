@@ -216,3 +216,20 @@ def test_a_lone_surrogate_is_rejected_before_any_remote_call(ids):
     for refused in ("surrogate-state", "surrogate-handle"):
         with expect_error("not_found", f"get_session({refused!r}) after its create was rejected"):
             ids.get_session(refused)
+
+
+@requirement("ID-013")
+@pytest.mark.parametrize("value", ["", 42, None])
+def test_an_issued_token_with_one_member_changed_is_rejected_before_any_remote_call(ids, value):
+    # A token is opaque, but one that is a JSON object with a member changed is a token the
+    # implementation did not issue, whichever member it is.
+    sid = ids.create_session()["session_id"]
+    token = ids.run(sid, "pending", steps=3)["continuation_token"]
+    if not isinstance(token, dict) or not token:
+        return  # the changes below apply to an object token only; the other shapes are judged above
+    for member in sorted(token):
+        changed = {**token, member: value}
+        if changed == token:
+            continue
+        with rejected_without_remote_call(ids, "invalid_argument", f"resuming with member {member!r} set to {value!r}"):
+            ids.resume(sid, changed)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from conformance.areas.id import IdentityClient
 from conformance.errors import ImplementationError
 from conformance.suite._identity_support import assert_minted, assert_random_bits, reported_first
-from conformance.suite._support import INVALID_IDS, assert_json_equal, expect_error, not_judged
+from conformance.suite._support import (
+    COLLIDING_IDS,
+    INVALID_IDS,
+    LARGE_STATES,
+    accepted,
+    assert_json_equal,
+    expect_error,
+    not_judged,
+)
 
 requirement = pytest.mark.requirement
 
@@ -211,3 +221,32 @@ def test_set_state_replaces_the_state_whole(ids):
     assert_json_equal(ids.get_session("s")["state"], {"b": {"d": 3}}, "a nested member after set_state")
     ids.restart()
     assert_json_equal(ids.restore(snapshot)["state"], {"b": {"c": [1, 2]}}, "the state restored from a snapshot")
+
+
+@requirement("ID-003")
+@pytest.mark.parametrize("name", list(COLLIDING_IDS))
+def test_session_ids_differing_in_one_code_point_are_two_sessions_both_written(ids, name):
+    # Both ids of a pair that a prefix scan, a wildcard match, truncation or a lossy encoding would
+    # merge are created, then both are read back: each is its own session under exactly its own id.
+    first, second = COLLIDING_IDS[name]
+    ids.create_session(first, state={"n": 1})
+    ids.create_session(second, state={"n": 2})
+    for sid, n in ((first, 1), (second, 2)):
+        got = ids.get_session(sid)
+        assert got["session_id"] == sid, f"get_session() of the {name} id {sid!r}, both created, names {got}"
+        assert_json_equal(got["state"], {"n": n}, f"the state of the {name} id {sid!r}, both created")
+
+
+@requirement("ID-022")
+@pytest.mark.parametrize("name", list(LARGE_STATES))
+def test_a_large_state_is_kept_exactly_by_every_operation_that_gives_one(ids, name):
+    large = LARGE_STATES[name]
+    if accepted(lambda: ids.create_session("created", state=copy.deepcopy(large))):
+        assert_json_equal(ids.get_session("created")["state"], large, f"the {name} state given to create_session")
+    ids.create_session("set")
+    if accepted(lambda: ids.set_state("set", copy.deepcopy(large))):
+        assert_json_equal(ids.get_session("set")["state"], large, f"the {name} state given to set_state")
+        snapshot = ids.snapshot("set")
+        ids.restart()
+        if accepted(lambda: ids.restore(snapshot)):
+            assert_json_equal(ids.get_session("set")["state"], large, f"the {name} state restored from a snapshot")

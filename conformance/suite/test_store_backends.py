@@ -92,6 +92,25 @@ def test_two_handles_agree_on_expiry_and_cleanup(store):
 
 
 @requirement("STORE-028")
+def test_a_touch_on_one_handle_keeps_the_session_live_on_the_other(store):
+    # Act on one handle, move the clock, observe on the other: a handle that judges expiry by what
+    # it last wrote itself would drop the session at t=2.5 although the other handle's touch at
+    # t=1.5 moved its expiry to t=3.5.
+    other = store.open_handle()
+    if store.ttl:
+        store.create("s", ttl_seconds=2)
+    else:
+        store.create("s")
+    store.advance(1.5)
+    other.touch("s")
+    store.advance(1)
+    assert store.get("s") is not None, "the first handle lost a session the second touched"
+    assert ids_of(store.list(), "list() on the first handle") == ["s"], "the first handle does not list it"
+    assert count_removed(store, "cleanup() on the first handle") == 0, "cleanup() on the first handle removed it"
+    store.touch("s")
+
+
+@requirement("STORE-028")
 def test_concurrent_creates_through_two_handles_have_one_winner(store):
     other = store.open_handle()
     calls = [h.op("create", id="race", ttl_seconds=60, state={"n": i}) for i in range(5) for h in (store, other)]

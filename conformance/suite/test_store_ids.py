@@ -12,7 +12,15 @@ import pytest
 from conformance._values import NonJSON
 from conformance.errors import ImplementationError
 from conformance.suite._store_support import T0, assert_same_session, id_of, ids_of, instant
-from conformance.suite._support import INVALID_IDS, MINTED, assert_json_equal, expect_error, minted_bits, not_judged
+from conformance.suite._support import (
+    COLLIDING_IDS,
+    INVALID_IDS,
+    MINTED,
+    assert_json_equal,
+    expect_error,
+    minted_bits,
+    not_judged,
+)
 
 if TYPE_CHECKING:
     from conformance.areas.store import StoreClient
@@ -89,6 +97,21 @@ def test_valid_caller_ids_are_kept_verbatim_and_distinct(store):
         assert got is not None and got["id"] == sid, f"get({name}) returned {got!r}"
         assert_json_equal(got["state"], {"name": name}, f"the state of session {name} (ids must not merge)")
     assert sorted(ids_of(store.list(), "list()")) == sorted(VALID_IDS.values())
+
+
+@requirement("STORE-004")
+@pytest.mark.parametrize("name", list(COLLIDING_IDS))
+def test_ids_differing_in_one_code_point_are_two_sessions_both_written(store, name):
+    # Both ids of a pair that a prefix scan, a wildcard match, truncation or a lossy encoding would
+    # merge are created, then both are read back: each must be its own session under its own id.
+    first, second = COLLIDING_IDS[name]
+    store.create(first, state={"n": 1})
+    store.create(second, state={"n": 2})
+    for sid, n in ((first, 1), (second, 2)):
+        got = store.get(sid)
+        assert got is not None and got["id"] == sid, f"get() of the {name} id {sid!r}, both created, returned {got!r}"
+        assert_json_equal(got["state"], {"n": n}, f"the state of the {name} id {sid!r}, both created")
+    assert sorted(ids_of(store.list(), "list()")) == sorted((first, second)), f"list() after creating the {name} pair"
 
 
 @requirement("STORE-005")

@@ -17,7 +17,14 @@ from conformance.suite._store_support import (
     count_removed,
     ids_of,
 )
-from conformance.suite._support import assert_json_equal, change_in_place, expect_error
+from conformance.suite._support import (
+    COLLIDING_IDS,
+    LARGE_STATES,
+    accepted,
+    assert_json_equal,
+    change_in_place,
+    expect_error,
+)
 
 requirement = pytest.mark.requirement
 
@@ -51,6 +58,22 @@ def test_a_value_json_cannot_express_is_rejected_with_nothing_written(store, kin
     with expect_error("invalid_argument", f"update_state with a {kind} value ({depth})"):
         store.update_state("s", {"good": 2, "bad": value})
     assert_json_equal(store.get("s")["state"], {"v": 1}, f"the state after an update with a {kind} value")
+
+
+@requirement("STORE-008")
+@pytest.mark.parametrize("name", list(LARGE_STATES))
+def test_a_large_state_given_to_create_is_kept_exactly(store, name):
+    if accepted(lambda: store.create("s", state=copy.deepcopy(LARGE_STATES[name]))):
+        assert_json_equal(store.get("s")["state"], LARGE_STATES[name], f"the {name} state given to create")
+
+
+@requirement("STORE-015")
+@pytest.mark.parametrize("name", list(LARGE_STATES))
+def test_a_large_state_update_is_merged_exactly(store, name):
+    store.create("s", state={"kept": 1})
+    if accepted(lambda: store.update_state("s", copy.deepcopy(LARGE_STATES[name]))):
+        expected = {"kept": 1, **LARGE_STATES[name]}
+        assert_json_equal(store.get("s")["state"], expected, f"the state after merging the {name} state")
 
 
 @requirement("STORE-018")
@@ -231,6 +254,20 @@ def test_a_session_is_absent_to_every_other_owner(store):
     assert_same_session(store.get("s", owner="alice"), mine, "alice's session after bob's attempts")
     assert store.get("anon") is not None, "bob deleted an anonymous session"
     assert_same_session(store.get("s"), mine, "alice's session, read unscoped")
+
+
+@requirement("STORE-024")
+@pytest.mark.parametrize("name", list(COLLIDING_IDS))
+def test_owners_differing_in_one_code_point_see_only_their_own_session(store, name):
+    # Both owners of a pair that a prefix scan, a wildcard match, truncation or a lossy encoding
+    # would merge hold a session; a call scoped to one must not see the other's.
+    first, second = COLLIDING_IDS[name]
+    store.create("one", owner=first)
+    store.create("two", owner=second)
+    for owner, mine, theirs in ((first, "one", "two"), (second, "two", "one")):
+        assert store.get(theirs, owner=owner) is None, f"the {name} owner {owner!r} can read the other's session"
+        got = ids_of(store.list(owner=owner), f"list(owner={owner!r})")
+        assert got == [mine], f"list() scoped to the {name} owner {owner!r} returned {got}, not only {mine!r}"
 
 
 #: How a test leaves the owner out of a call: absent, or sent as null (the same, spec/store.md § Operations).

@@ -117,3 +117,14 @@ def declarer(kind: Callable[..., MiniatureImplementation]) -> Callable[..., Call
 def _snake(name: str) -> str:
     """``LimitOldest`` → ``limit_oldest``; ``NonJSONStringified`` → ``non_json_stringified``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def cut_strings(value: Any, limit: int) -> Any:
+    """``value`` with every string in it cut to ``limit`` characters: what a fixed-size text column keeps."""
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, dict):
+        return {key: cut_strings(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [cut_strings(item, limit) for item in value]
+    return value

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl._ids import InvalidArgument, NotFound, mint
 from reference_impl.identity import AgentService, PersistentAgentService, Record, RemoteError, Response, Session
-from tests.miniatures import MiniatureImplementation, declarer
+from tests.miniatures import MiniatureImplementation, cut_strings, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -453,3 +453,43 @@ class ReplacesLoneSurrogates(AgentService):
         if isinstance(input, str):
             input = input.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # noqa: A001
         return super().run(session_id, input, **kwargs)
+
+
+# --- blind spots of issue 11 -------------------------------------------------------------
+
+
+class _Latin1Keys(dict[str, Session]):
+    """A dict whose keys pass through Latin-1 with replacement, as a store on a Latin-1 column keeps them."""
+
+    @staticmethod
+    def fold(key: Any) -> Any:
+        return key.encode("latin-1", "replace").decode("latin-1") if isinstance(key, str) else key
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self.fold(key))
+
+    def __getitem__(self, key: str) -> Session:
+        return super().__getitem__(self.fold(key))
+
+    def __setitem__(self, key: str, value: Session) -> None:
+        super().__setitem__(self.fold(key), value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(self.fold(key), default)
+
+
+@miniature("ID-003")
+class SessionsKeyedThroughLatin1(AgentService):
+    """Keeps sessions under their id encoded to Latin-1 with replacement: 'a?' and 'a' + an emoji are one session."""
+
+    def __init__(self, remote: Any) -> None:
+        super().__init__(remote)
+        self._sessions = _Latin1Keys()
+
+
+@miniature("ID-022")
+class CutsLongStateStrings(AgentService):
+    """Cuts every string in a state set with set_state to 65,535 characters, as a TEXT column of that size would, and reports no error."""
+
+    def set_state(self, session_id: object, state: object) -> None:
+        super().set_state(session_id, cut_strings(state, 65_535))

@@ -10,6 +10,7 @@ the other requirements whose tests cannot help seeing the same bug; STORE-029
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import json
 import secrets
@@ -31,7 +32,7 @@ from reference_impl.store import (
     SessionStoreError,
 )
 from reference_impl.store_sqlite import SQLiteSessionStore
-from tests.miniatures import MiniatureImplementation, declarer
+from tests.miniatures import MiniatureImplementation, cut_strings, declarer
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -826,3 +827,53 @@ class DeletesOwnSessionsOnClose(_ReplicaMemory):
         for sid in self.__dict__.get("created", []):
             self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
         super()._release()
+
+
+# --- blind spots of issue 11 -------------------------------------------------------------
+
+
+@miniature("STORE-004")
+class KeysIdsByTheir128FirstCharacters(MemorySessionStore):
+    """Keys sessions by the first 128 characters of their id, as a VARCHAR(128) key column with truncation would: the record keeps the whole id."""
+
+    def load(self, session_id: str) -> Row | None:
+        return self._rows.get(session_id[:128])
+
+    def put(self, row: Row) -> None:
+        self._rows[row.id[:128]] = row
+
+    def remove(self, session_id: str) -> None:
+        self._rows.pop(session_id[:128], None)
+
+
+@miniature("STORE-024")
+class MatchesOwnersAsGlobs(MemorySessionStore):
+    """Matches a scoped call's owner against a session's owner as a glob pattern, as a Redis SCAN MATCH on owner keys would: owner "a*" sees "ab"'s sessions."""
+
+    def is_visible(self, row: Row, owner: str | None) -> bool:
+        return owner is None or fnmatch.fnmatchcase(row.owner or "", owner)
+
+
+@miniature("STORE-008", also_fails=(15,))
+class CutsLongStateStrings(MemorySessionStore):
+    """Cuts every string in a state to 65,535 characters, as a TEXT column of that size would, and reports no error."""
+
+    def encode_state(self, state: object) -> str:
+        return super().encode_state(cut_strings(state, 65_535))
+
+
+@miniature("STORE-028", also_fails=(42,))
+class ExpiryCachedPerHandle(SQLiteSessionStore):
+    """Judges expiry by the expires_at this handle last wrote, so a touch through another handle over the same file does not extend a session here."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._written: dict[str, int | None] = {}
+
+    def put(self, row: Row) -> None:
+        super().put(row)
+        self._written[row.id] = row.expires_us
+
+    def is_live(self, row: Row, now_us: int) -> bool:
+        expires = self._written.get(row.id, row.expires_us)
+        return expires is None or now_us < expires
