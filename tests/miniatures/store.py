@@ -862,9 +862,16 @@ class CutsLongStateStrings(MemorySessionStore):
         return super().encode_state(cut_strings(state, 65_535))
 
 
-@miniature("STORE-028", also_fails=(42,))
+@miniature("STORE-028", may_fail=(29,))
 class ExpiryCachedPerHandle(SQLiteSessionStore):
-    """Judges expiry by the expires_at this handle last wrote, so a touch through another handle over the same file does not extend a session here."""
+    """Judges expiry by the expires_at this handle last wrote, so a touch through another handle over the same file does not extend a session here.
+
+    It does not claim ``store.multi-replica``: across processes the same cache is STORE-042's bug.
+    The model (STORE-029) opens a second handle under ``store.shared-backend`` and meets it on some
+    seeds only (one run of the whole selection did).
+    """
+
+    claims = SQLiteSessionStore.claims - {"store.multi-replica"}
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
