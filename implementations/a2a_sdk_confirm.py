@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from implementations._confirm import report
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -262,10 +264,7 @@ def main(argv: list[str]) -> int:
     logging.getLogger("a2a").setLevel(logging.CRITICAL + 1)  # the library logs what it raises; the checks judge that
     stale = 0
     for target in argv or TARGETS:
-        for check, seen in asyncio.run(confirm(target)):
-            mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
-            stale += seen is not True
-            print(f"{target:16} {check.requirement}  {check.row:36} {mark}: {check.what}")  # noqa: T201
+        stale += report(target, asyncio.run(confirm(target)))
     return 1 if stale else 0
 
 

@@ -20,6 +20,8 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from implementations._confirm import report
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -287,10 +289,7 @@ async def confirm(backend: str) -> list[tuple[Check, bool | str]]:
 def main(argv: list[str]) -> int:
     stale = 0
     for backend in argv or BACKENDS:
-        for check, seen in asyncio.run(confirm(backend)):
-            mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
-            stale += seen is not True
-            print(f"{backend:10} {check.requirement}  {check.row:32} {mark}: {check.what}")  # noqa: T201
+        stale += report(backend, asyncio.run(confirm(backend)))
     return 1 if stale else 0
 
 

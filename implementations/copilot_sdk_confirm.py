@@ -24,6 +24,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from implementations._confirm import report
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -380,10 +382,7 @@ def main(argv: list[str]) -> int:
     quiet.addHandler(logging.NullHandler())
     stale = 0
     for target in argv or TARGETS:
-        for check, seen in asyncio.run(confirm(target)):
-            mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
-            stale += seen is not True
-            print(f"{target:8} {check.requirement}  {check.row:36} {mark}: {check.what}")  # noqa: T201
+        stale += report(target, asyncio.run(confirm(target)))
     return 1 if stale else 0
 
 

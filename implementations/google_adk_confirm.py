@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from implementations._confirm import report
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -271,10 +273,7 @@ async def confirm(target: str) -> list[tuple[Check, bool | str]]:
 def main(argv: list[str]) -> int:
     stale = 0
     for target in argv or SERVICES:
-        for check, seen in asyncio.run(confirm(target)):
-            mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
-            stale += seen is not True
-            print(f"google-adk {target:16} {check.requirement}  {check.row:36} {mark}: {check.what}")  # noqa: T201
+        stale += report(f"google-adk {target}", asyncio.run(confirm(target)))
     return 1 if stale else 0
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from implementations._confirm import report
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -200,10 +202,7 @@ def main(argv: list[str]) -> int:
     backends = argv or [b for b in BACKENDS if b != "redis" or os.environ.get("CONFORMANCE_REDIS_URL")]
     stale = 0
     for backend in backends:
-        for check, seen in asyncio.run(confirm(backend)):
-            mark = "confirmed" if seen is True else f"NOT SEEN ({seen})" if seen is not False else "NOT SEEN"
-            stale += seen is not True
-            print(f"{backend:18} {check.requirement}  {check.row:28} {mark}: {check.what}")  # noqa: T201
+        stale += report(backend, asyncio.run(confirm(backend)))
     return 1 if stale else 0
 
 
