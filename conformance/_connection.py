@@ -92,6 +92,9 @@ class Connection:
         assert self.proc.stdout is not None
         self.fault: ImplementationFault | None = None
         self.trace: list[tuple[str, bytes]] | None = None  # ("->"|"<-", line) when someone wants a transcript
+        #: Areas (``hist``, ``store``, ...) this process has answered an operation of: the first
+        #: call into any other gets the startup timeout (spec/contract.md § Timeouts and faults).
+        self.started_areas: set[str] = set()
         self._pending: dict[int, tuple[str, concurrent.futures.Future[dict[str, Any]]]] = {}
         self._lock = threading.Lock()  # the pending requests and the outgoing bytes
         self._io = threading.Lock()  # one thread at a time reads and writes the pipes

@@ -143,7 +143,9 @@ class KitPlugin:
             if self.target.strip().startswith("exec:"):
                 from conformance._subprocess import AdapterProcess
 
-                self.adapter = AdapterProcess(self.target, timeout=self.timeout, debug=self.debug_protocol)
+                self.adapter = AdapterProcess(
+                    self.target, timeout=self.timeout, debug=self.debug_protocol, startup_timeout=3 * self.timeout
+                )
                 self.impl, self.info = self.adapter, self.adapter.info
             else:
                 self.impl, self.info = load(self.target)
@@ -525,7 +527,12 @@ class KitPlugin:
             from conformance._subprocess import AdapterProcess
 
             try:
-                self.replicas = AdapterProcess(self.replica_target(), timeout=self.timeout, debug=self.debug_protocol)
+                self.replicas = AdapterProcess(
+                    self.replica_target(),
+                    timeout=self.timeout,
+                    debug=self.debug_protocol,
+                    startup_timeout=3 * self.timeout,
+                )
             except ImplSpecError as exc:
                 msg = f"the kit could not start a second replica of the implementation: {exc}"
                 raise KitError(msg) from None

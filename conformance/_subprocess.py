@@ -57,10 +57,15 @@ def command_of(target: str) -> list[str]:
 class AdapterProcess:
     """The adapter under test: its identity (from the handshake) and its current process."""
 
-    def __init__(self, target: str, *, timeout: float, debug: bool = False) -> None:
+    def __init__(
+        self, target: str, *, timeout: float, debug: bool = False, startup_timeout: float | None = None
+    ) -> None:
         self.target = target
         self.argv = command_of(target)
         self.timeout = timeout
+        #: The first area operation of each area in each process may take this long (the adapter
+        #: imports its library and opens its backend there; spec/contract.md § Timeouts and faults).
+        self.startup_timeout = max(timeout, startup_timeout or 0.0)
         self.debug = debug
         self._conn: Connection | None = None
         self._lock = threading.Lock()
@@ -148,7 +153,7 @@ class AdapterProcess:
         """A fresh, isolated instance over ``storage_dir`` (and, for ID, the kit's agent service)."""
         conn = self.connection()
         instance = f"i{next(self._instances)}"
-        transport = SubprocessTransport(conn, instance, self.timeout, self.minor)
+        transport = SubprocessTransport(conn, instance, self.timeout, self.minor, self.startup_timeout)
         begin: dict[str, Any] = {"storage_dir": str(storage_dir)}
         if agent_service is not None and self.info.claimed("id") and self.minor >= INTRODUCED_IN["id"]:
             begin["agent_service_url"] = agent_service.url
@@ -191,12 +196,29 @@ def _hello_problem(reply: dict[str, Any]) -> str:
 class SubprocessTransport:
     """One driver's instance inside the adapter process."""
 
-    def __init__(self, conn: Connection, instance: str, timeout: float, minor: int = _minor(PROTOCOL_VERSION)) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        instance: str,
+        timeout: float,
+        minor: int = _minor(PROTOCOL_VERSION),
+        startup_timeout: float | None = None,
+    ) -> None:
         self._conn = conn
         self.instance = instance
         self.timeout = timeout
+        self.startup_timeout = max(timeout, startup_timeout or 0.0)
         self.minor = minor
         self._closed = False
+
+    def _deadline(self, ops: Sequence[str]) -> tuple[float, set[str]]:
+        """The timeout for these area operations, and the areas they are the first call into.
+
+        The first call into an area in an adapter process gets the startup timeout; a process
+        started afresh after a death starts its areas afresh too (its ``Connection`` is new).
+        """
+        cold = {op.partition(".")[0] for op in ops} - self._conn.started_areas
+        return (self.startup_timeout if cold else self.timeout), cold
 
     def _check_alive(self) -> None:
         fault = self._conn.fault
@@ -221,7 +243,9 @@ class SubprocessTransport:
     def call(self, op: str, args: dict[str, Any]) -> Any:
         self._check_alive()
         self._check_minor(op)
-        reply = self._conn.wait([self._send(op, args)], self.timeout)[0]
+        timeout, cold = self._deadline([op])
+        reply = self._conn.wait([self._send(op, args)], timeout)[0]
+        self._conn.started_areas.update(cold)  # it answered: the area has started, whatever the answer
         answer = self._answer(op, reply)
         if isinstance(answer, ImplementationError):
             raise answer
@@ -239,8 +263,10 @@ class SubprocessTransport:
         self._check_alive()
         for op, _ in calls:
             self._check_minor(op)
+        timeout, cold = self._deadline([op for op, _ in calls])
         futures = [self._send(op, args) for op, args in calls]
-        replies = self._conn.wait(futures, self.timeout)
+        replies = self._conn.wait(futures, timeout)
+        self._conn.started_areas.update(cold)
         return [self._answer(op, reply) for (op, _), reply in zip(calls, replies, strict=True)]
 
     def mutate(self, of: str, path: list[Any], change: dict[str, Any]) -> None:

@@ -119,10 +119,11 @@ Threading
 
 from __future__ import annotations
 
-import importlib.metadata
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from implementations._common import Closed, FailedPrecondition, InvalidArgument, NotFound, library_version
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -161,22 +162,6 @@ ADDS = {
         "appearance."
     ),
 }
-
-
-class NotFound(Exception):
-    error_kind = "not_found"
-
-
-class InvalidArgument(Exception):
-    error_kind = "invalid_argument"
-
-
-class FailedPrecondition(Exception):
-    error_kind = "failed_precondition"
-
-
-class Closed(Exception):
-    error_kind = "closed"
 
 
 CLOSED_MARK = "ActiveTaskRegistry is closed"
@@ -368,10 +353,7 @@ class A2ATasks:
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version(LIBRARY)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return library_version(LIBRARY)
 
     async def open_task_service(self, env: Environment) -> Service:
         from a2a.server.request_handlers import DefaultRequestHandler

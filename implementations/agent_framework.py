@@ -114,8 +114,9 @@ Errors
 
 from __future__ import annotations
 
-import importlib.metadata
 from typing import TYPE_CHECKING, Any, Literal
+
+from implementations._common import library_version
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -320,10 +321,7 @@ class AgentFrameworkId:
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version(LIBRARY)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return library_version(LIBRARY)
 
     def open_agent_service(self, env: Environment) -> AgentFrameworkClient:
         return AgentFrameworkClient(self.kind, env)

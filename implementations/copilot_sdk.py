@@ -88,11 +88,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.metadata
 import json
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
+
+from implementations._common import Conflict, InvalidArgument, NotFound, Unsupported, library_version
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -113,22 +114,6 @@ ADDS = {
         "are the adapter's: the SDK's on_lifecycle takes a bare callable."
     ),
 }
-
-
-class InvalidArgument(Exception):
-    error_kind = "invalid_argument"
-
-
-class NotFound(Exception):
-    error_kind = "not_found"
-
-
-class Conflict(Exception):
-    error_kind = "conflict"
-
-
-class Unsupported(Exception):
-    error_kind = "unsupported"
 
 
 class HandlerFailed(RuntimeError):
@@ -465,10 +450,7 @@ class CopilotLifecycle:
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version(LIBRARY)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return library_version(LIBRARY)
 
     async def open_lifecycle_client(self, env: Environment) -> Client:
         import copilot.generated.session_events

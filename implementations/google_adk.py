@@ -98,10 +98,10 @@ Errors
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from conformance import SPEC_VERSION
+from implementations._common import Conflict, NotFound, Unsupported, library_version
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -122,18 +122,6 @@ CLAIMS: dict[Kind, frozenset[str]] = {
     "in_memory": frozenset({"store"}),
     "database_sqlite": frozenset({"store", "store.persistent", "store.shared-backend"}),
 }
-
-
-class Conflict(Exception):
-    error_kind = "conflict"
-
-
-class NotFound(Exception):
-    error_kind = "not_found"
-
-
-class Unsupported(Exception):
-    error_kind = "unsupported"
 
 
 def _instant(seconds: float | None) -> str | None:
@@ -284,10 +272,7 @@ class GoogleADKStore:
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version(LIBRARY)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return library_version(LIBRARY)
 
     def open_session_store(self, env: Environment) -> Handle:
         return Handle(self.kind, env)

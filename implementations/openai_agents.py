@@ -132,10 +132,11 @@ Threading
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from implementations._common import Closed, library_version
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Collection, Iterator
@@ -187,10 +188,8 @@ TITLES: dict[Kind, str] = {
 }
 
 
-class HandleClosed(Exception):
+class HandleClosed(Closed):
     """The library's ``RuntimeError`` for a call on a closed session, as the contract's ``closed``."""
-
-    error_kind = "closed"
 
 
 @contextlib.contextmanager
@@ -333,10 +332,7 @@ class OpenAIAgentsHistory:
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version(LIBRARY)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return library_version(LIBRARY)
 
     def open_history(self, env: Environment) -> Backend:
         if self.kind != "redis":

@@ -256,3 +256,28 @@ def test_the_stderr_tail_keeps_the_last_lines_and_counts_the_rest():
     assert "line 99999" in text
     assert "line 0\n" not in text
     assert f"of {sum(len(f'line {n}') + 1 for n in range(100_000))} bytes" in text
+
+
+def test_the_first_call_into_an_area_of_an_adapter_process_may_take_the_startup_budget(tmp_path):
+    """Over the protocol as in process (contract.md § Timeouts and faults): per area, per process."""
+    from conformance._subprocess import AdapterProcess
+    from conformance.errors import ImplementationFault
+    from tests.fake_adapters.misbehave import SLOW_OPEN
+
+    timeout = SLOW_OPEN / 2
+    adapter = AdapterProcess(fake("slow-open"), timeout=timeout, startup_timeout=6 * SLOW_OPEN)
+    try:
+        first = adapter.transport(tmp_path / "a")
+        handle = first.call("hist.open", {"session_id": "a"})  # cold: within the start-up budget
+        assert first.call("hist.get_items", {"handle": handle}) == []
+        first.close()
+        second = adapter.transport(tmp_path / "b")
+        with pytest.raises(ImplementationFault, match=r"hist\.open"):
+            second.call("hist.open", {"session_id": "b"})  # warm: the operation's own timeout applies
+        # The hang killed that process; the one started in its place begins its areas afresh.
+        third = adapter.transport(tmp_path / "c")
+        handle = third.call("hist.open", {"session_id": "c"})
+        assert third.call("hist.get_items", {"handle": handle}) == []
+        third.close()
+    finally:
+        adapter.close()

@@ -47,7 +47,9 @@ MODES = {
     "empty-messages": "answers every error with an empty message: the same answers as in process",
     "duplicate-names": "answers get_items with an item that repeats a member name, which JSON readers read unevenly",
     "id-at-1.2": "claims id but speaks protocol 1.2, which has no agent_service_url: the kit sends no id.* operation",
+    "slow-open": "takes SLOW_OPEN seconds to answer every hist.open, as an adapter importing its library there would",
 }
+SLOW_OPEN = 1.0
 
 
 class HistOnly:
@@ -142,6 +144,8 @@ class Misbehaving(Bridge):
         if mode == "flood":
             sys.stderr.write("flood " * 10_000 + "\n")  # 60 KB
             sys.stderr.flush()
+        if mode == "slow-open" and op == "hist.open":
+            time.sleep(SLOW_OPEN)
         if op == "hist.get_items":
             self.gets += 1
             if self.gets >= TRIGGER and self.misbehave(mode, rid, message):
