@@ -306,11 +306,15 @@ class Recorder:
         return row
 
     def _outcome(self, rid: str, tests: list[TestRecord]) -> dict[str, Any]:
-        """A requirement's outcome from its tests: any not-testable or failed test decides it."""
+        """A requirement's outcome from its tests: a failed test decides it, then a not-testable one.
+
+        A demonstrated violation outranks what could not be exercised (spec/README.md § Outcome of
+        a requirement); the failure kinds still list ``not-testable`` when some test was.
+        """
         if self.scope is not None and rid not in self.scope:
             return {"outcome": "not-tested", "reason": "not selected (--requirement)"}
         outcomes = [t.outcome for t in tests]
-        for outcome in ("not-testable", "failed"):
+        for outcome in ("failed", "not-testable"):
             if outcome in outcomes:
                 return {"outcome": outcome, "failure_kinds": sorted({t.failure_kind for t in tests if t.failure_kind})}
         if "passed" in outcomes:

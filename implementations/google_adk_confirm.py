@@ -156,6 +156,18 @@ async def keeps_non_json_state(kind: str, folder: Path) -> bool:
     return got is not None and math.isnan(got.state["bad"])
 
 
+async def array_state_crashes(kind: str, folder: Path) -> bool:
+    """STORE-017: a state that is an array is not rejected: create crashes with AttributeError."""
+    svc = service(kind, folder)
+    try:
+        await svc.create_session(app_name=APP, user_id="u", session_id="s", state=["not", "an", "object"])
+    except AttributeError:
+        return True
+    finally:
+        await release(svc)
+    return False
+
+
 async def usable_after_close(kind: str, folder: Path) -> bool:
     """STORE-023 (and STORE-032): after close() (Database) or with no close at all (InMemory), calls still work."""
     svc = service(kind, folder)
@@ -244,6 +256,7 @@ CHECKS = [
     Check("STORE-018", NESTED_STATE, "changing a list inside a state given to create changes the session",
           keeps_nested_state, ("in_memory",)),
     Check("STORE-017", NOT_JSON, "create stores a state holding NaN", keeps_non_json_state),
+    Check("STORE-017", NOT_JSON, "create with an array state crashes (AttributeError)", array_state_crashes),
     Check("STORE-023", CLOSE, "calls after close() are answered", usable_after_close),
     Check("STORE-032", CLOSE, "calls after close() are answered", usable_after_close),
     Check("STORE-031", INVALID_OWNER, "create accepts a 257-character user id", accepts_invalid_owner),

@@ -30,14 +30,21 @@ class _Handle:
     def add_items(self, items):
         return self._inner.add_items(items)
     def pop_item(self):
+        if self._owner.no_pop:
+            raise Unsupported("pop_item is not offered")
         return self._inner.pop_item()
     def clear_session(self):
+        if self._owner.clear_not_found:
+            raise LookupError("no such session")
         return self._inner.clear_session()
     def close(self):
         self._closes += 1
         if self._closes > 1 and self._owner.close_twice_fails:
             raise RuntimeError("already closed")
         return self._inner.close()
+
+class Unsupported(Exception):
+    error_kind = "unsupported"
 
 class _Backend:
     def __init__(self, inner, owner):
@@ -56,6 +63,8 @@ class Fake:
         self.crash = switches.get("crash", False)
         self.hang = switches.get("hang", False)
         self.close_twice_fails = switches.get("close_twice_fails", False)
+        self.no_pop = switches.get("no_pop", False)
+        self.clear_not_found = switches.get("clear_not_found", False)
     def open_history(self, env):
         return _Backend(_reference.open_history(env), self)
 
@@ -67,6 +76,7 @@ should_violator = Fake(close_twice_fails=True)
 crasher = Fake(crash=True)
 hanger = Fake(hang=True)
 no_factory = NoFactory()
+unsupported_and_wrong = Fake(no_pop=True, clear_not_found=True)
 
 class _AsyncHandle:
     def __init__(self, inner):
@@ -263,6 +273,24 @@ def test_missing_factory_of_a_claimed_area_is_not_testable_never_skipped(run_kit
     row = run.requirement("HIST-001")
     assert row["failure_kinds"] == ["not-testable"]
     assert "has no open_history() factory" in row["tests"][0]["message"]
+
+
+def test_a_failed_test_outranks_a_not_testable_one_of_the_same_requirement(run_kit, fake):
+    """HIST-007's pop_item test cannot run (unsupported), its clear_session test fails: the requirement failed.
+
+    spec/README.md § Outcome of a requirement: a demonstrated violation is the finding; what could
+    not be exercised stays visible in the failure kinds and in the test's own row.
+    """
+    run = run_kit(f"{fake}:unsupported_and_wrong", "-k", "never_written")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    row = run.requirement("HIST-007")
+    by_test = {t["nodeid"].rpartition("::")[2]: t["outcome"] for t in row["tests"]}
+    assert by_test == {
+        "test_never_written_session_reads_as_empty": "not-testable",
+        "test_clear_of_never_written_session_succeeds": "failed",
+    }
+    assert row["outcome"] == "failed"
+    assert row["failure_kinds"] == ["not-testable", "wrong-answer"]
 
 
 def test_exception_of_no_error_kind_is_reported_as_a_crash(run_kit, fake):

@@ -269,15 +269,18 @@ SEVERAL_FAULTS: dict[str, tuple[Any, Any, str]] = {
 
 
 def probe(store: Any, call: Any, kind: str, relies_on: str, doing: str) -> None:
-    """Judge nothing unless ``call`` alone fails with ``kind``, as ``relies_on`` demands (spec/README, "Blame")."""
+    """Judge nothing unless ``call`` alone fails with ``kind``, as ``relies_on`` demands (spec/README, "Blame").
+
+    A crash of the single-fault call is ``relies_on``'s too: that call is not the one STORE-033
+    judges, and ``relies_on``'s own tests make the crash a red line of its own (as ID's and HIST's
+    precedence tests do).
+    """
     try:
         call(store)
     except ImplementationError as exc:
-        if exc.kind == "internal":
-            raise  # a crash is not an answer (spec/contract.md)
         if exc.kind == kind:
             return
-        not_judged(relies_on, f"{doing} alone failed with {exc.kind!r}, not {kind!r}")
+        not_judged(relies_on, f"{doing} alone failed with {exc.kind!r}, not {kind!r}: {exc.message}")
     not_judged(relies_on, f"{doing} alone succeeded instead of failing with {kind!r}")
 
 

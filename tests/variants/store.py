@@ -768,6 +768,32 @@ class HasNoTouch(Variant):
         return _NoTouch.open(env)
 
 
+class _CrashesOnNonObjectState(MemorySessionStore):
+    """A state that is not an object reaches code that calls ``.keys()`` on it, and crashes."""
+
+    def encode_state(self, state: object) -> str:
+        if not isinstance(state, dict):
+            state.keys()  # type: ignore[attr-defined]  # AttributeError, as ADK's create raises
+        return super().encode_state(state)
+
+
+class CrashesOnNonObjectState(Variant):
+    """create and update_state with an array, a number or a string state crash (``AttributeError``).
+
+    google-adk: both session services call ``.keys()`` on the state given to create. The crash is
+    STORE-017's alone: STORE-033's precedence test makes the single-fault call first to learn
+    whether the store sees the fault at all, and a crash there is not a precedence answer.
+    """
+
+    rows = frozenset({_ROW_ADK_NOT_JSON})
+    fails = frozenset({"STORE-017"})
+    source = f"{_ADK}/in_memory_session_service.py"
+    kind = "crashed"
+
+    def open_session_store(self, env: Any) -> Any:
+        return _CrashesOnNonObjectState.open(env)
+
+
 class _SchemaOnFirstCall(SQLiteSessionStore):
     """Each handle creates the schema on its first call, after checking that it is absent, without a lock between handles."""
 
