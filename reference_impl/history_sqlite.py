@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Self
 
+from reference_impl._sqlite import connect
 from reference_impl.history import HistoryStore
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterator
     from pathlib import Path
 
@@ -21,7 +22,6 @@ __all__ = ["SQLiteHistory"]
 # The sequence number, never a timestamp, orders items: many items share one instant.
 # AUTOINCREMENT keeps a popped item's number from being handed out again.
 _SCHEMA = """
-PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS items (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,10 +51,9 @@ class SQLiteHistory(HistoryStore):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
-        # isolation_level=None: no implicit transactions, we say where each one begins.
-        # The default 5 s busy timeout lets another process's store on the same file finish first.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.executescript(_SCHEMA)
+        # No implicit transactions (we say where each one begins), WAL mode; a 5 s busy timeout
+        # lets another process's store on the same file finish first.
+        self._db = connect(path, _SCHEMA, timeout=5.0)
 
     @classmethod
     def open(cls, env: Environment) -> Self:

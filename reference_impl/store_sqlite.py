@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from reference_impl._sqlite import connect
 from reference_impl.store import Row, SessionStore
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ __all__ = ["NoTTLSQLiteSessionStore", "SQLiteSessionStore"]
 # A store without expiry keeps expires_us and ttl_us NULL, which no cleanup comparison matches.
 # The id compares as bytes (SQLite's BINARY collation), so ids stay verbatim.
 _SCHEMA = """
-PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS sessions (
     id         TEXT PRIMARY KEY,
@@ -46,12 +45,9 @@ class SQLiteSessionStore(SessionStore):
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
-        # isolation_level=None: no implicit transactions; _atomic says where each begins.
-        # A 10 s busy timeout lets another handle's transaction on the same file finish first.
-        self._db = sqlite3.connect(
-            env.storage_dir / self.FILE_NAME, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        self._db.executescript(_SCHEMA)
+        # No implicit transactions (_atomic says where each begins), WAL mode; a 10 s busy
+        # timeout lets another handle's transaction on the same file finish first.
+        self._db = connect(env.storage_dir / self.FILE_NAME, _SCHEMA, timeout=10.0)
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
