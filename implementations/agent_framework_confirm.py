@@ -198,6 +198,59 @@ async def only_the_session_is_looked_up() -> bool:
     return await store.get("nobody") is None and seen[0]["options"]["steps"] == "x"
 
 
+async def resume_takes_the_resumed_handle() -> bool:
+    """A resume's response carries the conversation of the run it resumes, and the session takes it."""
+    from agent_framework import Agent, BaseChatClient, ChatResponse
+
+    class PerRunConversation(BaseChatClient):  # type: ignore[misc]
+        STORES_BY_DEFAULT = True
+
+        async def _inner_get_response(self, *, messages: Any, stream: bool, options: Any, **kwargs: Any) -> Any:
+            token = options.get("continuation_token")
+            if token is not None:  # the older run, finished now: its own conversation
+                return ChatResponse(messages=[], response_id=token["response_id"], conversation_id="conv_older")
+            first = "conv_latest" if options.get("conversation_id") else "conv_older"
+            return ChatResponse(
+                messages=[], response_id=f"resp_{first}", conversation_id=first,
+                continuation_token={"response_id": f"resp_{first}"} if first == "conv_older" else None,
+            )  # fmt: skip
+
+    agent = Agent(client=PerRunConversation())
+    session = agent.create_session(session_id="s")
+    older = await agent.run("one", session=session)  # unfinished: a token
+    await agent.run("two", session=session)  # the latest run: conv_latest
+    latest = session.service_session_id
+    await agent.run(session=session, options={"continuation_token": older.continuation_token})
+    return latest == "conv_latest" and session.service_session_id == "conv_older"
+
+
+async def service_failure_passes_through() -> bool:
+    """The chat client's own exception reaches the caller unchanged: no error of the library's for it."""
+    from agent_framework import Agent, BaseChatClient
+
+    class Failing(Exception):
+        pass
+
+    class FailingClient(BaseChatClient):  # type: ignore[misc]
+        STORES_BY_DEFAULT = True
+
+        async def _inner_get_response(self, *, messages: Any, stream: bool, options: Any, **kwargs: Any) -> Any:
+            raise Failing
+
+    agent = Agent(client=FailingClient())
+    try:
+        await agent.run("x", session=agent.create_session(session_id="s"))
+    except Failing:
+        return True
+    return False
+
+
+async def lone_surrogate_forwarded() -> bool:
+    agent, seen = recording_agent()
+    await agent.run("a\ud800b", session=agent.create_session(session_id="s"))
+    return len(seen) == 1 and "\ud800" in "".join(m.text for m in seen[0]["messages"])
+
+
 BACKENDS = ("in_memory", "file_store")
 CHECKS = [
     Check(
@@ -254,6 +307,24 @@ CHECKS = [
         "incompatible continuation",
         "the model's resume with another session's token is forwarded",
         foreign_token_forwarded,
+    ),
+    Check(
+        "ID-024",
+        "handle replaced on every response",
+        "a resume sets the handle to the resumed response's conversation, not the latest run's",
+        resume_takes_the_resumed_handle,
+    ),
+    Check(
+        "ID-028",
+        "service failing inside",
+        "Agent.run raises the chat client's exception unchanged",
+        service_failure_passes_through,
+    ),
+    Check(
+        "ID-029",
+        "lone surrogate in a run's input",
+        "the input reaches the chat client with the lone surrogate in it",
+        lone_surrogate_forwarded,
     ),
     Check(
         "ID-021",
