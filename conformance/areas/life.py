@@ -126,6 +126,12 @@ _CLIENT_OPS = {
     "diagnostics": ("diagnostics", (), ()),
 }
 
+_SERVER_OPS = {
+    # op name: (server adapter method, positional argument keys, optional keyword argument keys)
+    "server_handle": ("handle", ("message",), ()),
+    "server_touch": ("touch", ("session_id", "type"), ()),
+}
+
 
 class InProcessLife(AreaBinding):
     """Carries LIFE operations to a Python client adapter (and server adapter)."""
@@ -149,12 +155,11 @@ class InProcessLife(AreaBinding):
             kwargs = {key: args[key] for key in optional if key in args}
             fn = getattr(self._client, method)
             return await self.invoke(fn, *(args.get(k) for k in positional), answers=name not in _NO_ANSWERS, **kwargs)
-        if name in ("server_handle", "server_touch"):
+        if name in _SERVER_OPS:
             if self._server is None:
                 self._server = await self._open("open_lifecycle_server")
-            if name == "server_handle":
-                return await self.invoke(self._server.handle, args.get("message"))
-            return await self.invoke(self._server.touch, args.get("session_id"), args.get("type"))
+            method, positional, _ = _SERVER_OPS[name]
+            return await self.invoke(getattr(self._server, method), *(args.get(k) for k in positional))
         return await super().dispatch(name, args)
 
     async def aclose(self) -> None:

@@ -14,7 +14,10 @@ Run from a source checkout: ``python -m conformance.tools.check_spec`` (or
 * a rule of a model section (a table row or a list item under a ``Model`` heading) that cites
   no requirement ID: a model summarises numbered requirements and adds none of its own;
 * an operation of an area (a ``op_*`` method of its in-process binding) that no normative
-  sentence or title of the area names, unless it is kit plumbing listed in ``PLUMBING``.
+  sentence or title of the area names, unless it is kit plumbing listed in ``PLUMBING``;
+* an operation table (``## Operations`` of an area document) that is unparsable or disagrees
+  with the operation schemas, the kit's operation lists or the Python protocols
+  (:mod:`conformance.tools.optables`).
 """
 
 from __future__ import annotations
@@ -328,7 +331,20 @@ def check_repository(root: Path) -> list[str]:
     problems += check_models(root / "spec")
     problems += check_operations(root)
     problems += check_capability_table(root)
+    problems += check_operation_tables(root)
     return problems
+
+
+def check_operation_tables(root: Path) -> list[str]:
+    """The operation tables of every area whose document and schemas this repository has."""
+    from conformance.tools.optables import AREA_DOCS, check_optables
+
+    areas = [
+        area
+        for area, doc in AREA_DOCS.items()
+        if (root / "spec" / doc).is_file() and (root / "schemas" / area / "operations.schema.json").is_file()
+    ]
+    return check_optables(root, areas) if areas else []
 
 
 def main(argv: list[str] | None = None) -> int:
