@@ -9,32 +9,9 @@ is never waited for: ``life.timeout`` fires a request's timer.  An implementatio
 that also claims ``life.server`` is checked the other way round: the kit sends it
 requests and validates what it emits (:func:`conformance.suite._life_peer.check_event_stream`).
 
-Wire operations (arguments and results are JSON; ``op`` is an opaque string the client chose):
-
-=======================  ===============================================  =====================================
-operation                arguments                                        result
-=======================  ===============================================  =====================================
-``life.create``          ``session_id``? (absent: the server assigns)     op
-``life.resume``          ``session_id``                                   op
-``life.delete``          ``session_id``                                   op
-``life.outbox``          (none)                                           requests sent since the last call
-``life.deliver``         ``message`` (any JSON value)                     null
-``life.result``          ``op``                                           ``{"state": "pending"}``, or
-                                                                          ``{"state": "ok", "session_id"}``, or
-                                                                          ``{"state": "failed", "error",
-                                                                          "message"}``
-``life.timeout``         ``op``                                           null
-``life.registry``        (none)                                           ``{"sessions": [sorted], "pending"}``
-``life.subscribe``       ``handler``, ``behaviour`` (record | raise),     null
-                         ``session_id``?, ``event_type``?
-``life.unsubscribe``     ``handler``                                      null
-``life.events``          ``handler``?                                     that handler's envelopes; without
-                                                                          ``handler``: every delivery as
-                                                                          ``{"handler", "event"}``, in order
-``life.diagnostics``     (none)                                           array of strings (dropped messages)
-``life.server_handle``   ``message`` (a request)                          messages the server sends, in order
-``life.server_touch``    ``session_id``, ``type``                         messages the server sends, in order
-=======================  ===============================================  =====================================
+Wire operations: one table each in spec/lifecycle.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols and ``_CLIENT_OPS``/``_SERVER_OPS`` to
+(``op`` is an opaque string the client chose).
 
 The first twelve need ``life`` (factory ``open_lifecycle_client``); the last two need
 ``life.server`` (factory ``open_lifecycle_server``).  Schemas: ``schemas/life/``.
