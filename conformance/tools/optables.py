@@ -407,8 +407,8 @@ def _compare(where: str, what: str, table: dict[str, Argument], other: dict[str,
     problems += [f"{where} argument `{a}`: in {what}, missing from the table" for a in sorted(set(other) - set(table))]
     for name in sorted(set(table) & set(other)):
         if table[name].required != other[name]:
-            said = "required" if table[name].required else "optional"
-            problems.append(f"{where} argument `{name}`: the table says {said}, {what} says the opposite")
+            said, other_said = ("required", "optional") if table[name].required else ("optional", "required")
+            problems.append(f"{where} argument `{name}`: the table says {said}, {what} says {other_said}")
     return problems
 
 
