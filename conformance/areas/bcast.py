@@ -5,18 +5,8 @@ provides (:class:`BroadcasterImplementation`, :class:`Broadcaster`, :class:`Subs
 :class:`InProcessBcast`, which turns the wire operations into calls on those objects, and
 :class:`BcastClient`, the facade the suite writes its tests against.
 
-Wire operations (arguments and results are JSON; ``?`` marks an optional argument):
-
-==========================  ================================  ==========================================
-operation                   arguments                         result
-==========================  ================================  ==========================================
-``bcast.subscribe``         ``session_id``, ``buffer_size``?   subscription (an opaque string)
-``bcast.publish``           ``event``                         null
-``bcast.receive``           ``subscription``                  ``{"events": [...], "ended": reason}``
-``bcast.cancel``            ``subscription``                  null
-``bcast.subscriber_count``  (none)                            integer
-``bcast.close``             (none)                            null
-==========================  ================================  ==========================================
+Wire operations: one table each in spec/bcast.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols to.
 
 * ``session_id`` is for attribution only: every event reaches every active subscription
   (BCAST-002).  ``buffer_size`` absent or null: the implementation's default (BCAST-011).

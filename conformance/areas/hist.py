@@ -8,20 +8,8 @@ Three parts, kept together so that one file answers "what does HIST look like":
   those objects (the subprocess transport forwards the same operations instead);
 * :class:`HistoryClient`, the typed facade the suite writes its tests against.
 
-Wire operations (arguments and results are JSON; ``handle`` is an opaque string):
-
-=====================  ===================================  =====================
-operation              arguments                            result
-=====================  ===================================  =====================
-``hist.open``          ``session_id``, ``default_limit``?   handle
-``hist.get_items``     ``handle``, ``limit``?               array of items
-``hist.add_items``     ``handle``, ``items``                null
-``hist.pop_item``      ``handle``                           item or null
-``hist.clear_session`` ``handle``                           null
-``hist.close``         ``handle``                           null
-``hist.restart``       (none)                               null
-``hist.close_backend`` (none)                               null (HIST-031)
-=====================  ===================================  =====================
+Wire operations: one table each in spec/hist.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols to (``handle`` picks the session object).
 
 An absent ``limit`` or ``default_limit`` is not passed to the method at all; a present one is
 passed as that keyword exactly as the kit sent it, valid or not, so ``null`` arrives as ``None``

@@ -9,21 +9,8 @@ more by each resume), echoes (a completed operation's ``output`` is its ``input`
 keeps every request it receives, so the kit can tell on its own side that a bad argument
 was refused *before* any remote call.
 
-Wire operations (arguments and results are JSON):
-
-=====================  ===================================================  ==========================
-operation              arguments                                            result
-=====================  ===================================================  ==========================
-``id.create_session``  ``session_id``?, ``service_handle``?, ``state``?     session
-``id.get_session``     ``session_id``                                       session
-``id.set_state``       ``session_id``, ``state``                            null
-``id.run``             ``session_id``, ``input``, ``steps``?,               response
-                       ``reference_task_ids``?
-``id.resume``          ``session_id``, ``continuation_token``               response
-``id.snapshot``        ``session_id``                                       snapshot
-``id.restore``         ``snapshot``                                         session
-``id.restart``         (none)                                               null
-=====================  ===================================================  ==========================
+Wire operations: one table each in spec/identity.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols to.
 
 * session: ``{session_id, service_handle, state}``;
 * response: ``{response_id, session_id, status, continuation_token, output,

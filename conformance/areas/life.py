@@ -9,32 +9,9 @@ is never waited for: ``life.timeout`` fires a request's timer.  An implementatio
 that also claims ``life.server`` is checked the other way round: the kit sends it
 requests and validates what it emits (:func:`conformance.suite._life_peer.check_event_stream`).
 
-Wire operations (arguments and results are JSON; ``op`` is an opaque string the client chose):
-
-=======================  ===============================================  =====================================
-operation                arguments                                        result
-=======================  ===============================================  =====================================
-``life.create``          ``session_id``? (absent: the server assigns)     op
-``life.resume``          ``session_id``                                   op
-``life.delete``          ``session_id``                                   op
-``life.outbox``          (none)                                           requests sent since the last call
-``life.deliver``         ``message`` (any JSON value)                     null
-``life.result``          ``op``                                           ``{"state": "pending"}``, or
-                                                                          ``{"state": "ok", "session_id"}``, or
-                                                                          ``{"state": "failed", "error",
-                                                                          "message"}``
-``life.timeout``         ``op``                                           null
-``life.registry``        (none)                                           ``{"sessions": [sorted], "pending"}``
-``life.subscribe``       ``handler``, ``behaviour`` (record | raise),     null
-                         ``session_id``?, ``event_type``?
-``life.unsubscribe``     ``handler``                                      null
-``life.events``          ``handler``?                                     that handler's envelopes; without
-                                                                          ``handler``: every delivery as
-                                                                          ``{"handler", "event"}``, in order
-``life.diagnostics``     (none)                                           array of strings (dropped messages)
-``life.server_handle``   ``message`` (a request)                          messages the server sends, in order
-``life.server_touch``    ``session_id``, ``type``                         messages the server sends, in order
-=======================  ===============================================  =====================================
+Wire operations: one table each in spec/lifecycle.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols and ``_CLIENT_OPS``/``_SERVER_OPS`` to
+(``op`` is an opaque string the client chose).
 
 The first twelve need ``life`` (factory ``open_lifecycle_client``); the last two need
 ``life.server`` (factory ``open_lifecycle_server``).  Schemas: ``schemas/life/``.
@@ -126,6 +103,12 @@ _CLIENT_OPS = {
     "diagnostics": ("diagnostics", (), ()),
 }
 
+_SERVER_OPS = {
+    # op name: (server adapter method, positional argument keys, optional keyword argument keys)
+    "server_handle": ("handle", ("message",), ()),
+    "server_touch": ("touch", ("session_id", "type"), ()),
+}
+
 
 class InProcessLife(AreaBinding):
     """Carries LIFE operations to a Python client adapter (and server adapter)."""
@@ -149,12 +132,11 @@ class InProcessLife(AreaBinding):
             kwargs = {key: args[key] for key in optional if key in args}
             fn = getattr(self._client, method)
             return await self.invoke(fn, *(args.get(k) for k in positional), answers=name not in _NO_ANSWERS, **kwargs)
-        if name in ("server_handle", "server_touch"):
+        if name in _SERVER_OPS:
             if self._server is None:
                 self._server = await self._open("open_lifecycle_server")
-            if name == "server_handle":
-                return await self.invoke(self._server.handle, args.get("message"))
-            return await self.invoke(self._server.touch, args.get("session_id"), args.get("type"))
+            method, positional, _ = _SERVER_OPS[name]
+            return await self.invoke(getattr(self._server, method), *(args.get(k) for k in positional))
         return await super().dispatch(name, args)
 
     async def aclose(self) -> None:

@@ -8,27 +8,10 @@ Three parts, kept together so that one file answers "what does STORE look like":
   those objects (the subprocess transport forwards the same operations instead);
 * :class:`StoreClient`, the typed facade the suite writes its tests against.
 
-Wire operations (arguments and results are JSON; ``?`` marks an optional argument).
-Every operation also takes an optional ``handle`` (a string from
-``store.open_handle``); without one it goes to the *default handle*, which the
-adapter opens on first use and again after ``store.reopen``.
-
-========================  ==============================================  =====================
-operation                 arguments                                       result
-========================  ==============================================  =====================
-``store.create``          ``id``?, ``owner``?, ``ttl_seconds``,           record
-                          ``state``?  (``ttl_seconds``? without
-                          ``store.ttl``)
-``store.get``             ``id``, ``owner``?                              record or null
-``store.touch``           ``id``, ``owner``?                              record
-``store.update_state``    ``id``, ``state``, ``owner``?                   record
-``store.delete``          ``id``, ``owner``?                              null
-``store.list``            ``owner``?                                      array of records
-``store.cleanup``         (none)                                          integer (removed)
-``store.close``           (none)                                          null
-``store.open_handle``     (none)                                          handle (string)
-``store.reopen``          (none)                                          null
-========================  ==============================================  =====================
+Wire operations: one table each in spec/store.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols to.  Every operation also takes an optional
+``handle`` (a string from ``store.open_handle``); without one it goes to the *default handle*,
+which the adapter opens on first use and again after ``store.reopen``.
 
 In Python the wire ``id`` is the keyword ``session_id`` (``id`` shadows a builtin):
 ``create(*, session_id=None, owner=None, ttl_seconds=None, state=None)``,

@@ -5,18 +5,8 @@ An implementation of this area is a task service: the server side of A2A's
 state machine itself with ``task.set_state`` (the simulated agent does no work of its
 own), so every transition is scripted and deterministic.
 
-Wire operations (arguments and results are JSON):
-
-===================  ====================================================  ===============
-operation            arguments                                             result
-===================  ====================================================  ===============
-``task.send``        ``owner``, ``message``, ``context_id``?, ``task_id``?,  task
-                     ``reference_task_ids``?
-``task.get``         ``task_id``, ``owner``                                 task
-``task.set_state``   ``task_id``, ``owner``, ``state``                      task
-``task.list``        ``owner``, ``context_id``?                              array of tasks
-``task.close``       (none)                                                ``null``; later calls: ``closed``
-===================  ====================================================  ===============
+Wire operations: one table each in spec/identity.md § Operations, the source of truth that
+``conformance.tools.optables`` holds these protocols to.
 
 A task is ``{task_id, context_id, state, history, reference_task_ids}``
 (schemas/task/task.schema.json); ``history`` holds the messages sent to it, in order.

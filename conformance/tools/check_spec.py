@@ -14,7 +14,13 @@ Run from a source checkout: ``python -m conformance.tools.check_spec`` (or
 * a rule of a model section (a table row or a list item under a ``Model`` heading) that cites
   no requirement ID: a model summarises numbered requirements and adds none of its own;
 * an operation of an area (a ``op_*`` method of its in-process binding) that no normative
-  sentence or title of the area names, unless it is kit plumbing listed in ``PLUMBING``.
+  sentence or title of the area names, unless it is kit plumbing listed in ``PLUMBING``;
+* an operation table (``## Operations`` of an area document) that is unparsable or disagrees
+  with the operation schemas, the kit's operation lists or the Python protocols
+  (:mod:`conformance.tools.optables`);
+* a Python term (``None``, ``True``, ``dict``, ``len()``, ``raise``, ``ValueError``, a keyword-argument
+  call ...) in a requirement statement or another sentence with a bold RFC 2119 keyword: the
+  spec says it in JSON terms (``PYTHON_TERMS``; exceptions in ``ALLOWED_PYTHON_TERMS``).
 """
 
 from __future__ import annotations
@@ -43,6 +49,53 @@ PLUMBING: dict[str, str] = {
     "store.open_handle": "opens a second handle over one backend; STORE-028 speaks of two handles",
     "hist.close_backend": "closes the backend and keeps it callable; HIST-031 speaks of a closed backend",
 }
+
+
+#: Python words that have no place in a normative sentence, each with what the spec says instead.
+PYTHON_TERMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bNone\b"), "null"),
+    (re.compile(r"\b(True|False)\b"), "true / false"),
+    (re.compile(r"\b(dict|str|int|float|bool|tuple)\b"), "object, string, integer, number, boolean, array"),
+    (re.compile(r"(^|[^`\w])(an? |the )?list( of\b| type\b)"), "array"),
+    (re.compile(r"\b(a|an)\s+list\b"), "an array"),
+    (re.compile(r"\blen\("), "its length in Unicode code points"),
+    (re.compile(r"\b(raise|raises|raised|raising)\b"), "fails with <kind>"),
+    (re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b"), "an error kind of contract.md § Errors"),
+    (re.compile(r"\w+\(\w+="), "the operation with its argument named (`get_items` whose `limit` is 0)"),
+)
+
+#: requirement id (or ``doc.md:line``) -> why its normative sentence may keep a Python term.
+ALLOWED_PYTHON_TERMS: dict[str, str] = {}
+
+
+def python_terms(sentence: str) -> list[str]:
+    """The Python terms in one normative sentence, each as 'term (say: ...)'."""
+    return [
+        f"{m.group(0).strip()!r} (say: {instead})"
+        for pattern, instead in PYTHON_TERMS
+        for m in pattern.finditer(sentence)
+    ]
+
+
+def check_python_terms(root: Path) -> list[str]:
+    """Requirement statements and bold-keyword sentences of spec/*.md are written in JSON terms."""
+    problems: list[str] = []
+    for index_path in sorted((root / "spec" / "requirements").glob("*.yaml")):
+        for entry in yaml.safe_load(index_path.read_text(encoding="utf-8")).get("requirements", []):
+            found = python_terms(entry["statement"])
+            if found and entry["id"] not in ALLOWED_PYTHON_TERMS:
+                problems.append(f"{index_path.name} {entry['id']}: Python term(s) in the statement: {', '.join(found)}")
+    for doc in sorted((root / "spec").glob("*.md")):
+        in_code = False
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.startswith("```"):
+                in_code = not in_code
+            if in_code or line.startswith(">") or not any(f"**{k}**" in line for k in KEYWORDS):
+                continue  # block quotes are requirement statements, checked through the index
+            found = python_terms(line)
+            if found and f"{doc.name}:{number}" not in ALLOWED_PYTHON_TERMS:
+                problems.append(f"{doc.name}:{number}: Python term(s) in a normative sentence: {', '.join(found)}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -328,7 +381,21 @@ def check_repository(root: Path) -> list[str]:
     problems += check_models(root / "spec")
     problems += check_operations(root)
     problems += check_capability_table(root)
+    problems += check_operation_tables(root)
+    problems += check_python_terms(root)
     return problems
+
+
+def check_operation_tables(root: Path) -> list[str]:
+    """The operation tables of every area whose document and schemas this repository has."""
+    from conformance.tools.optables import AREA_DOCS, check_optables
+
+    areas = [
+        area
+        for area, doc in AREA_DOCS.items()
+        if (root / "spec" / doc).is_file() and (root / "schemas" / area / "operations.schema.json").is_file()
+    ]
+    return check_optables(root, areas) if areas else []
 
 
 def main(argv: list[str] | None = None) -> int:
