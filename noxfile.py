@@ -81,7 +81,8 @@ def build(session: nox.Session) -> None:
     session.install(*group("build"))
     dist = ROOT / "dist"
     shutil.rmtree(dist, ignore_errors=True)
-    session.run("python", "-m", "build", "--outdir", str(dist))
+    if session.run("python", "-m", "build", "--outdir", str(dist)) is None:
+        return  # nox --install-only: nothing was built
     wanted = {p.relative_to(ROOT / "schemas").as_posix() for p in (ROOT / "schemas").rglob("*.json")}
     wanted_index = {p.name for p in (ROOT / "spec" / "requirements").glob("*.yaml")}
     (wheel,) = dist.glob("*.whl")
@@ -113,7 +114,9 @@ def conformance(session: nox.Session, target: str) -> None:
     session.install("-e", ".")
     REPORTS.mkdir(exist_ok=True)
     report = REPORTS / f"conformance-{target.replace(':', '-')}.json"
-    session.run("python", "-m", "pytest", f"--impl={target}", f"--conformance-report={report}", *session.posargs)
+    ran = session.run("python", "-m", "pytest", f"--impl={target}", f"--conformance-report={report}", *session.posargs)
+    if ran is None:
+        return  # nox --install-only: nothing ran
     summary = json.loads(report.read_text())["summary"]
     session.log(f"{target}: {summary}")
 
@@ -220,7 +223,10 @@ def matrix(session: nox.Session, library: str) -> None:
                 MATRIX_SEED,
                 *session.posargs,
             ]
-            session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, success_codes=VERDICTS, env=env)
+            pytest = ["python", "-m", "pytest", "-p", "no:cacheprovider", *args]
+            ran = session.run(*pytest, success_codes=VERDICTS, env=env)
+            if ran is None:
+                return  # nox --install-only: nothing ran
             summary = json.loads(report.read_text())["summary"]
             session.log(f"{lib.name} {target}: {summary}")
         # Each failure must be the library's own: confirmed by calling it directly, without the kit.
