@@ -201,6 +201,31 @@ def test_a_wrong_argument_is_reported_before_an_unknown_or_taken_session(ids, na
     )
 
 
+#: Operations that name a session, each called with a malformed session id (which no live session has).
+MALFORMED_ID_CALLS = {
+    "get_session": lambda ids, sid: ids.get_session(sid),
+    "snapshot": lambda ids, sid: ids.snapshot(sid),
+    "set_state": lambda ids, sid: ids.set_state(sid, {"n": 2}),
+    "run": lambda ids, sid: ids.run(sid, "hello"),
+}
+
+
+@requirement("ID-021")
+@pytest.mark.parametrize("operation", list(MALFORMED_ID_CALLS))
+@pytest.mark.parametrize("name", ["empty", "257-ascii", "newline", "del", "c1-control"])
+def test_a_malformed_session_id_is_reported_before_the_session_is_not_found(ids, operation, name):
+    # A malformed id is an argument fault, and no session is live under it: invalid_argument comes
+    # first.  Alone, the same id given to create_session must be refused (ID-004).
+    ids.create_session("live", state={"n": 1})
+    reported_first(
+        "invalid_argument",
+        lambda: MALFORMED_ID_CALLS[operation](ids, INVALID_IDS[name]),
+        lambda: ids.create_session(INVALID_IDS[name]),
+        "ID-004",
+        f"{operation} with the {name} session id",
+    )
+
+
 @requirement("ID-022")
 def test_a_session_created_without_state_has_the_empty_object(ids):
     for session in (ids.create_session(), ids.create_session("explicit-null", state=None)):
