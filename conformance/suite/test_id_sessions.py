@@ -8,7 +8,12 @@ import pytest
 
 from conformance.areas.id import IdentityClient
 from conformance.errors import ImplementationError
-from conformance.suite._identity_support import assert_minted, assert_random_bits, reported_first
+from conformance.suite._identity_support import (
+    assert_minted,
+    assert_random_bits,
+    rejected_without_remote_call,
+    reported_first,
+)
 from conformance.suite._support import (
     COLLIDING_IDS,
     INVALID_IDS,
@@ -275,3 +280,30 @@ def test_a_large_state_is_kept_exactly_by_every_operation_that_gives_one(ids, na
         ids.restart()
         if accepted(lambda: ids.restore(snapshot)):
             assert_json_equal(ids.get_session("set")["state"], large, f"the {name} state restored from a snapshot")
+
+
+@requirement("ID-030")
+def test_a_closed_client_answers_every_call_with_closed(ids):
+    sid = ids.create_session("kept", service_handle="conv-kept", state={"n": 1})["session_id"]
+    token = ids.run(sid, "pending", steps=3)["continuation_token"]
+    snapshot = ids.snapshot(sid)
+    ids.close()
+    calls = {
+        "create_session of a new id": lambda: ids.create_session("new", service_handle="conv-new"),
+        "create_session with a minted id": ids.create_session,
+        "get_session of a session it had": lambda: ids.get_session(sid),
+        "set_state of a session it had": lambda: ids.set_state(sid, {"n": 2}),
+        "run on a session it had": lambda: ids.run(sid, "more"),
+        "resume with a token it issued": lambda: ids.resume(sid, token),
+        "snapshot of a session it had": lambda: ids.snapshot(sid),
+        "restore of a snapshot it took": lambda: ids.restore(snapshot),
+        "restore of a snapshot under a new id": lambda: ids.restore(snapshot | {"session_id": "other"}),
+        "create_session with an empty id": lambda: ids.create_session(""),
+        "get_session with an empty id": lambda: ids.get_session(""),
+        "run with steps 0": lambda: ids.run(sid, "more", steps=0),
+        "resume with a made-up token": lambda: ids.resume(sid, "opaque-token"),
+        "restore of an array": lambda: ids.restore(["not", "a", "snapshot"]),
+    }
+    for doing, call in calls.items():
+        with rejected_without_remote_call(ids, "closed", f"{doing} after close"):
+            call()

@@ -441,6 +441,15 @@ class SavesOnlyNewSessions(PersistentAgentService):
             super().saved()
 
 
+@miniature("ID-030")
+class CloseOnlyForgets(AgentService):
+    """close() drops the sessions but leaves the client open: later calls answer not_found, or create anew, instead of closed."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._sessions.clear()
+
+
 @miniature("ID-024")
 class FollowsResumesToo(AgentService):
     """Claims id.handle-chaining and takes the handle of every record, a resume's too: resuming an older run rolls the session back to that run's handle."""
