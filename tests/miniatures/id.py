@@ -352,14 +352,17 @@ class SessionLookedUpFirst(AgentService):
     """run, resume and set_state look the session up before checking their other arguments."""
 
     def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        self._live()  # a closed client still answers closed first (ID-030)
         self._session(session_id)
         return super().run(session_id, input, **kwargs)
 
     def resume(self, session_id: object, continuation_token: object) -> Response:
+        self._live()  # a closed client still answers closed first (ID-030)
         self._session(session_id)
         return super().resume(session_id, continuation_token)
 
     def set_state(self, session_id: object, state: object) -> None:
+        self._live()  # a closed client still answers closed first (ID-030)
         self._session(session_id)
         super().set_state(session_id, state)
 
