@@ -104,8 +104,16 @@ Where the shim, not the library, decides an error's kind
     ``KeyError`` for a missing ``session_id``, and replaces an empty one.  The restored session is
     stored with ``store.set`` (replacing a live one).
 
+``close``
+    ``await agent.close()``, the library's own close, which closes the chat client and MCP contexts
+    the agent manages (``Agent.close`` in ``_agents.py``).  It leaves the agent callable, and the
+    session stores have no close at all, so every later call still answers (ID-030 fails; spec/
+    identity.md § "Differences from upstream", row "closed client").  The adapter adds no closed
+    state of its own.
+
 ``restart``
-    The kit calls the factory again; nothing is closed or saved by the adapter.
+    The kit closes the client (``close`` above) and calls the factory again; nothing is saved by
+    the adapter.
 
 Errors
     The contract maps ``ValueError``/``TypeError`` to ``invalid_argument``, ``LookupError`` to
@@ -305,7 +313,8 @@ class AgentFrameworkClient:
         return self._public(session)
 
     async def close(self) -> None:
-        """Nothing to release: the agent holds no connection and the stores no handle."""
+        """``Agent.close()``, the library's own; the session stores have no close (ID-030 fails)."""
+        await self.agent.close()
 
 
 class AgentFrameworkId:

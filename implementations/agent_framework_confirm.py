@@ -251,6 +251,22 @@ async def lone_surrogate_forwarded() -> bool:
     return len(seen) == 1 and "\ud800" in "".join(m.text for m in seen[0]["messages"])
 
 
+async def closed_agent_still_answers() -> bool:
+    """``Agent.close()`` leaves the agent running and the store, which has no close, reading."""
+    from agent_framework import AgentSession, SessionStore
+
+    agent, seen = recording_agent()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SessionStore is marked experimental
+        store = SessionStore()
+    session = AgentSession(session_id="s")
+    await store.set("s", session)
+    await agent.close()
+    await agent.run("after close", session=session)
+    no_store_close = not any(hasattr(store, name) for name in ("close", "aclose"))
+    return no_store_close and await store.get("s") is not None and len(seen) == 1
+
+
 BACKENDS = ("in_memory", "file_store")
 CHECKS = [
     Check(
@@ -331,6 +347,12 @@ CHECKS = [
         "malformed state or run argument",
         "no argument is judged; only a missing session is seen",
         only_the_session_is_looked_up,
+    ),
+    Check(
+        "ID-030",
+        "closed client",
+        "after Agent.close() a run reaches the chat client and the store, which has no close, still reads",
+        closed_agent_still_answers,
     ),
 ]
 #: Only FileSessionStore limits the length of its keys.

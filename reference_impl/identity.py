@@ -191,9 +191,8 @@ class AgentService:
     def set_state(self, session_id: object, state: object) -> None:
         with self._lock:
             self._live()
-            check_caller_id(session_id, "session_id")
             data = json_copy(state, "state", kind=dict)
-            self._session(session_id).state = data
+            self._session(session_id).state = data  # _session checks the id first (ID-021)
             self.saved()
 
     def run(
@@ -206,11 +205,10 @@ class AgentService:
     ) -> Response:
         with self._lock:
             self._live()
-            check_caller_id(session_id, "session_id")
             text = json_copy(input, "input", kind=str)
             count = check_steps(steps)
             references = check_id_list(reference_task_ids, "reference_task_ids")
-            session = self._session(session_id)
+            session = self._session(session_id)  # checks the id, still before any remote call (ID-016, ID-021)
             if session.service_handle is None:  # restored from a snapshot taken before its first run (ID-023)
                 session.service_handle = self.open_conversation()
             record = self.call_remote(

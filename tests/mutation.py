@@ -53,16 +53,18 @@ CACHE = ROOT / "reports" / "mutation"
 #: The modules each area's requirements govern, each with the targets whose runs execute it: a
 #: backend's own module under its own target, the shared handle and validation code under the
 #: memory target (the SQLite backend runs the very same code); STORE's handle code once more under
-#: the memory store without expiry (no ``store.ttl``), the only target that runs its branches.
+#: the memory store without expiry (no ``store.ttl``), the only target that runs its branches, and
+#: the SQLite store's under the SQLite store without expiry for the same reason.  ID's client is
+#: judged under SQLite (the persistent client, a subclass) and memory (the plain client's ``open``).
 SQLITE, MEMORY = "reference_impl", "reference_impl:memory"
-MEMORY_NOTTL = "reference_impl:memory_nottl"
+MEMORY_NOTTL, NOTTL = "reference_impl:memory_nottl", "reference_impl:nottl"
 AREAS: dict[str, dict[str, tuple[str, ...]]] = {
     "HIST": {"history.py": (MEMORY,), "history_sqlite.py": (SQLITE,)},
     "TASK": {"tasks.py": (SQLITE,)},
     "LIFE": {"lifecycle.py": (SQLITE,), "lifecycle_server.py": (SQLITE,)},
     "BCAST": {"broadcast.py": (SQLITE,)},
-    "STORE": {"store.py": (MEMORY, MEMORY_NOTTL), "store_sqlite.py": (SQLITE,)},
-    "ID": {"identity.py": (SQLITE,)},
+    "STORE": {"store.py": (MEMORY, MEMORY_NOTTL), "store_sqlite.py": (SQLITE, NOTTL)},
+    "ID": {"identity.py": (SQLITE, MEMORY)},
 }
 SEED = "20261127"
 #: What a mutant's run ends with when the suite noticed it.

@@ -27,7 +27,8 @@ or null ``steps`` means 1.  ``restart`` drops every client-side session, as a pr
 restart would (unless the implementation claims ``id.client-persistence``); the kit's
 remote service and its unfinished operations survive it, and so does the client's
 configuration (the factory is called again with the same environment: a token-signing
-key derived from it, say, is the same after a restart).
+key derived from it, say, is the same after a restart).  ``close`` closes the client and keeps
+it callable: every later operation fails with ``closed`` (ID-030), and a second close does nothing.
 """
 
 from __future__ import annotations
@@ -72,7 +73,11 @@ class AgentService(Protocol):
     def snapshot(self, session_id: Any) -> JSONObject | Awaitable[JSONObject]: ...
     def restore(self, snapshot: Any) -> JSONObject | Awaitable[JSONObject]: ...
     def close(self) -> None | Awaitable[None]:
-        """Drop every client-side session; the kit's remote service and the configuration live on."""
+        """Every later call fails with ``closed`` (ID-030); a second close does nothing.
+
+        The kit's remote service and the configuration live on: a restart is a close and the
+        factory called again.
+        """
         ...
 
 
@@ -128,6 +133,9 @@ class InProcessId(AreaBinding):
         await self.aclose()
         await self.root()
 
+    async def op_close(self, args: dict[str, Any]) -> None:
+        await self.invoke((await self.root()).close)
+
 
 class IdentityClient:
     """The suite's view of an ID implementation."""
@@ -177,6 +185,10 @@ class IdentityClient:
             self.driver = self.driver.sibling()
         else:
             self._call("restart")
+
+    def close(self) -> None:
+        """Close the client (ID-030); the kit's teardown or a restart may close it again."""
+        self._call("close")
 
     def restart_in_place(self) -> None:
         """``id.restart`` over the same storage, whatever the claims."""

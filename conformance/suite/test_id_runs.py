@@ -7,6 +7,7 @@ import json
 import pytest
 
 from conformance._values import NonJSON
+from conformance.areas._facade import UNSET
 from conformance.suite._identity_support import assert_shape, finish, rejected_without_remote_call, via_json
 from conformance.suite._support import assert_json_equal, expect_error, show
 
@@ -60,11 +61,17 @@ def test_response_ids_are_the_services_across_runs_sessions_and_restarts(ids):
     record(ids.run("one", "same words"), "run 3 on one, after a restart and restore")
 
 
+#: How a run asks for its units of work, and how many that is: omitted or null means 1, and 100 is
+#: the largest count (spec/identity.md § The abstract surface).
+STEP_COUNTS = {"omitted": (UNSET, 1), "null": (None, 1), "1": (1, 1), "2": (2, 2), "4": (4, 4), "100": (100, 100)}
+
+
 @requirement("ID-009")
-@pytest.mark.parametrize("steps", [1, 2, 4])
-def test_token_is_present_exactly_while_the_operation_is_unfinished(ids, steps):
+@pytest.mark.parametrize("name", list(STEP_COUNTS))
+def test_token_is_present_exactly_while_the_operation_is_unfinished(ids, name):
+    given, steps = STEP_COUNTS[name]
     sid = ids.create_session()["session_id"]
-    response = ids.run(sid, "work", steps=steps)
+    response = ids.run(sid, "work", steps=given)
     for done in range(1, steps):
         assert response["status"] == "in_progress", f"after {done} of {steps} units the status is {response['status']}"
         assert response["continuation_token"] is not None, f"no token after {done} of {steps} units"

@@ -71,6 +71,47 @@ def test_a_persistent_client_keeps_its_sessions_across_a_restart(ids):
     )
 
 
+def _created(ids):
+    ids.create_session("s", service_handle="conv_s", state={"k": 1})
+
+
+def _state_set(ids):
+    ids.create_session("s", service_handle="conv_s", state={"k": 1})
+    ids.set_state("s", {"k": 2, "note": "set last"})
+
+
+def _restored(ids):
+    snapshot = ids.snapshot(ids.create_session("s", service_handle="conv_s", state={"k": 1})["session_id"])
+    ids.restart()  # a client over fresh storage, where "s" is not live
+    ids.restore(snapshot | {"state": {"k": 3}})
+
+
+def _first_run(ids):
+    # A session restored without a handle gets one at its first run (ID-023): the run changes it.
+    snapshot = ids.snapshot(ids.create_session("s", service_handle="conv_s", state={"k": 1})["session_id"])
+    ids.restart()
+    ids.restore(snapshot | {"service_handle": None})
+    return ids.run("s", "long", steps=2)
+
+
+#: The changes a client makes to a session, each made last before a restart.
+LAST_CHANGES = {"create_session": _created, "set_state": _state_set, "restore": _restored, "run": _first_run}
+
+
+@requirement("ID-026")
+@pytest.mark.parametrize("change", list(LAST_CHANGES))
+def test_a_persistent_client_keeps_the_change_made_just_before_a_restart(ids, change):
+    started = LAST_CHANGES[change](ids)
+    before = ids.get_session("s")
+    ids.restart_in_place()
+    assert_json_equal(ids.get_session("s"), before, f"the session after {change} and a restart over the same storage")
+    if started is not None:
+        done = ids.resume("s", started["continuation_token"])
+        assert (done["response_id"], done["status"]) == (started["response_id"], "completed"), (
+            f"resuming after the restart with the token kept by the caller gave {done}"
+        )
+
+
 def structured(ids):
     return ids.driver.info.claimed("id.structured-handle")
 

@@ -8,7 +8,12 @@ import pytest
 
 from conformance.areas.id import IdentityClient
 from conformance.errors import ImplementationError
-from conformance.suite._identity_support import assert_minted, assert_random_bits, reported_first
+from conformance.suite._identity_support import (
+    assert_minted,
+    assert_random_bits,
+    rejected_without_remote_call,
+    reported_first,
+)
 from conformance.suite._support import (
     COLLIDING_IDS,
     INVALID_IDS,
@@ -201,6 +206,31 @@ def test_a_wrong_argument_is_reported_before_an_unknown_or_taken_session(ids, na
     )
 
 
+#: Operations that name a session, each called with a malformed session id (which no live session has).
+MALFORMED_ID_CALLS = {
+    "get_session": lambda ids, sid: ids.get_session(sid),
+    "snapshot": lambda ids, sid: ids.snapshot(sid),
+    "set_state": lambda ids, sid: ids.set_state(sid, {"n": 2}),
+    "run": lambda ids, sid: ids.run(sid, "hello"),
+}
+
+
+@requirement("ID-021")
+@pytest.mark.parametrize("operation", list(MALFORMED_ID_CALLS))
+@pytest.mark.parametrize("name", ["empty", "257-ascii", "newline", "del", "c1-control"])
+def test_a_malformed_session_id_is_reported_before_the_session_is_not_found(ids, operation, name):
+    # A malformed id is an argument fault, and no session is live under it: invalid_argument comes
+    # first.  Alone, the same id given to create_session must be refused (ID-004).
+    ids.create_session("live", state={"n": 1})
+    reported_first(
+        "invalid_argument",
+        lambda: MALFORMED_ID_CALLS[operation](ids, INVALID_IDS[name]),
+        lambda: ids.create_session(INVALID_IDS[name]),
+        "ID-004",
+        f"{operation} with the {name} session id",
+    )
+
+
 @requirement("ID-022")
 def test_a_session_created_without_state_has_the_empty_object(ids):
     for session in (ids.create_session(), ids.create_session("explicit-null", state=None)):
@@ -250,3 +280,30 @@ def test_a_large_state_is_kept_exactly_by_every_operation_that_gives_one(ids, na
         ids.restart()
         if accepted(lambda: ids.restore(snapshot)):
             assert_json_equal(ids.get_session("set")["state"], large, f"the {name} state restored from a snapshot")
+
+
+@requirement("ID-030")
+def test_a_closed_client_answers_every_call_with_closed(ids):
+    sid = ids.create_session("kept", service_handle="conv-kept", state={"n": 1})["session_id"]
+    token = ids.run(sid, "pending", steps=3)["continuation_token"]
+    snapshot = ids.snapshot(sid)
+    ids.close()
+    calls = {
+        "create_session of a new id": lambda: ids.create_session("new", service_handle="conv-new"),
+        "create_session with a minted id": ids.create_session,
+        "get_session of a session it had": lambda: ids.get_session(sid),
+        "set_state of a session it had": lambda: ids.set_state(sid, {"n": 2}),
+        "run on a session it had": lambda: ids.run(sid, "more"),
+        "resume with a token it issued": lambda: ids.resume(sid, token),
+        "snapshot of a session it had": lambda: ids.snapshot(sid),
+        "restore of a snapshot it took": lambda: ids.restore(snapshot),
+        "restore of a snapshot under a new id": lambda: ids.restore(snapshot | {"session_id": "other"}),
+        "create_session with an empty id": lambda: ids.create_session(""),
+        "get_session with an empty id": lambda: ids.get_session(""),
+        "run with steps 0": lambda: ids.run(sid, "more", steps=0),
+        "resume with a made-up token": lambda: ids.resume(sid, "opaque-token"),
+        "restore of an array": lambda: ids.restore(["not", "a", "snapshot"]),
+    }
+    for doing, call in calls.items():
+        with rejected_without_remote_call(ids, "closed", f"{doing} after close"):
+            call()

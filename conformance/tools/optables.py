@@ -63,7 +63,7 @@ IN_PROCESS: dict[str, tuple[str, str, dict[str, str]] | None] = {
     "store.reopen": None,
     **{
         f"id.{name}": ("AgentService", name, {})
-        for name in ("create_session", "get_session", "set_state", "run", "resume", "snapshot", "restore")
+        for name in ("create_session", "get_session", "set_state", "run", "resume", "snapshot", "restore", "close")
     },
     "id.restart": None,
     "task.send": ("TaskService", "send", {}),
@@ -108,7 +108,6 @@ SELECTORS: dict[str, frozenset[str]] = {
 
 #: Protocol methods no operation calls, each with when the binding calls it.
 TEARDOWN: dict[str, str] = {
-    "AgentService.close": "at the end of a test and in id.restart",
     "LifecycleClientAdapter.close": "at the end of a test",
     "LifecycleServerAdapter.close": "at the end of a test",
 }

@@ -16,7 +16,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { AdapterError, checkJson, conflict, describe, invalid, isPlainObject, notFound } from "./errors.mjs";
+import { AdapterError, checkJson, closed, conflict, describe, invalid, isPlainObject, notFound } from "./errors.mjs";
 import { parse, stringify, writtenAsFloat } from "./json.mjs";
 import { checkId, mint } from "./task.mjs";
 
@@ -97,6 +97,7 @@ export class Id {
     this.key = createHmac("sha256", PROCESS_SECRET).update(`agent service ${this.url ?? ""}`).digest();
     this.file = join(instance.storageDir, "id.json");
     this.sessions = this._load(); // session id -> {session_id, service_handle, state}
+    this.closed = false;
   }
 
   // --- storage (id.client-persistence) ---------------------------------------------------------
@@ -111,6 +112,11 @@ export class Id {
     // A new file renamed over the old one: a crash leaves one or the other, whole.
     writeFileSync(`${this.file}.tmp`, stringify([...this.sessions.values()]));
     renameSync(`${this.file}.tmp`, this.file);
+  }
+
+  /** Closed first, before any argument is looked at (ID-021, ID-030). */
+  _open() {
+    if (this.closed) throw closed("this agent client is closed; open a new one");
   }
 
   _live(sessionId) {
@@ -194,6 +200,7 @@ export class Id {
   // --- operations ------------------------------------------------------------------------------
 
   create_session(args) {
+    this._open();
     const sessionId = args.session_id === undefined || args.session_id === null ? mint("sess") : sessionIdOf(args.session_id);
     const handle = args.service_handle === undefined || args.service_handle === null ? null : checkHandle(args.service_handle, "service_handle");
     const state = args.state === undefined || args.state === null ? {} : checkState(args.state, "state");
@@ -206,10 +213,12 @@ export class Id {
   }
 
   get_session(args) {
+    this._open();
     return view(this._live(sessionIdOf(args.session_id)));
   }
 
   set_state(args) {
+    this._open();
     const sessionId = sessionIdOf(args.session_id);
     const state = checkState(args.state, "state");
     this._live(sessionId).state = state; // replaced whole, never merged (ID-022)
@@ -218,6 +227,7 @@ export class Id {
   }
 
   async run(args) {
+    this._open();
     const sessionId = sessionIdOf(args.session_id);
     if (typeof args.input !== "string") throw invalid(`input is a string, not ${describe(args.input)}`);
     checkJson(args.input, "input");
@@ -243,6 +253,7 @@ export class Id {
   }
 
   async resume(args) {
+    this._open();
     const sessionId = sessionIdOf(args.session_id);
     const responseId = this._readToken(args.continuation_token, sessionId);
     this._live(sessionId);
@@ -250,10 +261,12 @@ export class Id {
   }
 
   snapshot(args) {
+    this._open();
     return { snapshot_version: 1, ...view(this._live(sessionIdOf(args.session_id))) };
   }
 
   restore(args) {
+    this._open();
     const snapshot = args.snapshot;
     if (!isPlainObject(snapshot)) throw invalid(`a snapshot is a JSON object, not ${describe(snapshot)}`);
     const keys = Object.keys(snapshot);
@@ -282,6 +295,13 @@ export class Id {
   /** The client's process ends and starts again: what it kept in its storage directory comes back. */
   restart() {
     this.sessions = this._load();
+    this.closed = false;
+    return null;
+  }
+
+  /** Every later call fails with closed (ID-030); the stored sessions stay for the next restart. */
+  close() {
+    this.closed = true;
     return null;
   }
 

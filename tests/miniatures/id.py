@@ -324,19 +324,45 @@ class SetStateMerges(AgentService):
         super().set_state(session_id, merged)
 
 
+@miniature("ID-009")
+class StepsBelowTheLimit(AgentService):
+    """Checks steps with an off-by-one range, 1 <= steps < 100: a run of exactly 100 units is refused."""
+
+    def run(self, session_id: object, input: object, *, steps: object = 1, **kwargs: Any) -> Response:  # noqa: A002
+        if steps == 100 and type(steps) is int:
+            msg = "steps must be an integer from 1 to 99"
+            raise InvalidArgument(msg)
+        return super().run(session_id, input, steps=steps, **kwargs)
+
+
+@miniature("ID-021")
+class LooksUpMalformedIds(AgentService):
+    """get_session and snapshot look the id up as given, so a malformed id is simply not found."""
+
+    def _session(self, session_id: object) -> Session:
+        session: Session | None = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None:
+            msg = f"no session {session_id!r}"
+            raise NotFound(msg)
+        return session
+
+
 @miniature("ID-021")
 class SessionLookedUpFirst(AgentService):
     """run, resume and set_state look the session up before checking their other arguments."""
 
     def run(self, session_id: object, input: object, **kwargs: Any) -> Response:  # noqa: A002
+        self._live()  # a closed client still answers closed first (ID-030)
         self._session(session_id)
         return super().run(session_id, input, **kwargs)
 
     def resume(self, session_id: object, continuation_token: object) -> Response:
+        self._live()  # a closed client still answers closed first (ID-030)
         self._session(session_id)
         return super().resume(session_id, continuation_token)
 
     def set_state(self, session_id: object, state: object) -> None:
+        self._live()  # a closed client still answers closed first (ID-030)
         self._session(session_id)
         super().set_state(session_id, state)
 
@@ -399,6 +425,32 @@ class PersistsIdsOnly(PersistentAgentService):
         finally:
             for sid, state in states.items():
                 self._sessions[sid].state = state
+
+
+@miniature("ID-026")
+class SavesOnlyNewSessions(PersistentAgentService):
+    """Claims id.client-persistence but writes its file only when a session is created: set_state, restore and a first run's handle are lost in a restart."""
+
+    def create_session(self, session_id: object = None, service_handle: object = None, state: object = None) -> Any:
+        with self._lock:
+            self.writes = True
+            try:
+                return super().create_session(session_id, service_handle, state)
+            finally:
+                self.writes = False
+
+    def saved(self) -> None:
+        if getattr(self, "writes", False):
+            super().saved()
+
+
+@miniature("ID-030")
+class CloseOnlyForgets(AgentService):
+    """close() drops the sessions but leaves the client open: later calls answer not_found, or create anew, instead of closed."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._sessions.clear()
 
 
 @miniature("ID-024")

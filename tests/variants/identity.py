@@ -382,6 +382,28 @@ class ForeignTokenForwarded(Variant):
         return _TokenSessionUnchecked.open(env)
 
 
+class _AnswersAfterClose(AgentService):
+    """close() ends nothing: the client keeps its sessions and keeps answering."""
+
+    def close(self) -> None:
+        """What ``Agent.close()`` leaves: the agent and its session store still answer."""
+
+
+class ClosedClientStillAnswers(Variant):
+    """After ``close`` the client keeps answering: sessions are read, runs reach the service.
+
+    agent-framework-core 1.23.0 ``Agent.close()`` only closes the chat client and MCP contexts the
+    agent manages; ``Agent.run`` still works afterwards, and ``SessionStore`` has no close.
+    """
+
+    rows = frozenset({"identity.md: closed client"})
+    fails = frozenset({"ID-030"})
+    source = _AF_AGENTS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _AnswersAfterClose.open(env)
+
+
 # --- TASK: the task service -----------------------------------------------------------------
 
 
