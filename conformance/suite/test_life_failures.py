@@ -159,7 +159,10 @@ MALFORMED_SUBSCRIBE: dict[str, dict[str, Any]] = {
     "an empty event_type": {"event_type": ""},
     "a numeric event_type": {"event_type": 7},
 }
-MALFORMED_SESSION = {"an empty session_id": {"session_id": ""}, "an array as session_id": {"session_id": ["a"]}}
+MALFORMED_SESSION: dict[str, dict[str, Any]] = {
+    "an empty session_id": {"session_id": ""},
+    "an array as session_id": {"session_id": ["a"]},
+}
 
 
 @requirement("LIFE-036")
@@ -192,8 +195,12 @@ def test_a_subscribe_under_a_taken_name_or_to_an_unregistered_session_is_refused
 @pytest.mark.parametrize("bad", ["", 42, None, ["op"]], ids=["empty", "number", "null", "array"])
 def test_result_and_timeout_of_a_malformed_operation_reference_fail_with_invalid_argument(life, peer, bad):
     life.create("a")  # one operation exists
-    for name, call in (("life.result", life.result), ("life.timeout", life.timeout)):
-        got = kind_of(lambda call=call: call(bad))
+    calls: dict[str, Callable[[], Any]] = {
+        "life.result": lambda: life.result(bad),
+        "life.timeout": lambda: life.timeout(bad),
+    }
+    for name, call in calls.items():
+        got = kind_of(call)
         assert got == "invalid_argument", f"{name} of the op {bad!r} failed with {got!r}, not 'invalid_argument'"
 
 
