@@ -305,7 +305,8 @@ def mutation(session: nox.Session) -> None:
     """Mutation testing of reference_impl/ with the suite as the test (ADR 0018); POSIX only (it forks).
 
     Prints the score per area and fails on a surviving mutant that tests/mutation-equivalent.yaml
-    does not list.  ``nox -s mutation -- HIST`` runs one area; ``-- --list HIST`` lists its mutants.
+    does not list.  ``nox -s mutation -- HIST`` runs one area; ``-- --list HIST`` lists its mutants;
+    ``-- --jobs 2`` runs two mutants at once; ``-- --changed origin/main`` only the modules changed.
     """
     session.install("-e", ".", *group("test"))
     session.run("nice", "-n", "19", "python", "-m", "tests.mutation", *session.posargs, external=True)

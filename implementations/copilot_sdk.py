@@ -50,7 +50,8 @@ Wire shapes
     include a sessionId" → ``failed_precondition``; "returned sessionId … but the caller requested"
     → ``conflict``; "Failed to delete session" (a delete result without ``success``) →
     ``failed_precondition``; the cancellation ``timeout`` caused → ``unavailable``; anything else
-    ``internal``.  An op this client never returned is ``not_found``.
+    ``internal``.  An op that is not a non-empty string is ``invalid_argument``, one this client never
+    returned ``not_found`` (LIFE-037: the op is this adapter's own reference, not the SDK's).
 ``timeout(op)``
     The SDK's ``create_session``, ``resume_session`` and ``delete_session`` take no timeout (its
     ``JsonRpcClient.request`` waits for ever unless given one); a Python caller bounds them with
@@ -372,13 +373,21 @@ class Client:
             if self.pipe.writes == writes:
                 return
 
+    @staticmethod
+    def _check_op(op: Any) -> None:
+        """An op is this adapter's own reference: one that is not a non-empty string is refused first (LIFE-037)."""
+        if not (isinstance(op, str) and op):
+            raise InvalidArgument(f"an operation reference is a non-empty string, not {op!r}")
+
     def result(self, op: Any) -> dict[str, Any]:
+        self._check_op(op)
         if op not in self._ops:
             raise NotFound(f"no operation {op!r} on this client")
         task, named = self._ops[op]
         return _outcome(task, named)
 
     async def timeout(self, op: Any) -> None:
+        self._check_op(op)
         if op not in self._ops:
             raise NotFound(f"no operation {op!r} on this client")
         task, _ = self._ops[op]

@@ -15,6 +15,12 @@
 Each run is a fork of one process that imported pytest, Hypothesis and the kit once; the child
 serves the mutated module's source to a fresh import of ``reference_impl``.  Nothing on disk is
 changed.  ``--list`` prints the mutants without running them; ``--only ID`` runs one.
+
+``--jobs N`` runs N mutants at once (each in its own fork).  Each run of a mutant has a time limit
+derived from how long the unmutated reference took for the tests it selects (``time_limit``); a
+mutant that runs past it hangs, and counts as killed by timeout, reported as such.  ``--changed
+REF`` mutates only the modules of ``reference_impl/`` that differ from git REF (a CI run on a
+change).
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ import importlib.util
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,8 +80,12 @@ KILLED = frozenset({"failed", "timeout", "unloadable"})
 PYTEST_ARGS: tuple[str, ...] = ("-q", "-p", "no:cacheprovider", "-x", "--conformance-depth=fast")
 PYTEST_ARGS += ("--conformance-strict", f"--hypothesis-seed={SEED}", "-o", "addopts=")
 #: The line tracer slows the reference down many times over, and the machine is shared: a generous
-#: per-call limit, so that only a mutant that hangs (caught by the per-run timeout) runs into it.
+#: per-call limit, so that only a mutant that hangs (caught by the per-run time limit) runs into it.
 PYTEST_ARGS += ("--conformance-timeout=300",)
+#: A mutant's run may take LIMIT_FLOOR seconds plus LIMIT_FACTOR times what the unmutated, traced run
+#: spent collecting the suite and running the tests it selects (time_limit).  The traced run is
+#: already several times slower than an untraced one, so this only stops a run that hangs.
+LIMIT_FLOOR, LIMIT_FACTOR = 20.0, 3.0
 
 
 def say(text: str = "") -> None:
@@ -224,15 +236,10 @@ def _fresh_reference(serve: _Serve | None) -> None:
         sys.meta_path.insert(0, serve)
 
 
-def run_forked(
-    args: list[str],
-    timeout: float,
-    *,
-    serve: _Serve | None = None,
-    trace_to: Path | None = None,
-    log: Path | None = None,
-) -> str:
-    """Run pytest with ``args`` in a child: ``"passed"``, ``"failed"``, ``"timeout"`` or ``"error N"``."""
+def start_forked(
+    args: list[str], *, serve: _Serve | None = None, trace_to: Path | None = None, log: Path | None = None
+) -> int:
+    """Start pytest with ``args`` in a forked child; its pid."""
     pid = os.fork()
     if pid == 0:  # the child
         code = 70
@@ -249,21 +256,39 @@ def run_forked(
                 code = int(pytest.main(args, plugins=plugins))
         finally:
             os._exit(code)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return "timeout"
-        time.sleep(0.02)
+    return pid
+
+
+def poll_forked(pid: int, deadline: float) -> str | None:
+    """The verdict of a child once it ended or ran past ``deadline`` (then killed); None while it runs."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if not done:
+        if time.monotonic() <= deadline:
+            return None
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return "timeout"
     code = os.waitstatus_to_exitcode(status)
     # 0 conformant, 6 incomplete (a selection leaves requirements untested): the mutant survived.
     # 4 is the kit refusing an implementation that cannot even be loaded: a mutant that breaks the
     # module at import is as loud a failure as any.
     return {0: "passed", 6: "passed", 1: "failed", 4: "unloadable"}.get(code, f"error {code}")
+
+
+def run_forked(
+    args: list[str],
+    timeout: float,
+    *,
+    serve: _Serve | None = None,
+    trace_to: Path | None = None,
+    log: Path | None = None,
+) -> str:
+    """Run pytest with ``args`` in a child: ``"passed"``, ``"failed"``, ``"timeout"`` or ``"error N"``."""
+    pid = start_forked(args, serve=serve, trace_to=trace_to, log=log)
+    deadline = time.monotonic() + timeout
+    while (verdict := poll_forked(pid, deadline)) is None:
+        time.sleep(0.02)
+    return verdict
 
 
 class _Tracer:
@@ -323,6 +348,15 @@ class Coverage:
         return sorted(chosen, key=lambda t: (self.breadth.get(t, 0), self.durations.get(t, 0.0)))
 
     @functools.cached_property
+    def overhead(self) -> float:
+        """What the unmutated run spent outside the tests: start-up, import and collection."""
+        return max(0.0, self.wall - sum(self.durations.values()))
+
+    def time_limit(self, tests: list[str]) -> float:
+        """How long a mutant's run of ``tests`` may take before it counts as hanging."""
+        return LIMIT_FLOOR + LIMIT_FACTOR * (self.overhead + sum(self.durations.get(t, 0.0) for t in tests))
+
+    @functools.cached_property
     def breadth(self) -> dict[str, int]:
         """How many lines of the area's modules each test runs."""
         counts: dict[str, int] = {}
@@ -365,6 +399,7 @@ def measure(area: str, target: str) -> Coverage:
 class Score:
     area: str
     killed: int = 0
+    timeouts: list[str] = field(default_factory=list)  # killed, by running past the time limit
     equivalent: list[str] = field(default_factory=list)
     survived: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -378,7 +413,8 @@ class Score:
     def line(self) -> str:
         score = 100.0 * self.killed / self.judged if self.judged else 100.0
         return (
-            f"{self.area}: {score:.1f}% killed ({self.killed} of {self.judged} non-equivalent), "
+            f"{self.area}: {score:.1f}% killed ({self.killed} of {self.judged} non-equivalent, "
+            f"{len(self.timeouts)} by timeout), "
             f"{len(self.equivalent)} listed equivalent, {len(self.survived)} unlisted survivors, "
             f"{len(self.errors)} errors, {len(self.not_run)} not run (time budget), {self.seconds:.0f} s"
         )
@@ -396,42 +432,118 @@ def listed(mutant_id: str, equivalent: dict[str, str]) -> bool:
     return mutant_id in equivalent or any(key.endswith("::") and mutant_id.startswith(key) for key in equivalent)
 
 
-def run_area(area: str, equivalent: dict[str, str], only: list[str] | None, deadline: float) -> Score:
-    modules = AREAS[area]
+@dataclass
+class _Job:
+    """One mutant's runs, one per target that sees its module, tried in turn until one kills it."""
+
+    mutant: Mutant
+    runs: deque[tuple[list[str], float]]  # pytest args, time limit in seconds
+    began: float = 0.0
+    pid: int = 0
+    deadline: float = 0.0
+    verdict: str = "not covered"
+
+
+def judge(jobs: list[_Job], score: Score, parallel: int, deadline: float) -> None:
+    """Run the jobs, ``parallel`` forks at a time, and count each mutant's verdict in ``score``."""
+    queue, running = deque(jobs), dict[int, _Job]()
+
+    def start(job: _Job) -> bool:
+        if not job.runs:
+            return False
+        args, limit = job.runs.popleft()
+        name = f"reference_impl.{job.mutant.module.removesuffix('.py')}"
+        job.pid = start_forked(args, serve=_Serve(name, job.mutant.source))
+        job.deadline = time.monotonic() + limit
+        running[job.pid] = job
+        return True
+
+    def finish(job: _Job) -> None:
+        mutant, verdict = job.mutant, job.verdict
+        if verdict in KILLED:
+            score.killed += 1
+            if verdict == "timeout":
+                score.timeouts.append(mutant.id)
+        elif verdict.startswith("error"):
+            score.errors.append(f"{mutant.id} ({verdict})")
+        else:
+            score.survived.append(f"{mutant.id} ({verdict}; lines {mutant.lines[0]}-{mutant.lines[1]})")
+        say(f"  {verdict:12} {time.monotonic() - job.began:5.1f}s  {mutant.id}")
+
+    while queue or running:
+        while queue and len(running) < parallel:
+            job = queue.popleft()
+            if time.monotonic() > deadline:
+                score.not_run.append(job.mutant.id)
+                continue
+            job.began = time.monotonic()
+            if not start(job):
+                finish(job)
+        for pid, job in list(running.items()):
+            verdict = poll_forked(pid, job.deadline)
+            if verdict is None:
+                continue
+            del running[pid]
+            job.verdict = verdict
+            if verdict in KILLED or not start(job):
+                finish(job)
+        time.sleep(0.02)
+
+
+def run_area(
+    area: str,
+    equivalent: dict[str, str],
+    only: list[str] | None,
+    deadline: float,
+    *,
+    parallel: int = 1,
+    modules_changed: set[str] | None = None,
+) -> Score:
+    modules = {m: t for m, t in AREAS[area].items() if modules_changed is None or m in modules_changed}
     score = Score(area)
     started = time.monotonic()
     coverages = {target: measure(area, target) for target in sorted({t for ts in modules.values() for t in ts})}
-    timeout = 30 + 5 * max(c.wall for c in coverages.values())
-    for module in modules:
+    jobs: list[_Job] = []
+    for module, targets in modules.items():
         for mutant in mutants(module):
             if only is not None and mutant.id not in only:
-                continue
-            if time.monotonic() > deadline:
-                score.not_run.append(mutant.id)
                 continue
             if listed(mutant.id, equivalent):  # listed with its reason: not worth a run
                 score.equivalent.append(mutant.id)
                 continue
-            name = f"reference_impl.{module.removesuffix('.py')}"
-            verdict = "not covered"
-            began = time.monotonic()
-            for coverage in (coverages[target] for target in modules[module]):
+            runs: deque[tuple[list[str], float]] = deque()
+            for coverage in (coverages[target] for target in targets):
                 tests = coverage.tests_for(mutant)
-                if not tests:
-                    continue
-                args = [f"--impl={coverage.target}", f"--requirement={area}", *PYTEST_ARGS, *tests]
-                verdict = run_forked(args, timeout, serve=_Serve(name, mutant.source))
-                if verdict in KILLED:
-                    break
-            if verdict in KILLED:
-                score.killed += 1
-            elif verdict.startswith("error"):
-                score.errors.append(f"{mutant.id} ({verdict})")
-            else:
-                score.survived.append(f"{mutant.id} ({verdict}; lines {mutant.lines[0]}-{mutant.lines[1]})")
-            say(f"  {verdict:12} {time.monotonic() - began:5.1f}s  {mutant.id}")
+                if tests:
+                    args = [f"--impl={coverage.target}", f"--requirement={area}", *PYTEST_ARGS, *tests]
+                    runs.append((args, coverage.time_limit(tests)))
+            jobs.append(_Job(mutant, runs))
+    judge(jobs, score, parallel, deadline)
     score.seconds = time.monotonic() - started
     return score
+
+
+def changed_modules(ref: str, root: Path = ROOT) -> set[str]:
+    """The modules of ``reference_impl/`` (file names) that differ between git ``ref`` and the working tree."""
+    out = subprocess.run(  # noqa: S603 - a fixed git command; ref is one argument
+        ["git", "diff", "--name-only", ref, "--", "reference_impl"],  # noqa: S607 - git from PATH, as a developer runs it
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        msg = f"--changed {ref}: git diff failed: {out.stderr.strip()}"
+        raise SystemExit(msg)
+    return {Path(name).name for name in out.stdout.split() if Path(name).parent.name == "reference_impl"}
+
+
+def print_list(areas: list[str], changed: set[str] | None) -> None:
+    for area in areas:
+        for module in AREAS[area]:
+            if changed is None or module in changed:
+                for mutant in mutants(module):
+                    say(f"{area}  {mutant.lines[0]:4}  {mutant.id}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -442,15 +554,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", type=float, default=None, help="minutes after which no further mutant starts (the run then fails)"
     )
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once, each in its own fork (default 1)")
+    parser.add_argument(
+        "--changed", metavar="REF", help="mutate only the modules of reference_impl/ changed since git REF"
+    )
     options = parser.parse_args(argv)
+    if options.jobs < 1:
+        parser.error("--jobs must be at least 1")
     unknown = sorted(set(options.areas) - set(AREAS))
     if unknown:
         parser.error(f"unknown areas {unknown}; known: {list(AREAS)}")
+    changed = changed_modules(options.changed) if options.changed else None
+    if changed is not None:
+        options.areas = [area for area in options.areas if changed & set(AREAS[area])]
+        say(f"modules of reference_impl/ changed since {options.changed}: {sorted(changed) or 'none'}")
     if options.list:
-        for area in options.areas:
-            for module in AREAS[area]:
-                for mutant in mutants(module):
-                    say(f"{area}  {mutant.lines[0]:4}  {mutant.id}")
+        print_list(options.areas, changed)
         return 0
     equivalent = load_equivalent()
     known = {m.id for area in AREAS for module in AREAS[area] for m in mutants(module)}
@@ -473,13 +592,17 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + (options.budget * 60 if options.budget else float("inf"))
     scores = []
     for area in options.areas:
-        say(f"{area}: mutating {', '.join(AREAS[area])}")
-        scores.append(run_area(area, equivalent, options.only, deadline))
+        say(f"{area}: mutating {', '.join(m for m in AREAS[area] if changed is None or m in changed)}")
+        scores.append(
+            run_area(area, equivalent, options.only, deadline, parallel=options.jobs, modules_changed=changed)
+        )
     say("\nmutation score per area:")
     for score in scores:
         say("  " + score.line())
         for survivor in score.survived:
             say(f"    survived, not listed: {survivor}")
+        for mutant_id in score.timeouts:
+            say(f"    killed by timeout (hangs): {mutant_id}")
         for error in score.errors:
             say(f"    error: {error}")
     return 1 if any(s.survived or s.errors or s.not_run for s in scores) else 0

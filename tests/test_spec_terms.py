@@ -46,6 +46,7 @@ def test_a_python_term_is_found(sentence, term):
         "they **MUST** together return each of the newest min(K, M) items exactly once and null for the rest.",
         "at most 65 536 bytes of JSON text, and `true`, `false` and `null` as values.",
         "When a handler fails, the client **MUST** still call every other handler.",
+        'A `behaviour` that is not `"record"` or `"raise"` **MUST** fail with `invalid_argument`.',
     ],
 )
 def test_json_terms_pass(sentence):

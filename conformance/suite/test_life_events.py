@@ -132,6 +132,17 @@ def test_every_dropped_reply_is_reported(life, peer):
         assert len(life.diagnostics()) > before, f"the client dropped {label} without reporting it"
 
 
+@requirement("LIFE-004")
+def test_a_dropped_notification_of_an_unknown_method_is_reported(life, peer):
+    life.subscribe("all")
+    before = len(life.diagnostics())
+    peer.send({"jsonrpc": "2.0", "method": "session.renamed", "params": event("session.updated", "a")})
+    if life.events("all"):
+        return  # acted on, not dropped: no report is owed (what a client does with it is not judged here)
+    reported = len(life.diagnostics()) - before
+    assert reported > 0, "the client dropped a notification of an unknown method without reporting it"
+
+
 @requirement("LIFE-005")
 def test_a_raising_handler_does_not_stop_the_others(life, peer):
     for name, behaviour in [("first", "raise"), ("second", "record"), ("third", "raise"), ("fourth", "record")]:

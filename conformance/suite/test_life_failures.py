@@ -147,3 +147,66 @@ def test_a_subscribe_with_several_faults_reports_the_first_in_contract_precedenc
         assert got == "not_found", f"subscribe with a taken name to an unregistered session failed with {got!r}"
         got = kind_of(lambda: life.subscribe("taken", "sing", session_id="nowhere"))
         assert got == "invalid_argument", f"subscribe with three faults (behaviour first) failed with {got!r}"
+
+
+#: Arguments of life.subscribe that are malformed on their own (LIFE-036): each replaces one of handler "h",
+#: behaviour "record", no session_id, no event_type.
+MALFORMED_SUBSCRIBE: dict[str, dict[str, Any]] = {
+    "an empty handler name": {"handler": ""},
+    "a numeric handler name": {"handler": 42},
+    "a null handler name": {"handler": None},
+    "behaviour 'sing'": {"behaviour": "sing"},
+    "an empty event_type": {"event_type": ""},
+    "a numeric event_type": {"event_type": 7},
+}
+MALFORMED_SESSION: dict[str, dict[str, Any]] = {
+    "an empty session_id": {"session_id": ""},
+    "an array as session_id": {"session_id": ["a"]},
+}
+
+
+@requirement("LIFE-036")
+@pytest.mark.parametrize("label", [*MALFORMED_SUBSCRIBE, *MALFORMED_SESSION])
+def test_a_subscribe_with_a_malformed_argument_fails_with_invalid_argument_and_subscribes_nothing(life, peer, label):
+    if label in MALFORMED_SESSION and not session_handlers(life):
+        return  # the kit never sends session_id to a client without session handlers (§ Session handlers)
+    bad = {**MALFORMED_SUBSCRIBE, **MALFORMED_SESSION}[label]
+    args: dict[str, Any] = {"handler": "h", "behaviour": "record", **bad}
+    got = kind_of(lambda: life.subscribe(args.pop("handler"), args.pop("behaviour"), **args))
+    assert got == "invalid_argument", f"life.subscribe with {label} failed with {got!r}, not 'invalid_argument'"
+    peer.send(peer.event("session.updated", "a"))
+    assert_json_equal(life.events(), [], f"what any handler received after the refused subscribe with {label}")
+
+
+@requirement("LIFE-036")
+def test_a_subscribe_under_a_taken_name_or_to_an_unregistered_session_is_refused(life, peer):
+    life.subscribe("taken")
+    got = kind_of(lambda: life.subscribe("taken", "raise"))
+    assert got == "conflict", f"a second life.subscribe under the name 'taken' failed with {got!r}, not 'conflict'"
+    if session_handlers(life):
+        got = kind_of(lambda: life.subscribe("fresh", session_id="nowhere"))
+        assert got == "not_found", f"life.subscribe to the unregistered session 'nowhere' failed with {got!r}"
+    update = peer.event("session.updated", "nowhere")
+    peer.send(update)
+    assert_events_equal(life.events(), [{"handler": "taken", "event": update["params"]}], "every delivery")
+
+
+@requirement("LIFE-037")
+@pytest.mark.parametrize("bad", ["", 42, None, ["op"]], ids=["empty", "number", "null", "array"])
+def test_result_and_timeout_of_a_malformed_operation_reference_fail_with_invalid_argument(life, peer, bad):
+    life.create("a")  # one operation exists
+    calls: dict[str, Callable[[], Any]] = {
+        "life.result": lambda: life.result(bad),
+        "life.timeout": lambda: life.timeout(bad),
+    }
+    for name, call in calls.items():
+        got = kind_of(call)
+        assert got == "invalid_argument", f"{name} of the op {bad!r} failed with {got!r}, not 'invalid_argument'"
+
+
+@requirement("LIFE-037")
+def test_the_result_of_an_operation_never_started_fails_with_not_found(life, peer):
+    op = life.create("a")
+    never = f"{op}-never-returned"
+    got = kind_of(lambda: life.result(never))
+    assert got == "not_found", f"life.result of an op the client never returned failed with {got!r}, not 'not_found'"

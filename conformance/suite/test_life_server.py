@@ -75,3 +75,50 @@ def test_server_assigned_ids_are_minted(server):
     assert len(set(ids)) == len(ids), f"the server assigned one id twice among {len(ids)} creates"
     bits = minted_bits(ids)
     assert bits >= 122, f"ids like {ids[0]!r} vary in positions that can carry {bits:.0f} random bits, not 122"
+
+
+@requirement("LIFE-021")
+def test_each_reply_has_the_result_of_its_method(server):
+    # schemas/life/reply.schema.json: create and resume name the session, delete returns an empty object.
+    a = server.created_id(server.request("session.create"))
+    steps = [("session.resume", a), ("session.create", "proposed-b"), ("session.resume", "proposed-b")]
+    steps += [("session.delete", "proposed-b"), ("session.delete", a)]
+    for method, sid in steps:
+        reply = next(m for m in server.request(method, sid) if "id" in m and "method" not in m)
+        if "result" not in reply:
+            continue  # a refusal: its shape is the error's, checked by the other LIFE-021 test
+        result = reply["result"]
+        if method == "session.delete":
+            assert result == {}, f"the result of {method} {sid!r} is {result!r}, not the empty object"
+        else:
+            assert isinstance(result, dict) and isinstance(result.get("sessionId"), str) and result["sessionId"], (
+                f"the result of {method} {sid!r} names no session: {result!r}"
+            )
+
+
+#: Requests a server cannot serve (LIFE-038), each sent with the id 7.
+UNSERVABLE = {
+    "params a string": ("session.create", "x"),
+    "params an array": ("session.create", [1]),
+    "an empty sessionId (create)": ("session.create", {"sessionId": ""}),
+    "a numeric sessionId (create)": ("session.create", {"sessionId": 42}),
+    "an array as sessionId (resume)": ("session.resume", {"sessionId": ["a"]}),
+    "an empty sessionId (delete)": ("session.delete", {"sessionId": ""}),
+    "an unknown method": ("session.rename", {"sessionId": "a"}),
+}
+
+
+@requirement("LIFE-038")
+@pytest.mark.parametrize("label", list(UNSERVABLE))
+def test_a_request_the_server_cannot_serve_gets_one_error_reply_and_no_event(server, label):
+    server.created_id(server.request("session.create", "a"))  # a live session, so that only the fault refuses
+    method, params = UNSERVABLE[label]
+    sent = server.life.server_handle({"jsonrpc": "2.0", "id": 7, "method": method, "params": params})
+    assert isinstance(sent, list), f"the server answered a request with {label} with {sent!r}, not a list of messages"
+    replies = [m for m in sent if isinstance(m, dict) and "method" not in m]
+    events = [m for m in sent if isinstance(m, dict) and "method" in m]
+    assert len(replies) == 1, f"a request with {label} got {len(replies)} replies, not one: {sent}"
+    assert replies[0].get("id") == 7 and "error" in replies[0] and "result" not in replies[0], (
+        f"a request with {label} was not answered with an error reply carrying its id: {replies[0]}"
+    )
+    assert not events, f"a request with {label} made the server send events: {events}"

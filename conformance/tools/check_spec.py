@@ -68,8 +68,13 @@ PYTHON_TERMS: tuple[tuple[re.Pattern[str], str], ...] = (
 ALLOWED_PYTHON_TERMS: dict[str, str] = {}
 
 
+#: A JSON string written as a value (`"raise"`, `"None"`): a value on the wire, not a Python word.
+_JSON_STRING_VALUE = re.compile(r'`"[^"`]*"`')
+
+
 def python_terms(sentence: str) -> list[str]:
     """The Python terms in one normative sentence, each as 'term (say: ...)'."""
+    sentence = _JSON_STRING_VALUE.sub("``", sentence)
     return [
         f"{m.group(0).strip()!r} (say: {instead})"
         for pattern, instead in PYTHON_TERMS

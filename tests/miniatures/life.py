@@ -533,3 +533,72 @@ class SendsAnyId(LifecycleClient):
     def _check_id(session_id: Any) -> str:
         hash(session_id)  # an array or object still fails, with TypeError: invalid_argument
         return session_id  # type: ignore[no-any-return]
+
+
+# --- issue 11, mutation testing: survivors of the LIFE mutants, each a realistic bug ----------------
+
+
+@miniature("LIFE-004")
+class SilentOnUnknownMethod(LifecycleClient):
+    """Reports malformed lifecycle notifications, but ignores a notification of any other method without a word.
+
+    The client's message switch has a branch for session.lifecycle and falls through for every other method.
+    """
+
+    def deliver(self, message: Any) -> None:
+        if isinstance(message, dict) and "method" in message and message["method"] != "session.lifecycle":
+            return
+        super().deliver(message)
+
+
+@miniature("LIFE-036", may_fail=(32,))
+class AcceptsTakenNames(LifecycleClient):
+    """Keeps handlers in a list and never checks a name: a second subscribe under a taken name adds a second handler."""
+
+    def on(self, name: str, handler: Any, *, session_id: str | None = None, event_type: str | None = None) -> None:
+        if any(s.name == name for s in self._subscriptions):
+            self._subscriptions.append(type(self._subscriptions[0])(handler, name, session_id, event_type))
+            return
+        super().on(name, handler, session_id=session_id, event_type=event_type)
+
+
+@miniature("LIFE-037")
+class PendingForAnyOp(LifecycleClient):
+    """Looks a result up with a default: an op never returned, or not a string at all, reads as still pending.
+
+    Its timeout likewise does nothing for a reference it does not know.
+    """
+
+    def result(self, op: str) -> dict[str, Any]:
+        try:
+            return dict(self._results.get(op, {"state": "pending"}))
+        except TypeError:  # an unhashable reference: still "pending"
+            return {"state": "pending"}
+
+    def timeout(self, op: str) -> None:
+        for request_id, request in list(self._pending.items()):
+            if request.op == op:
+                self._fail(request_id, "unavailable", "the server did not answer in time")
+
+
+@miniature("LIFE-038")
+class EmptyIdAssigns(LifecycleServer):
+    """Reads sessionId with `or`: an empty proposal counts as none, so create {"sessionId": ""} mints an id."""
+
+    def handle(self, message: Any) -> list[dict[str, Any]]:
+        if isinstance(message, dict) and isinstance(message.get("params"), dict):
+            params = message["params"]
+            if params.get("sessionId") == "":
+                message = {**message, "params": {k: v for k, v in params.items() if k != "sessionId"}}
+        return super().handle(message)
+
+
+@miniature("LIFE-021")
+class ResumeAnsweredEmpty(LifecycleServer):
+    """Answers a resume with the empty result of a delete: the reply has the schema's shape, not its method's."""
+
+    def handle(self, message: Any) -> list[dict[str, Any]]:
+        sent = super().handle(message)
+        if isinstance(message, dict) and message.get("method") == "session.resume":
+            return [{**m, "result": {}} if "result" in m else m for m in sent]
+        return sent
