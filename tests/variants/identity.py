@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_caller_id, check_id_list, json_copy
-from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService
+from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService, RemoteError, check_steps
 from reference_impl.tasks import Context, Task, TaskService
 from tests.variants._base import Variant
+
+_LONE = re.compile("[\ud800-\udfff]")
 
 # --- ID: the agent service ------------------------------------------------------------------
 
@@ -402,6 +405,82 @@ class ClosedClientStillAnswers(Variant):
 
     def open_agent_service(self, env: Any) -> Any:
         return _AnswersAfterClose.open(env)
+
+
+class _ServiceFailureRaisedAsIs(AgentService):
+    def call_remote(self, method: str, **params: Any) -> Any:
+        try:
+            return super().call_remote(method, **params)
+        except RemoteError as exc:
+            if exc.service_kind != "internal":
+                raise
+            # What the chat client raised reaches the caller unchanged: no error the contract knows.
+            raise RuntimeError(f"chat client error: {exc}") from None
+
+
+class ServiceFailurePassesThrough(Variant):
+    """A service that fails inside reaches the caller as the chat client's own exception.
+
+    agent-framework-core 1.23.0 ``Agent.run`` lets whatever the chat client raised propagate: it has
+    no error of its own for a failed service, so the caller sees an exception no contract names.
+    """
+
+    # ID-028: an error reply of kind internal MUST fail with unavailable; an exception that is no
+    # error answer is a crash.
+    rows = frozenset({"identity.md: service failing inside"})
+    fails = frozenset({"ID-028"})
+    kind = "crashed"
+    source = _AF_AGENTS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _ServiceFailureRaisedAsIs.open(env)
+
+
+class _ForwardsLoneSurrogates(AgentService):
+    def run(
+        self,
+        session_id: object,
+        input: object,  # noqa: A002 - the wire name of the argument
+        *,
+        steps: object = 1,
+        reference_task_ids: object = None,
+    ) -> Any:
+        if isinstance(input, str) and _LONE.search(input):
+            # The input goes to the service as given; only its surrogate check is skipped.
+            with self._lock:
+                self._live()
+                count = check_steps(steps)
+                references = check_id_list(reference_task_ids, "reference_task_ids")
+                session = self._session(session_id)
+                if session.service_handle is None:
+                    session.service_handle = self.open_conversation()
+                record = self.call_remote(
+                    "responses.create",
+                    service_handle=session.service_handle,
+                    input=input,
+                    steps=count,
+                    reference_task_ids=references,
+                )
+                self.adopt_handle(session, record)
+                self.saved()
+                return self.response(record, session.session_id)
+        return super().run(session_id, input, steps=steps, reference_task_ids=reference_task_ids)
+
+
+class LoneSurrogateForwarded(Variant):
+    """A run's input holding a lone surrogate is sent to the service as given, not refused.
+
+    agent-framework-core 1.23.0 ``Agent.run`` hands its input to the chat client without looking at it.
+    """
+
+    # ID-029: a lone surrogate in a run's input MUST be rejected with invalid_argument before any
+    # remote call.
+    rows = frozenset({"identity.md: lone surrogate in a run's input"})
+    fails = frozenset({"ID-029"})
+    source = _AF_AGENTS
+
+    def open_agent_service(self, env: Any) -> Any:
+        return _ForwardsLoneSurrogates.open(env)
 
 
 # --- TASK: the task service -----------------------------------------------------------------
