@@ -110,7 +110,9 @@ class InProcessTransport:
         try:
             try:
                 self._armed = True  # before the timer starts, and inside the handling of what it raises
-                pending, interval = signal.setitimer(signal.ITIMER_REAL, timeout)
+                # It fires again every half second until disarmed: a _Hung raised where Python
+                # ignores exceptions (a weakref callback, a __del__) must not end the watch.
+                pending, interval = signal.setitimer(signal.ITIMER_REAL, timeout, _REFIRE)
                 result = self._loop.run_until_complete(coro)
             finally:
                 self._armed = False
@@ -237,6 +239,8 @@ class _Hung(BaseException):
 
 #: A timeout this long (the subprocess bridge's) means "never time out": no timer is set.
 _NEVER = 3600.0
+#: Seconds between further alarms once an operation's time is up (see _run_here).
+_REFIRE = 0.5
 #: The (implementation type, area) pairs that have answered a call in this process: warm.
 _STARTED: set[tuple[type, str]] = set()
 

@@ -254,6 +254,28 @@ def test_an_async_hang_on_the_main_thread_times_out(make):
     assert time.monotonic() - started < 1
 
 
+def test_a_hang_that_swallows_the_first_alarm_is_still_ended(make):
+    """Python drops an exception raised in a weakref callback or a ``__del__``; the watch goes on."""
+
+    class Swallows(SyncImpl):
+        def open_history(self, env):
+            deadline = time.monotonic() + 30
+            try:
+                while time.monotonic() < deadline:
+                    pass
+            except BaseException:  # noqa: BLE001, S110 - what an ignored exception amounts to
+                pass
+            while time.monotonic() < deadline:
+                pass
+
+    driver = make(Swallows(), timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(ImplementationFault, match=r"hung for more than 0\.2 s"):
+        driver.call("hist.open", {"session_id": "a"})
+    driver.close()
+    assert time.monotonic() - started < 3, "the hang outlived the first alarm"
+
+
 def test_the_first_call_into_an_area_may_take_the_startup_budget_and_later_calls_may_not(tmp_path):
     """A slow import in the factory is not a hang; the same delay on a warm area is (contract.md § Timeouts)."""
 
