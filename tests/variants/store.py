@@ -808,7 +808,7 @@ class _SchemaOnFirstCall(SQLiteSessionStore):
     def _atomic(self) -> Iterator[None]:
         if not self._prepared:  # under this handle's lock (transaction() holds it), not the backend's
             if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone() is None:
-                time.sleep(0.2)  # the awaits between ADK's check and its CREATE TABLE
+                time.sleep(0.05)  # the awaits between ADK's check and its CREATE TABLE
                 self._db.executescript(_SCHEMA.replace("IF NOT EXISTS ", ""))
             self._prepared = True
         with super()._atomic():
