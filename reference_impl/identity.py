@@ -150,6 +150,11 @@ class AgentService:
         msg = f"{where} must be {shapes}, got {describe(value)}"
         raise InvalidArgument(msg)
 
+    def check_input(self, value: object) -> str:
+        """A run's input is a JSON string: no lone surrogate, which no request to the service can carry (ID-029)."""
+        text: str = json_copy(value, "input", kind=str)
+        return text
+
     def read_token(self, token: object, session_id: str) -> str:
         """Return the response id a token names, or reject a token of another session or shape."""
         if not (isinstance(token, dict) and set(token) == TOKEN_MEMBERS and token.get("kind") == TOKEN_KIND):
@@ -205,7 +210,7 @@ class AgentService:
     ) -> Response:
         with self._lock:
             self._live()
-            text = json_copy(input, "input", kind=str)
+            text = self.check_input(input)
             count = check_steps(steps)
             references = check_id_list(reference_task_ids, "reference_task_ids")
             session = self._session(session_id)  # checks the id, still before any remote call (ID-016, ID-021)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 from reference_impl._ids import FailedPrecondition, InvalidArgument, NotFound, check_caller_id, check_id_list, json_copy
-from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService, RemoteError, check_steps
+from reference_impl.identity import SNAPSHOT_MEMBERS, AgentService, RemoteError
 from reference_impl.tasks import Context, Task, TaskService
 from tests.variants._base import Variant
-
-_LONE = re.compile("[\ud800-\udfff]")
 
 # --- ID: the agent service ------------------------------------------------------------------
 
@@ -437,34 +434,10 @@ class ServiceFailurePassesThrough(Variant):
 
 
 class _ForwardsLoneSurrogates(AgentService):
-    def run(
-        self,
-        session_id: object,
-        input: object,  # noqa: A002 - the wire name of the argument
-        *,
-        steps: object = 1,
-        reference_task_ids: object = None,
-    ) -> Any:
-        if isinstance(input, str) and _LONE.search(input):
-            # The input goes to the service as given; only its surrogate check is skipped.
-            with self._lock:
-                self._live()
-                count = check_steps(steps)
-                references = check_id_list(reference_task_ids, "reference_task_ids")
-                session = self._session(session_id)
-                if session.service_handle is None:
-                    session.service_handle = self.open_conversation()
-                record = self.call_remote(
-                    "responses.create",
-                    service_handle=session.service_handle,
-                    input=input,
-                    steps=count,
-                    reference_task_ids=references,
-                )
-                self.adopt_handle(session, record)
-                self.saved()
-                return self.response(record, session.session_id)
-        return super().run(session_id, input, steps=steps, reference_task_ids=reference_task_ids)
+    def check_input(self, value: object) -> str:
+        if isinstance(value, str):
+            return value  # to the service as given, lone surrogates included
+        return super().check_input(value)
 
 
 class LoneSurrogateForwarded(Variant):
