@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from conformance._requirements import index
 from implementations import render_matrix
 from implementations.libraries import LIBRARIES
 from tests.conftest import ROOT
@@ -39,6 +40,25 @@ def test_every_library_in_the_table_has_committed_results_for_each_target():
     committed = render_matrix.load()
     missing = [lib.key(t) for lib in LIBRARIES.values() for t in lib.targets if lib.key(t) not in committed]
     assert not missing, f"targets with no committed report (run their nox -s matrix session): {missing}"
+
+
+@pytest.mark.parametrize("key", sorted(render_matrix.load()))
+def test_every_committed_report_counts_every_requirement_of_the_index(key):
+    """A requirement added since the last ``nox -t matrix`` shows here, not only in CI's matrix diff.
+
+    The committed summary keeps the rows of the requirements a target was judged on, and counts
+    the rest as skipped; together they are the index, no more and no less.
+    """
+    report = render_matrix.load()[key]
+    summary = report["summary"]
+    counted = sum(summary[k] for k in ("passed", "failed", "not-testable", "skipped", "not-tested"))
+    ids = {row["id"] for row in report["requirements"]}
+    assert counted == len(index()) and ids <= set(index()), (
+        f"{key}: the committed report counts {counted} requirements, the index has {len(index())}"
+        f" (rows the index lacks: {sorted(ids - set(index()))}); run `nox -t matrix` and commit"
+        " implementations/matrix.json and spec/implementations.md"
+    )
+    assert len(ids) == counted - summary["skipped"], f"{key}: {len(ids)} rows for {counted - summary['skipped']} judged"
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARIES))
