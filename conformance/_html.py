@@ -149,11 +149,13 @@ SCRIPT = """
       var pre=document.getElementById(b.getAttribute('data-for'));
       var range=document.createRange(); range.selectNodeContents(pre);
       var sel=window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
-      var done=function(){b.textContent='Copied';}, selected=function(){b.textContent='Selected';};
+      // Selected at once (the selection is made); Copied once the clipboard, if any, has taken it.
+      b.textContent='Selected';
       try{
-        if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(pre.textContent).then(done,selected);}
-        else{selected();}
-      }catch(e){selected();}
+        if(navigator.clipboard&&window.isSecureContext){
+          navigator.clipboard.writeText(pre.textContent).then(function(){b.textContent='Copied';},function(){});
+        }
+      }catch(e){}
     });
   });
   apply();

@@ -188,7 +188,7 @@ def test_html_report_in_the_browser(browser, tmp_path, name, source, width):
     copy = browser.find_element(By.CSS_SELECTOR, f'button[data-for="rerun-{failing[0]}-0"]')
     copy.click()
     assert browser.execute_script("return window.getSelection().toString()") == command
-    assert copy.text in ("Copied", "Selected")
+    assert copy.text in ("Copied", "Selected"), "the button answers the click at once, copied or only selected"
     _shot(browser, f"{name}-failure", width)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
