@@ -200,6 +200,9 @@ class Recorder:
     tests: dict[str, TestRecord] = field(default_factory=dict)
     deselected: set[str] = field(default_factory=set)
     internal_error: str | None = None  # pytest (or the kit inside it) crashed: the run is incomplete
+    #: Suite node ids were given and modules they do not name were not collected: an in-scope
+    #: requirement cited by no collected test then had its tests deselected, not none at all.
+    narrowed: bool = False
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     #: Set by :meth:`finish`: the rows and gate every report and the summary share.
@@ -217,11 +220,13 @@ class Recorder:
             self.collected(nodeid, ids)
         for nodeid in data.get("deselected", []):
             self.deselected.add(nodeid)
+        self.narrowed = self.narrowed or bool(data.get("narrowed"))
 
     def collection(self) -> dict[str, Any]:
         return {
             "collected": {n: r.ids for n, r in self.tests.items()},
             "deselected": sorted(self.deselected),
+            "narrowed": self.narrowed,
         }
 
     def observe(self, report: pytest.TestReport) -> None:
@@ -259,7 +264,7 @@ class Recorder:
     # -- per requirement -------------------------------------------------------------
     def _not_tested_reason(self, tests: list[TestRecord]) -> str:
         if not tests:
-            return "cited by no collected test"
+            return "its tests were deselected (-k, -m or node ids)" if self.narrowed else "cited by no collected test"
         judged = [t.message for t in tests if t.message and t.message.startswith(NOT_JUDGED)]
         if judged:
             return judged[0]

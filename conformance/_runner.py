@@ -112,6 +112,11 @@ def requirement_ids(item: pytest.Item) -> list[str]:
     return [str(arg) for mark in item.iter_markers("requirement") for arg in mark.args]
 
 
+def suite_module_area(path: Path) -> str:
+    """The area a suite module is named for: ``test_hist_reads.py`` holds HIST's tests only."""
+    return path.name.removeprefix("test_").partition("_")[0].upper()
+
+
 def _areas(ids: list[str]) -> list[str]:
     known = index()
     return sorted({known[rid].area for rid in ids if rid in known})
@@ -251,6 +256,32 @@ class KitPlugin:
         return [f"conformance: adapter protocol over a subprocess: {' '.join(self.adapter.argv)}{checked}"]
 
     # -- collection ----------------------------------------------------------------
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Leave unimported the suite modules whose every test this run would deselect.
+
+        Importing and parametrizing a module costs more than running a few of its tests, and a
+        run that names node ids or an area (``--requirement=HIST``) usually wants a few modules
+        of the suite's 28.  A module ``test_<area>_*.py`` holds only that area's tests (the
+        kit's own tests check it), so it is left out when no requirement of its area is in
+        scope; with suite node ids given, every module they do not name is left out.  Neither
+        changes a report: out-of-scope requirements say "not selected", and in-scope ones whose
+        tests were not named say their tests were deselected (:meth:`Recorder.narrowed`).
+        """
+        if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+            return None
+        suite = suite_dir()
+        if collection_path.parent != suite:
+            return None
+        area = suite_module_area(collection_path)
+        if self.scope is not None and not any(rid.partition("-")[0] == area for rid in self.scope):
+            return True
+        if self.wanted:
+            named = {(suite / w.partition("::")[0]).resolve() for w in self.wanted}
+            if not any(collection_path.resolve() == n or collection_path.resolve().is_relative_to(n) for n in named):
+                self.recorder.narrowed = True
+                return True
+        return None
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Before -k runs: requirement IDs become keywords; --requirement and suite node ids select."""

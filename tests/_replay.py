@@ -325,6 +325,9 @@ def tests_of(report: dict[str, Any]) -> dict[str, str]:
 _BASE_IMPLS: dict[str, Any] = {}
 #: Recorded base runs of this process, by (claims, selection, seed): one per area and claim set.
 _BASES: dict[tuple[frozenset[str], tuple[str, ...], str], Base] = {}
+#: The diverging tests of a target against a base, by (target, claims, selection, seed): a variant is
+#: judged in process and over the protocol, and one replay serves both.
+_DIVERGING: dict[tuple[str, frozenset[str], tuple[str, ...], str], tuple[str, ...]] = {}
 
 
 def __getattr__(name: str) -> Any:
@@ -417,7 +420,10 @@ def judge(run_kit: Any, target: str, selection: tuple[str, ...], seed: str, *, v
     if why:
         return Judged(run_kit(via or target, *args), (), args, why)
     base = base_run(run_kit, frozenset(info.claims), selection, seed)
-    diverging = tuple(base.diverging(impl))
+    key = (target, frozenset(info.claims), selection, seed)
+    if key not in _DIVERGING:
+        _DIVERGING[key] = tuple(base.diverging(impl))
+    diverging = _DIVERGING[key]
     if diverging:
         run = run_kit(via or target, *args, *diverging)
         ran = set(tests_of(run.report))

@@ -516,3 +516,50 @@ def test_a_crash_of_pytest_or_the_kit_still_leaves_a_report_that_says_so(pyteste
     assert data["summary"]["verdict"] == "incomplete"
     assert data["summary"]["exit_status"] == 3
     assert not list(validator_for("report.schema.json").iter_errors(data))
+
+
+class _Collected:
+    """A pytest plugin keeping the node ids a run collected, and their requirement ids."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, list[str]] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from conformance._runner import requirement_ids
+
+        self.items = {item.nodeid: requirement_ids(item) for item in session.items}
+
+
+def test_every_suite_module_holds_only_the_tests_of_the_area_it_is_named_for(pytester):
+    """What lets a run of one area leave the other areas' modules unimported (KitPlugin.pytest_ignore_collect)."""
+    from conformance._runner import suite_module_area
+
+    seen = _Collected()
+    pytester.runpytest_inprocess("--impl=reference_impl:memory", "--collect-only", "-q", plugins=[seen])
+    assert len(seen.items) > 500, "the whole suite was not collected"
+    wrong = {
+        nodeid: ids
+        for nodeid, ids in seen.items.items()
+        if {rid.partition("-")[0] for rid in ids} != {suite_module_area(Path(nodeid.partition("::")[0]))}
+    }
+    assert not wrong, f"tests outside the area their module is named for: {wrong}"
+
+
+def test_a_run_of_node_ids_or_one_area_imports_only_the_modules_it_can_run(run_kit, fakes):
+    seen = _Collected()
+    run = run_kit(
+        fakes, "--requirement=HIST", "test_hist_sessions.py::test_pop_of_empty_history_returns_null", plugins=[seen]
+    )
+    assert run.having("passed") == {"HIST-017"}
+    assert {n.partition("::")[0] for n in seen.items} == {"test_hist_sessions.py"}, sorted(seen.items)[:5]
+    # A requirement whose tests sit in modules the node ids did not name reads as deselected, as before.
+    hist_001 = run.requirement("HIST-001")
+    assert hist_001["outcome"] == "not-tested"
+    assert hist_001["reason"] == "its tests were deselected (-k, -m or node ids)"
+    assert run.requirement("STORE-001")["reason"] == "not selected (--requirement)"
+    assert run.report["summary"]["verdict"] == "incomplete"
+
+    seen = _Collected()
+    run_kit(fakes, "--requirement=HIST-017,HIST-002", plugins=[seen])
+    assert seen.items, "nothing collected"
+    assert {n.partition("_")[2].partition("_")[0] for n in seen.items} == {"hist"}, sorted(seen.items)[:5]
