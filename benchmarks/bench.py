@@ -25,7 +25,7 @@ Sections (each a key of the JSON):
     before the replay), side by side in one run; the median seconds per miniature and variant,
     the totals, and the ratio.
 ``self_tests``
-    The kit's own tests (``pytest tests -n auto``), wall time.
+    The kit's own tests (``pytest tests -n auto --dist loadgroup``, as ``nox -s tests``), wall time.
 
 Not part of the pass/fail suite: timings depend on the machine, so ratios measured in one run
 are what to compare.
@@ -220,7 +220,9 @@ def judging(every: int) -> dict[str, Any]:
 
 # -- the kit's own tests -----------------------------------------------------------------------
 def self_tests() -> dict[str, Any]:
-    command = [sys.executable, "-m", "pytest", "tests", "-n", "auto", "-q", "-p", "no:cacheprovider"]
+    # As `nox -s tests` runs them: each area's miniatures and variants are one xdist group.
+    command = [sys.executable, "-m", "pytest", "tests", "-n", "auto", "--dist", "loadgroup", "-q"]
+    command += ["-p", "no:cacheprovider"]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
     elapsed = time.perf_counter() - started
