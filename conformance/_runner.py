@@ -170,6 +170,8 @@ class KitPlugin:
         #: area (or "adapter") -> (nodeid of the test that showed it, one-line cause), in this process
         self.root_causes: dict[str, tuple[str, str]] = {}
         self.wanted: list[str] = []
+        #: The suite files and directories ``wanted`` names, resolved once on first use.
+        self._named: set[Path] | None = None
         # With no test paths given, run the installed suite, wherever pytest was started;
         # node ids given as reports print them name tests of that suite.
         if config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -276,8 +278,10 @@ class KitPlugin:
         if self.scope is not None and not any(rid.partition("-")[0] == area for rid in self.scope):
             return True
         if self.wanted:
-            named = {(suite / w.partition("::")[0]).resolve() for w in self.wanted}
-            if not any(collection_path.resolve() == n or collection_path.resolve().is_relative_to(n) for n in named):
+            if self._named is None:
+                self._named = {(suite / w.partition("::")[0]).resolve() for w in self.wanted}
+            path = collection_path.resolve()
+            if not any(path == n or path.is_relative_to(n) for n in self._named):
                 self.recorder.narrowed = True
                 return True
         return None
