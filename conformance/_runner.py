@@ -170,14 +170,14 @@ class KitPlugin:
         #: area (or "adapter") -> (nodeid of the test that showed it, one-line cause), in this process
         self.root_causes: dict[str, tuple[str, str]] = {}
         self.wanted: list[str] = []
-        #: The suite files and directories ``wanted`` names, resolved once on first use.
-        self._named: set[Path] | None = None
         # With no test paths given, run the installed suite, wherever pytest was started;
         # node ids given as reports print them name tests of that suite.
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args = [str(suite_dir())]
         else:
             config.args, self.wanted = resolve_suite_args(list(config.args), config.invocation_params.dir, suite_dir())
+        #: The suite files (and directories) that ``wanted`` names: the only suite modules then collected.
+        self.named = {(suite_dir() / w.partition("::")[0]).resolve() for w in self.wanted}
 
     def _check_scope(self) -> None:
         if self.scope is None:
@@ -277,11 +277,9 @@ class KitPlugin:
         area = suite_module_area(collection_path)
         if self.scope is not None and not any(rid.partition("-")[0] == area for rid in self.scope):
             return True
-        if self.wanted:
-            if self._named is None:
-                self._named = {(suite / w.partition("::")[0]).resolve() for w in self.wanted}
+        if self.named:
             path = collection_path.resolve()
-            if not any(path == n or path.is_relative_to(n) for n in self._named):
+            if not any(path == n or path.is_relative_to(n) for n in self.named):
                 self.recorder.narrowed = True
                 return True
         return None

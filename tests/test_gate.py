@@ -545,7 +545,9 @@ def test_every_suite_module_holds_only_the_tests_of_the_area_it_is_named_for(pyt
     assert not wrong, f"tests outside the area their module is named for: {wrong}"
 
 
-def test_a_run_of_node_ids_or_one_area_imports_only_the_modules_it_can_run(run_kit, fakes):
+def test_a_run_of_node_ids_or_one_area_imports_only_the_modules_it_can_run(run_kit, fakes, pytester):
+    from conformance._runner import suite_module_area
+
     seen = _Collected()
     run = run_kit(
         fakes, "--requirement=HIST", "test_hist_sessions.py::test_pop_of_empty_history_returns_null", plugins=[seen]
@@ -558,8 +560,24 @@ def test_a_run_of_node_ids_or_one_area_imports_only_the_modules_it_can_run(run_k
     assert hist_001["reason"] == "its tests were deselected (-k, -m or node ids)"
     assert run.requirement("STORE-001")["reason"] == "not selected (--requirement)"
     assert run.report["summary"]["verdict"] == "incomplete"
+    # Under xdist the workers collect and the controller reports: it must say the same.
+    report = pytester.path / "parallel.json"
+    pytester.runpytest_subprocess(
+        f"--impl={fakes}",
+        "-n",
+        "2",
+        "--requirement=HIST",
+        "test_hist_sessions.py::test_pop_of_empty_history_returns_null",
+        f"--conformance-report={report}",
+        "-p",
+        "no:cacheprovider",
+    )
+    parallel = {r["id"]: r for r in json.loads(report.read_text())["requirements"]}
+    assert parallel["HIST-001"]["reason"] == "its tests were deselected (-k, -m or node ids)"
+    assert parallel["HIST-017"]["outcome"] == "passed"
 
     seen = _Collected()
     run_kit(fakes, "--requirement=HIST-017,HIST-002", plugins=[seen])
     assert seen.items, "nothing collected"
-    assert {n.partition("_")[2].partition("_")[0] for n in seen.items} == {"hist"}, sorted(seen.items)[:5]
+    areas = {suite_module_area(Path(n.partition("::")[0])) for n in seen.items}
+    assert areas == {"HIST"}, sorted(seen.items)[:5]
