@@ -140,6 +140,47 @@ def test_a_test_that_changed_what_it_exchanged_is_run_for_real():
     assert not transcript.untouched()
 
 
+def test_a_replay_copies_what_it_sends_as_deepcopy_would():
+    """Payloads are copied fresh for every replay: equal, unshared with the recording, shared where they shared."""
+    import copy
+
+    shared = [1, 2.0, True]
+    odd = {3, 4}  # not JSON: the general copy
+    payload = ("hist.add_items", {"items": [{"a": shared}, {"b": shared}], "n": None, "odd": odd, "t": (shared,)})
+    got = replay._copy(payload)
+    assert got == copy.deepcopy(payload)
+    assert [type(v) for v in got[1]["items"][0]["a"]] == [int, float, bool]
+    args = got[1]
+    assert args["items"][0]["a"] is args["items"][1]["b"] is args["t"][0]  # shared, as in the original
+    assert args["items"][0]["a"] is not shared
+    assert args["odd"] == odd
+    assert args["odd"] is not odd
+    cyclic: list = []
+    cyclic.append(cyclic)
+    copied = replay._copy(cyclic)
+    assert copied[0] is copied
+    assert copied is not cyclic
+
+
+def test_a_storage_directory_is_used_again_only_if_left_as_it_was_made():
+    import os
+
+    used = replay._storage()
+    (used / "history.db").write_text("x")
+    replay._give_back(used)
+    assert not used.exists(), "a directory the implementation wrote in is removed"
+    left = replay._storage()
+    replay._give_back(left)
+    assert replay._storage() == left, "an empty directory is used again"
+    os.chmod(left, 0o500)  # noqa: PTH101
+    replay._give_back(left)
+    assert not left.exists(), "a directory whose mode changed is removed"
+    gone = replay._storage()
+    gone.rmdir()
+    replay._give_back(gone)  # removed by the implementation: nothing to keep, no error
+    assert gone not in replay._SPARE
+
+
 def test_pinned_secrets_mint_the_same_ids_for_the_same_test_only():
     import secrets
 
