@@ -29,11 +29,14 @@ What keeps the argument sound, each checked rather than assumed:
   replica (another process, whose calls the recording does not see) runs for real; drivers
   that shared a storage directory or an agent service in the recorded run share them in the
   replay;
-* a miniature or variant the recorded reference cannot stand for runs its whole area: one
-  claiming a capability the in-memory reference lacks (persistence, several replicas: the
-  reference's answers there are not what a correct implementation gives, and those tests
-  open second processes), or one needing a PostgreSQL server (its state lives outside the
-  storage the replay gives it).
+* the base is the reference claiming exactly what the miniature or variant claims: in memory
+  where that can claim it, else in SQLite, which alone claims persistence, a shared backend and
+  several replicas (the in-memory reference's answers there are not what a correct
+  implementation gives: it forgets); a SQLite store keeps its files in the storage directories
+  the replay gives, shared as in the recorded run;
+* a miniature or variant no recorded reference can stand for runs its whole area: one claiming
+  a capability the SQLite reference lacks (broadcasting between replicas), or one needing a
+  PostgreSQL server (its state lives outside the storage the replay gives it).
 """
 
 from __future__ import annotations
@@ -398,30 +401,43 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(name) from None
 
 
-def _reference_claiming(claims: frozenset[str]) -> str:
-    """A target for the in-memory reference claiming exactly ``claims`` (what its tests branch on).
+def _backend_for(claims: frozenset[str]) -> str:
+    """The reference backend a base claiming ``claims`` records: in memory, unless it must persist.
 
-    Its session store expires sessions only if ``store.ttl`` is claimed (``memory_nottl`` otherwise).
+    Persistence, a shared backend and several replicas are claimed by the SQLite reference only; its
+    answers there are a correct implementation's (the in-memory reference's are not: it forgets).
     """
     from reference_impl import ReferenceImplementation
 
-    name = "base_" + "_".join(sorted(c.replace(".", "__").replace("-", "_") for c in claims))
+    return "memory" if claims <= frozenset(ReferenceImplementation("memory").claims) else "sqlite"
+
+
+def _reference_claiming(claims: frozenset[str]) -> str:
+    """A target for the reference claiming exactly ``claims`` (what its tests branch on).
+
+    In memory where that can claim them, else in SQLite (:func:`_backend_for`).  Its session store
+    expires sessions only if ``store.ttl`` is claimed (``memory_nottl`` otherwise).
+    """
+    from reference_impl import ReferenceImplementation
+
+    backend = _backend_for(claims)
+    name = f"base_{backend}_" + "_".join(sorted(c.replace(".", "__").replace("-", "_") for c in claims))
     if name not in _BASE_IMPLS:
-        base = ReferenceImplementation("memory", ttl="store.ttl" in claims)
+        base = ReferenceImplementation(backend, ttl="store.ttl" in claims)
         base.claims = claims
         _BASE_IMPLS[name] = base
     return f"{__name__}:{name}"
 
 
 def cannot_stand_for(impl: Any, claims: frozenset[str]) -> str:
-    """Why the recorded reference cannot stand for ``impl`` (then its whole selection runs), or ""."""
+    """Why no recorded reference can stand for ``impl`` (then its whole selection runs), or ""."""
     from reference_impl import ReferenceImplementation
 
     if getattr(impl, "needs_postgres", False):
         return "it needs a PostgreSQL server, whose state the replay does not hold"
-    beyond = claims - frozenset(ReferenceImplementation("memory").claims)
+    beyond = claims - frozenset(ReferenceImplementation("sqlite").claims)
     if beyond:
-        return f"it claims {sorted(beyond)}, which the recorded in-memory reference does not have"
+        return f"it claims {sorted(beyond)}, which neither recorded reference (in memory, SQLite) has"
     return ""
 
 

@@ -131,6 +131,19 @@ def test_a_replay_diverges_exactly_where_the_answers_differ(run_kit):
     assert set(diverging) <= set(base.outcomes)
 
 
+def test_a_persistent_miniature_is_replayed_against_the_sqlite_reference(run_kit):
+    """What claims persistence is recorded on the SQLite reference, whose answers there are right."""
+    claims = frozenset({"hist", "hist.persistent"})
+    target = replay._reference_claiming(claims)
+    reference = replay.load_target(target)
+    assert reference.backend == "sqlite", target
+    base = replay.base_run(run_kit, claims, ("--requirement=HIST-021",), SEED)
+    assert base.outcomes, "the base run ran no test"
+    assert base.diverging(reference) == [], "the reference answers as it did"
+    forgets = replay.load_target("tests.miniatures.hist:forgets_on_restart")
+    assert base.diverging(forgets), "a store that forgets on restart must diverge on HIST-021's tests"
+
+
 def test_a_test_that_changed_what_it_exchanged_is_run_for_real():
     transcript = replay.Transcript()
     got = [{"role": "user"}]
@@ -229,10 +242,13 @@ def test_a_test_that_looks_at_the_agent_service_is_run_for_real():
 @pytest.mark.parametrize(
     ("target", "why"),
     [
-        ("tests.miniatures.store:state_cached_per_replica", "claims"),  # a second replica, another process
-        ("tests.miniatures.hist:forgets_on_restart", "claims"),  # persistence the in-memory reference lacks
+        ("tests.miniatures.bcast:fans_out_locally_only", "claims"),  # several replicas: PostgreSQL's only
         ("tests.miniatures.bcast:own_events_first", "PostgreSQL"),
         ("tests.miniatures.hist:limit_oldest", ""),
+        # Persistence, a shared backend, several replicas: the SQLite reference claims them (its
+        # tests that open a second process run for real, test by test).
+        ("tests.miniatures.hist:forgets_on_restart", ""),
+        ("tests.miniatures.store:state_cached_per_replica", ""),
     ],
 )
 def test_what_the_recorded_reference_cannot_stand_for_runs_whole(target, why):
