@@ -78,7 +78,8 @@ class IdentityModel(RuleBasedStateMachine):
                 assert exc.kind == "conflict", f"creating live session {sid} failed as {exc.kind}"
                 return
             raise AssertionError(f"creating live session {sid} twice succeeded")
-        self.sessions[sid] = self.ids.create_session(sid, state=state)
+        # The model keeps its own copy: it changes its records, and the client's objects are not its own.
+        self.sessions[sid] = json.loads(json.dumps(self.ids.create_session(sid, state=state)))
 
     @precondition(lambda self: self.sessions)
     @rule(data=st.data(), steps=st.integers(1, 3))
@@ -145,9 +146,10 @@ class IdentityModel(RuleBasedStateMachine):
         self.ids.restart()
         self.sessions = {}
         for sid, text in self.snapshots.items():
-            self.sessions[sid] = self.ids.restore(json.loads(text))
+            restored = self.ids.restore(json.loads(text))
             expected = self.snapshotted[sid]
-            assert json_equal(self.sessions[sid], expected), f"restored {sid}: {show(self.sessions[sid])}"
+            assert json_equal(restored, expected), f"restored {sid}: {show(restored)}"
+            self.sessions[sid] = json.loads(json.dumps(restored))
 
     @invariant()
     def sessions_match(self) -> None:

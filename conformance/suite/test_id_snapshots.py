@@ -101,7 +101,7 @@ def test_handle_of_the_wrong_shape_is_rejected_at_create(ids, name):
 def test_handle_of_the_wrong_shape_is_rejected_at_restore(ids, name):
     snapshot = ids.snapshot(ids.create_session("s", service_handle="conv_s")["session_id"])
     ids.restart()
-    snapshot["service_handle"] = WRONG_HANDLES[name]
+    snapshot = {**snapshot, "service_handle": WRONG_HANDLES[name]}  # a changed copy, not the client's object
     with rejected_without_remote_call(ids, "invalid_argument", f"restoring a snapshot with a {name} handle"):
         ids.restore(snapshot)
     with expect_error("not_found", "get_session after the rejected restore"):
