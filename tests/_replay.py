@@ -24,11 +24,14 @@ What keeps the argument sound, each checked rather than assumed:
   test of the area at once) depends on the order of all tests: the whole area then runs;
 * a node id the kit did not run (a parameter id it cannot parse back) is a fault of this
   mechanism, and also makes the whole area run;
-* what a transcript does not hold is never replayed: a test that looks at the agent service the
-  kit plays (ID area: what the client sent it is then part of the verdict) or opens a second
-  replica (another process, whose calls the recording does not see) runs for real; drivers
-  that shared a storage directory or an agent service in the recorded run share them in the
-  replay;
+* the agent service the kit plays for the ID area is part of the transcript: after every
+  operation, the state of each of the test's services (every request it received, every id it
+  issued, every response it keeps) is recorded and must be the same in the replay, and what the
+  test did to a service (switching its behaviour, expiring a response) is replayed at the same
+  point; a test that does anything else to it runs for real;
+* what a transcript does not hold is never replayed: a test that opens a second replica (another
+  process, whose calls the recording does not see) runs for real; drivers that shared a storage
+  directory or an agent service in the recorded run share them in the replay;
 * the base is the reference claiming exactly what the miniature or variant claims: in memory
   where that can claim it, else in SQLite, which alone claims persistence, a shared backend and
   several replicas (the in-memory reference's answers there are not what a correct
@@ -157,6 +160,8 @@ class Transcript:
     replayable: bool = True
     #: (the value as the test saw it when exchanged, the live object): checked when the test ends.
     exchanged: list[tuple[str, Any]] = field(default_factory=list)
+    #: The agent services of the test's drivers, by number, while it runs (:func:`service_state`).
+    services: dict[int, Any] = field(default_factory=dict)
 
     def note(self, value: Any) -> None:
         self.exchanged.append((_text(value), value))
@@ -165,24 +170,70 @@ class Transcript:
         return all(_text(live) == seen for seen, live in self.exchanged)
 
 
-class _Watched:
-    """The agent service as a test sees it: looking at it makes the test's transcript unreplayable.
+def service_state(services: dict[int, Any]) -> str:
+    """Everything a test can see of its agent services, as text: what each received, issued and keeps.
 
-    What the implementation sent the service is then part of what the test judges, and the
-    transcript holds only what the test sent and got through its drivers.
+    The service is a deterministic function of what it is sent and what the test does to it (its
+    ids come from :mod:`secrets`, pinned per test), so the same state after every operation, in
+    the recorded run and in a replay, means the test saw the same service whenever it looked.
+    """
+    if not services:
+        return ""
+    return _text(
+        [
+            {
+                "requests": service.requests,
+                "handles": service.handles,
+                "created": service.created,
+                "kept": [service.response(rid) for rid in service.created],
+                "switches": [service.chaining, service.outage, service.failing],
+            }
+            for _, service in sorted(services.items())
+        ]
+    )
+
+
+class _Watched:
+    """The agent service as a test sees it: what the test changes on it is recorded, in order.
+
+    Looking (what it received, issued and keeps) is free: :func:`service_state` after every
+    operation holds it.  Changing it through :data:`_SERVICE_SWITCHES` or :data:`_SERVICE_ACTIONS`
+    is an event the replay performs at the same point; anything else the test does to it makes the
+    transcript unreplayable.
     """
 
-    def __init__(self, inner: Any, transcript: Transcript) -> None:
+    def __init__(self, inner: Any, transcript: Transcript, number: int) -> None:
         object.__setattr__(self, "_inner", inner)
         object.__setattr__(self, "_t", transcript)
+        object.__setattr__(self, "_n", number)
 
     def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if name in _SERVICE_LOOKS:
+            return value
+        if name in _SERVICE_ACTIONS:
+
+            def act(*args: Any) -> Any:
+                self._t.events.append(("service", self._n, name, _copy(args)))
+                return value(*args)
+
+            return act
         self._t.replayable = False
-        return getattr(self._inner, name)
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._t.replayable = False
+        if name in _SERVICE_SWITCHES:
+            self._t.events.append(("service-set", self._n, name, _copy(value)))
+        else:
+            self._t.replayable = False
         setattr(self._inner, name, value)
+
+
+#: Attributes a test sets to change how the service behaves from then on, and methods that change it.
+_SERVICE_SWITCHES = frozenset({"chaining", "outage", "failing"})
+_SERVICE_ACTIONS = frozenset({"expire"})
+#: What a test may read of the agent service (its state: :func:`service_state` compares it).
+_SERVICE_LOOKS = frozenset({"requests", "handles", "created", "calls", "response", "sent"}) | _SERVICE_SWITCHES
 
 
 class _Recording:
@@ -197,14 +248,17 @@ class _Recording:
             result = action()
         except ImplementationError as exc:
             event.append(_answer(exc))
+            event.append(service_state(self._t.services))
             self._t.events.append(tuple(event))
             raise
         except BaseException as exc:
             event.append(("fault", type(exc).__name__, str(exc)[:200]))
+            event.append("")
             self._t.events.append(tuple(event))
             self._t.replayable = False
             raise
         event.append(_answer(result))
+        event.append(service_state(self._t.services))
         self._t.events.append(tuple(event))
         return result
 
@@ -255,10 +309,12 @@ class Recorder:
                 self._drivers += 1
                 where = self._storages.setdefault(storage.resolve(), len(self._storages))
                 shared = self._services.setdefault(id(driver.agent_service), len(self._services))
-                self._current.events.append(("new", self._drivers, where, shared))
+                served = driver.agent_service is not None
+                self._current.events.append(("new", self._drivers, where, shared, served))
                 driver._transport = _Recording(driver._transport, self._current, self._drivers)
-                if driver.agent_service is not None:
-                    driver.agent_service = _Watched(driver.agent_service, self._current)
+                if served:
+                    self._current.services[shared] = driver.agent_service
+                    driver.agent_service = _Watched(driver.agent_service, self._current, shared)
             return driver
 
         kit._driver = recorded
@@ -278,6 +334,7 @@ class Recorder:
             return
         self._current.replayable = self._current.replayable and self._current.untouched()
         self._current.exchanged = []
+        self._current.services = {}
         self._current = None
         if self._pinned is not None:
             self._pinned.close()
@@ -321,32 +378,33 @@ def replays(impl: Any, transcript: Transcript, seed: str) -> bool:
     transports: dict[int, InProcessTransport] = {}
     storages: dict[int, Path] = {}
     services: dict[int, AgentServiceSim] = {}
+    watched: dict[int, AgentServiceSim] = {}  # the services the recorded drivers had: their state is compared
     try:
         with pinned_secrets(seed):
             for event in transcript.events:
                 if event[0] == "new":
-                    _, number, where, shared = event
+                    _, number, where, shared, served = event
                     storage = storages[where] if where in storages else storages.setdefault(where, _storage())
                     service = services.setdefault(shared, AgentServiceSim())
+                    if served:
+                        watched[shared] = service
                     env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
                     transports[number] = InProcessTransport(
                         impl, env, timeout=REPLAY_TIMEOUT, startup_timeout=5 * REPLAY_TIMEOUT
                     )
                     continue
-                kind, number, payload, recorded = event
-                transport = transports[number]
-                payload = _copy(payload)
-                if kind == "call":
-                    got = _outcome(lambda t=transport, p=payload: t.call(*p))
-                elif kind == "concurrently":
-                    got = _outcome(lambda t=transport, p=payload: t.concurrently(p))
-                elif kind == "mutate":
-                    got = _outcome(lambda t=transport, p=payload: t.mutate(*p))
-                elif kind == "advance_clock":
-                    got = _outcome(lambda t=transport, p=payload: t.advance_clock(p))
-                else:
-                    got = _outcome(transport.close)
-                if got != recorded:
+                if event[0] == "service":  # what the test did to its agent service, at the same point
+                    _, shared, name, args = event
+                    getattr(services[shared], name)(*_copy(args))
+                    continue
+                if event[0] == "service-set":
+                    _, shared, name, value = event
+                    setattr(services[shared], name, _copy(value))
+                    continue
+                kind, number, payload, recorded, state = event
+                sent = _copy(payload)
+                got = _outcome(lambda t=transports[number], k=kind, p=sent: _perform(t, k, p))
+                if got != recorded or service_state(watched) != state:
                     return False
         return True
     finally:
@@ -355,6 +413,19 @@ def replays(impl: Any, transcript: Transcript, seed: str) -> bool:
                 transport.close()
         for storage in storages.values():
             _give_back(storage)
+
+
+def _perform(transport: InProcessTransport, kind: str, payload: Any) -> Any:
+    """One recorded operation of a driver's transport, done again."""
+    if kind == "call":
+        return transport.call(*payload)
+    if kind == "concurrently":
+        return transport.concurrently(payload)
+    if kind == "mutate":
+        return transport.mutate(*payload)
+    if kind == "advance_clock":
+        return transport.advance_clock(payload)
+    return transport.close()
 
 
 @dataclass

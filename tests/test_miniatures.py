@@ -229,14 +229,72 @@ def test_a_store_without_expiry_passes_every_store_requirement_not_about_time(ru
     assert {rid for rid in store if run.outcomes.get(rid) == "passed"} == store - skipped
 
 
-def test_a_test_that_looks_at_the_agent_service_is_run_for_real():
+def test_what_a_test_does_to_the_agent_service_is_in_its_transcript():
+    """Looking is free (the service's state is compared after each operation); changes are events."""
     from conformance.agent_service import AgentServiceSim
 
     transcript = replay.Transcript()
-    watched = replay._Watched(AgentServiceSim(), transcript)
+    service = AgentServiceSim()
+    watched = replay._Watched(service, transcript, 0)
+    assert watched.calls == 0
+    assert watched.sent("responses.create") == []
+    watched.chaining = True
+    watched.expire("resp_1")
     assert transcript.replayable
-    assert watched.calls == 0  # what the client sent the service is part of the verdict: not in the transcript
+    assert transcript.events == [("service-set", 0, "chaining", True), ("service", 0, "expire", ("resp_1",))]
+    assert service.chaining
+    watched.handles = []  # not a switch the replay knows: the test runs for real
     assert not transcript.replayable
+
+
+class _SaysMore:
+    """The reference's agent client, sending the service one more parameter: its answers stay the same."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def call(self, request):
+        return self._inner.call({**request, "params": {**request["params"], "trace": True}})
+
+
+def _record_a_run(impl):
+    """A transcript of one session and one run against ``impl``, made as the Recorder makes it."""
+    from conformance._inprocess import InProcessTransport
+    from conformance.agent_service import AgentServiceSim
+    from conformance.contract import Environment, ManualClock
+
+    transcript = replay.Transcript()
+    service = AgentServiceSim()
+    transcript.services[0] = service
+    transcript.events.append(("new", 1, 0, 0, True))
+    storage = replay._storage()
+    transport = InProcessTransport(impl, Environment(storage_dir=storage, clock=ManualClock(), agent_service=service))
+    recording = replay._Recording(transport, transcript, 1)
+    with replay.pinned_secrets("seed"):
+        recording.call("id.create_session", {"session_id": "s"})
+        recording.call("id.run", {"session_id": "s", "input": "hi", "steps": 1})
+        recording.close()
+    replay._give_back(storage)
+    return transcript
+
+
+def test_a_replay_diverges_when_the_agent_service_is_sent_something_else():
+    from reference_impl import ReferenceImplementation
+    from reference_impl.identity import AgentService
+
+    reference = ReferenceImplementation("memory")
+    transcript = _record_a_run(reference)
+    assert transcript.events[-1][-1], "the service's state is recorded after each operation"
+    assert replay.replays(reference, transcript, "seed"), "the reference sends the service what it sent"
+
+    class Chatty(ReferenceImplementation):
+        def open_agent_service(self, env):
+            return AgentService(_SaysMore(env.agent_service))
+
+    chatty = Chatty("memory")
+    answers = [event[3] for event in _record_a_run(chatty).events[1:]]
+    assert answers == [event[3] for event in transcript.events[1:]], "the driver gets the same answers"
+    assert not replay.replays(chatty, transcript, "seed"), "what the service received differs: the test runs"
 
 
 @pytest.mark.parametrize(
