@@ -47,6 +47,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import hashlib
 import json
 import os
 import random
@@ -171,7 +172,7 @@ class Transcript:
 
 
 def service_state(services: dict[int, Any]) -> str:
-    """Everything a test can see of its agent services, as text: what each received, issued and keeps.
+    """A digest of everything a test can see of its agent services: what each received, issued and keeps.
 
     The service is a deterministic function of what it is sent and what the test does to it (its
     ids come from :mod:`secrets`, pinned per test), so the same state after every operation, in
@@ -179,7 +180,7 @@ def service_state(services: dict[int, Any]) -> str:
     """
     if not services:
         return ""
-    return _text(
+    text = _text(
         [
             {
                 "requests": service.requests,
@@ -191,6 +192,8 @@ def service_state(services: dict[int, Any]) -> str:
             for _, service in sorted(services.items())
         ]
     )
+    # A digest, not the text: a model test's transcript holds one after each of its thousands of calls.
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class _Watched:
