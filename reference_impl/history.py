@@ -255,7 +255,7 @@ class HistoryStore(ABC):
             yield
 
     def _closed_error(self) -> StoreClosed:
-        return StoreClosed(f"this {type(self).__name__} is closed; open a new one with open_history(env)")
+        return StoreClosed("this history store is closed; open a new one with open_history(env)")
 
     @abstractmethod
     def _release(self) -> None:

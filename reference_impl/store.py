@@ -315,7 +315,7 @@ class SessionStore(ABC):
     def _check_open(self) -> None:
         """STORE-023, first in the precedence of STORE-033: a closed handle answers closed, whatever else is wrong."""
         if self._closed:
-            msg = f"this {type(self).__name__} is closed; open a new one with open_session_store(env)"
+            msg = "this session store is closed; open a new one with open_session_store(env)"
             raise StoreClosed(msg)
 
     @contextmanager
