@@ -14,6 +14,9 @@ gives, for a fraction of the time (adr/0011, amendment of 2026-11-28).
 
 What keeps the argument sound, each checked rather than assumed:
 
+* a test the base run skipped because its requirement's capability is not claimed is skipped
+  again, without running: the kit decides that at collection from the claims alone, which are
+  the base's;
 * a transcript is replayable only if its test passed in the base run, saw no fault and no kit
   error, and left every value it exchanged as it was (a test that changed a value it passed or
   got back, other than through ``driver.mutate``, is run for real: an aliasing bug would show);
@@ -32,7 +35,8 @@ What keeps the argument sound, each checked rather than assumed:
 * what a transcript does not hold is never replayed: a test that opens a second replica (another
   process, whose calls the recording does not see) runs for real; drivers that shared a storage
   directory or an agent service in the recorded run share them in the replay;
-* the base is the reference claiming exactly what the miniature or variant claims: in memory
+* the base is the reference claiming exactly what the miniature or variant claims in the areas
+  judged (a test reads no other area's claims, so one base serves both): in memory
   where that can claim it, else in SQLite, which alone claims persistence, a shared backend and
   several replicas (the in-memory reference's answers there are not what a correct
   implementation gives: it forgets); a SQLite store keeps its files in the storage directories
@@ -301,6 +305,9 @@ class Recorder:
         self._storages: dict[Path, int] = {}
         self._services: dict[int, int] = {}
         self._pinned: contextlib.ExitStack | None = None
+        #: Tests skipped because their requirement's capability is not claimed: decided at
+        #: collection from the claims alone (conformance._runner), before any call.
+        self.unclaimed: set[str] = set()
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         kit = session.config.pluginmanager.get_plugin(KIT)
@@ -333,6 +340,10 @@ class Recorder:
         self._pinned.enter_context(pinned_secrets(f"{self.seed}:{item.nodeid}"))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and report.skipped and self._current is not None and not self._current.events:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            if reason.startswith("Skipped: not claimed: "):
+                self.unclaimed.add(report.nodeid)
         if report.when != "teardown" or self._current is None:
             return
         self._current.replayable = self._current.replayable and self._current.untouched()
@@ -438,13 +449,16 @@ class Base:
     outcomes: dict[str, str]
     transcripts: dict[str, Transcript]
     seed: str
+    #: Tests skipped as not claimed, which the same claims skip again whatever the implementation.
+    unclaimed: frozenset[str] = frozenset()
 
     def diverging(self, impl: Any) -> list[str]:
         """The tests ``impl`` may not pass as the reference did: those to run for real, in suite order."""
         return [
             nodeid
             for nodeid, outcome in self.outcomes.items()
-            if not (
+            if not (outcome == "skipped" and nodeid in self.unclaimed)
+            and not (
                 outcome == "passed"
                 and nodeid in self.transcripts
                 and self.transcripts[nodeid].replayable
@@ -515,6 +529,23 @@ def cannot_stand_for(impl: Any, claims: frozenset[str]) -> str:
     return ""
 
 
+def within(claims: frozenset[str], selection: tuple[str, ...]) -> frozenset[str]:
+    """The claims a run of ``selection`` can see: those of its areas, when it selects whole areas or requirements.
+
+    A test of the suite reads only the capabilities of its own area (the plugin skips it by its
+    requirement's capability, and the suite asks ``claimed`` of its own area only), so a
+    miniature claiming one area and a variant claiming every area share the base of the area
+    they are judged on (tests/test_miniatures.py checks it).  Any other selection keeps them all.
+    """
+    areas: set[str] = set()
+    for arg in selection:
+        name, _, value = arg.partition("=")
+        if name != "--requirement" or not value:
+            return claims
+        areas.update(part.strip().partition("-")[0].lower() for part in value.split(","))
+    return frozenset(c for c in claims if c.partition(".")[0] in areas) if areas else claims
+
+
 def base_run(run_kit: Any, claims: frozenset[str], selection: tuple[str, ...], seed: str) -> Base:
     """The reference's recorded run of ``selection`` with ``claims``, made once per process."""
     key = (claims, selection, seed)
@@ -523,7 +554,7 @@ def base_run(run_kit: Any, claims: frozenset[str], selection: tuple[str, ...], s
         run = run_kit(_reference_claiming(claims), f"--hypothesis-seed={seed}", *selection, plugins=[recorder])
         ran = {nodeid: outcome for nodeid, outcome in tests_of(run.report).items() if nodeid in recorder.transcripts}
         assert ran, f"the base run of {selection} ran no test:\n{run.result.stdout.str()[-2000:]}"
-        _BASES[key] = Base(ran, recorder.transcripts, seed)
+        _BASES[key] = Base(ran, recorder.transcripts, seed, frozenset(recorder.unclaimed))
     return _BASES[key]
 
 
@@ -570,7 +601,7 @@ def judge(run_kit: Any, target: str, selection: tuple[str, ...], seed: str, *, v
     why = cannot_stand_for(impl, frozenset(info.claims))
     if why:
         return Judged(run_kit(via or target, *args), (), args, why)
-    base = base_run(run_kit, frozenset(info.claims), selection, seed)
+    base = base_run(run_kit, within(frozenset(info.claims), selection), selection, seed)
     key = (target, frozenset(info.claims), selection, seed)
     if key not in _DIVERGING:
         _DIVERGING[key] = tuple(base.diverging(impl))

@@ -16,11 +16,13 @@ from conformance._loading import load
 from conformance._requirements import index
 from tests import _replay as replay
 from tests._replay import judge
-from tests.conftest import failures, served
+from tests.conftest import assert_passes_every_claimed_requirement, failures, served
 from tests.miniatures import all_miniatures
 
 MINIATURES = all_miniatures()
-REFERENCES = ["reference_impl", "reference_impl:memory", "reference_impl:postgres"]
+#: The in-memory and SQLite references pass too, both ways: tests/test_protocol_parity.py runs them
+#: in process and over the protocol with one seed, and checks each run as this file checks these.
+REFERENCES = ["reference_impl:postgres"]
 #: What needs a PostgreSQL server to run (the ``postgres`` fixture starts one or fails, never skips).
 POSTGRES_REFERENCES = {"reference_impl:postgres"}
 
@@ -57,10 +59,10 @@ SEED = "20261127"
 
 
 def _by_area(mini):
-    """One xdist group per area (``nox -s tests`` runs ``--dist loadgroup``): its base is recorded once."""
+    """One xdist group per area, the area's variants' too (``nox -s tests`` runs ``--dist loadgroup``): one base."""
     area = mini.requirement.partition("-")[0]
     name = f"{mini.requirement}-{mini.target.rsplit(':', 1)[1]}"
-    return pytest.param(mini, id=name, marks=pytest.mark.xdist_group(f"miniatures-{area}"))
+    return pytest.param(mini, id=name, marks=pytest.mark.xdist_group(f"replay-{area}"))
 
 
 @pytest.mark.parametrize("mini", [_by_area(m) for m in MINIATURES])
@@ -107,13 +109,7 @@ def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini, requ
 def test_reference_passes_every_claimed_requirement(run_kit, on_path, target, request):
     if target in POSTGRES_REFERENCES:
         request.getfixturevalue("postgres")
-    run = run_kit(target)
-    assert run.result.ret == pytest.ExitCode.OK, run.result.stdout.str()[-3000:]
-    assert run.report["summary"]["verdict"] == "conformant"
-    assert run.having("failed") == set()
-    assert run.having("not-tested") == set()
-    for rid in run.having("skipped"):
-        assert run.requirement(rid)["reason"].startswith("not claimed: "), rid
+    assert_passes_every_claimed_requirement(run_kit(target))
 
 
 # -- the replay that lets a miniature run only the tests it can change (tests/_replay.py) ------------
@@ -142,6 +138,43 @@ def test_a_persistent_miniature_is_replayed_against_the_sqlite_reference(run_kit
     assert base.diverging(reference) == [], "the reference answers as it did"
     forgets = replay.load_target("tests.miniatures.hist:forgets_on_restart")
     assert base.diverging(forgets), "a store that forgets on restart must diverge on HIST-021's tests"
+
+
+def test_a_test_skipped_as_not_claimed_is_not_run_again(run_kit):
+    """The kit skips it at collection from the claims alone, which the base shares with what it judges."""
+    base = replay.base_run(run_kit, frozenset({"hist"}), ("--requirement=HIST-002,HIST-021",), SEED)
+    skipped = {nodeid for nodeid, outcome in base.outcomes.items() if outcome == "skipped"}
+    assert skipped, "HIST-021 (hist.persistent) is not claimed"
+    assert base.unclaimed == skipped
+    reference = replay.load_target(replay._reference_claiming(frozenset({"hist"})))
+    assert base.diverging(reference) == []
+    # Skipped for any other reason (or after calling the implementation), it runs again.
+    recorder = replay.Recorder(SEED)
+    for nodeid, reason, events in (
+        ("a", "Skipped: not claimed: x", []),
+        ("b", "Skipped: later", []),
+        ("c", "Skipped: not claimed: x", [("new",)]),
+    ):
+        recorder._current = recorder.transcripts[nodeid] = replay.Transcript(events=events)
+        report = pytest.TestReport(nodeid, ("f", 1, nodeid), {}, "skipped", ("f", 1, reason), "setup", [])
+        recorder.pytest_runtest_logreport(report)
+    assert recorder.unclaimed == {"a"}
+
+
+def test_the_claims_of_other_areas_change_nothing_a_base_records(run_kit):
+    """A variant claims every area, a miniature one: judged on one area, they share its base (replay.within)."""
+    from reference_impl import implementation
+
+    everything = frozenset(implementation.claims)
+    selection = ("--requirement=HIST-002,HIST-021",)
+    area = replay.within(everything, selection)
+    assert area == {c for c in everything if c.startswith("hist")}, area
+    assert replay.within(everything, ("--requirement=HIST", "-k", "limit")) == everything, "only whole areas or ids"
+    alone = replay.base_run(run_kit, area, selection, SEED)
+    among = replay.base_run(run_kit, everything, selection, SEED)
+    assert alone is not among, "recorded twice, once claiming the area only"
+    assert alone.outcomes == among.outcomes
+    assert {k: t.events for k, t in alone.transcripts.items()} == {k: t.events for k, t in among.transcripts.items()}
 
 
 def test_a_test_that_changed_what_it_exchanged_is_run_for_real():
