@@ -111,6 +111,16 @@ def failures(run: KitRun) -> dict[str, list[str]]:
     }
 
 
+def assert_passes_every_claimed_requirement(run: KitRun, context: str = "") -> None:
+    """A run of the reference: conformant, nothing failed or left untested, skipped only as not claimed."""
+    assert run.result.ret == pytest.ExitCode.OK, f"{context}\n{run.result.stdout.str()[-3000:]}"
+    assert run.report["summary"]["verdict"] == "conformant", context
+    assert run.having("failed") == set(), context
+    assert run.having("not-tested") == set(), context
+    for rid in run.having("skipped"):
+        assert run.requirement(rid)["reason"].startswith("not claimed: "), f"{rid} {context}"
+
+
 def reference_claims(*areas: str) -> set[str]:
     """What the reference claims in ``areas``: an adapter for those areas claims no less."""
     from reference_impl import implementation

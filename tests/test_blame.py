@@ -25,8 +25,8 @@ SEED = "20261127"
 
 
 def _by_areas(name: str):
-    """One xdist group per changed area set (``nox -s tests`` runs ``--dist loadgroup``): one base each."""
-    group = "variants-" + "-".join(sorted(areas_changed(VARIANTS[name])))
+    """The xdist group of the area's miniatures (``nox -s tests`` runs ``--dist loadgroup``): one base for both."""
+    group = "replay-" + "-".join(sorted(areas_changed(VARIANTS[name])))
     return pytest.param(name, id=name, marks=pytest.mark.xdist_group(group))
 
 
@@ -176,12 +176,20 @@ CRASHES = {
 
 
 @pytest.mark.parametrize("transport", ["in-process", "serve"])
-@pytest.mark.parametrize("fake", sorted(CRASHES))
+@pytest.mark.parametrize(
+    "fake",
+    # With the area's miniatures and variants (--dist loadgroup): the same base.
+    [pytest.param(f, marks=pytest.mark.xdist_group(f"replay-{CRASHES[f][0].split('-')[0]}")) for f in sorted(CRASHES)],
+)
 def test_what_is_not_an_answer_is_a_crash_on_both_transports(run_kit, fakes, on_path, fake, transport):
     rid, words = CRASHES[fake]
     target = f"{fakes}:{fake}"
     area = rid.split("-")[0]
-    run = run_kit(target if transport == "in-process" else served(target), f"--requirement={area}")
+    # Only the tests whose calls the fake answers otherwise than the reference run (tests/_replay.py).
+    judged = judge(
+        run_kit, target, (f"--requirement={area}",), SEED, via=served(target) if transport == "serve" else ""
+    )
+    run = judged.run
     got = failures(run)
     assert rid in got, f"{fake} over {transport}: {rid} was {run.requirement(rid)['outcome']}"
     assert got[rid] == ["crashed"], f"{fake} over {transport}: {rid} failed as {got[rid]}"
