@@ -13,9 +13,10 @@ import math
 import sqlite3
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reference_impl.store import MemorySessionStore, Row, SessionNotFound, SessionStore
 from reference_impl.store_sqlite import _SCHEMA, SQLiteSessionStore
@@ -28,6 +29,7 @@ from tests.variants._base import Variant
 if TYPE_CHECKING:
     import builtins
     from collections.abc import Iterator
+    from pathlib import Path
 
 __all__ = ["AGREES", "Variant"]
 
@@ -797,18 +799,24 @@ class CrashesOnNonObjectState(Variant):
 class _SchemaOnFirstCall(SQLiteSessionStore):
     """Each handle creates the schema on its first call, after checking that it is absent, without a lock between handles."""
 
+    #: The open handles of this process on each file.  The wait between check and create is what
+    #: lets two handles meet there; a handle alone on its file has nobody to meet, so it does not
+    #: wait (a replay opens a new file for each of a hundred tests: 50 ms each was 8 s a replay).
+    _handles: ClassVar[dict[Path, weakref.WeakSet[_SchemaOnFirstCall]]] = {}
+
     def __init__(self, env: Any) -> None:
         SessionStore.__init__(self, env)  # the file is opened, its schema not made
-        self._db = sqlite3.connect(
-            env.storage_dir / self.FILE_NAME, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
+        self._file = (env.storage_dir / self.FILE_NAME).resolve()
+        self._db = sqlite3.connect(self._file, isolation_level=None, check_same_thread=False, timeout=10.0)
         self._prepared = False
+        self._handles.setdefault(self._file, weakref.WeakSet()).add(self)
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
         if not self._prepared:  # under this handle's lock (transaction() holds it), not the backend's
             if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone() is None:
-                time.sleep(0.05)  # the awaits between ADK's check and its CREATE TABLE
+                if any(h is not self and not h._closed for h in list(self._handles[self._file])):
+                    time.sleep(0.05)  # the awaits between ADK's check and its CREATE TABLE
                 self._db.executescript(_SCHEMA.replace("IF NOT EXISTS ", ""))
             self._prepared = True
         with super()._atomic():
