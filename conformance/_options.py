@@ -65,7 +65,7 @@ OPTIONS = (
         "--conformance-depth",
         "conformance_depth",
         "string",
-        "Hypothesis budget: quick (default), deep, or fast (quick without shrinking failures)",
+        "Hypothesis budget: quick (default), deep (more, and failures explained), or fast (quick, failures not shrunk)",
     ),
     ("--conformance-timeout", "conformance_timeout", "string", "seconds one operation may take (default 10)"),
     (

@@ -371,3 +371,25 @@ def test_junit_records_the_requirements_each_test_checks(pytester, fake):
     assert case is not None
     props = {(p.get("name"), p.get("value")) for p in case.iter("property")}
     assert props == {("requirement", "HIST-017")}
+
+
+@pytest.mark.parametrize(
+    ("depth", "phases"),
+    [
+        ("quick", {"shrink"}),  # the default: minimal failures, without Hypothesis's explain phase
+        ("deep", {"shrink", "explain"}),
+        ("fast", set()),
+    ],
+)
+def test_each_depth_shrinks_and_explains_failures_as_documented(pytester, fake, depth, phases):
+    pytester.makepyfile(
+        test_phases="""
+        def test_phases(hypothesis_settings):
+            names = {p.name for p in hypothesis_settings.phases}
+            assert {"explicit", "reuse", "generate", "target"} <= names
+            print("PHASES", sorted(names & {"shrink", "explain"}))
+        """
+    )
+    result = pytester.runpytest_inprocess(f"--impl={fake}", f"--conformance-depth={depth}", "-s", "test_phases.py")
+    result.assert_outcomes(passed=1)
+    assert f"PHASES {sorted(phases)}" in result.stdout.str(), result.stdout.str()[-2000:]
