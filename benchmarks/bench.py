@@ -17,7 +17,9 @@ Sections (each a key of the JSON):
     Each model test (and seeded walk) at the default depth against the reference slowed to 5 ms
     per call (benchmarks/slow_impl.py): seconds, and whether it stays within 30 s.
 ``xdist``
-    ``pytest --impl=reference_impl`` serial and with ``-n 2``, wall time, best of two each.
+    ``pytest --impl=reference_impl`` serial and with ``-n 2``, wall time, best of two each, with
+    the CPU seconds each run used (its processes and theirs) and the speedup that CPU allows on
+    this machine's cores: what ``-n 2`` could reach if its work were spread without a gap.
 ``judging``
     The kit's own tests of miniatures and variants (tests/test_miniatures.py, tests/test_blame.py),
     serially, on a sample (every ``--judging-every``-th test): each judged by replay (what runs
@@ -149,11 +151,17 @@ def model_budget(budget: float = 30.0) -> dict[str, Any]:
 
 
 # -- xdist -------------------------------------------------------------------------------------
-def _wall(args: list[str]) -> float:
+def _wall(args: list[str]) -> tuple[float, float]:
+    """Wall seconds of one kit run, and the CPU seconds it used (its xdist workers' included)."""
+    import resource
+
     command = [sys.executable, "-m", "pytest", "--impl=reference_impl", "-q", "-p", "no:cacheprovider", *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, capture_output=True, check=False, cwd=ROOT)  # noqa: S603 - fixed command
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def xdist_speedup() -> dict[str, Any]:
@@ -161,10 +169,16 @@ def xdist_speedup() -> dict[str, Any]:
     for _ in range(2):  # alternating, so that a busy machine penalises both alike
         serial.append(_wall([f"--hypothesis-seed={SEED}"]))
         parallel.append(_wall([f"--hypothesis-seed={SEED}", "-n", "2"]))
+    (serial_s, serial_cpu), (n2_s, n2_cpu) = min(serial), min(parallel)
+    cores = min(2, os.cpu_count() or 1)
     return {
-        "serial_s": round(min(serial), 2),
-        "n2_s": round(min(parallel), 2),
-        "speedup": round(min(serial) / min(parallel), 3),
+        "serial_s": round(serial_s, 2),
+        "n2_s": round(n2_s, 2),
+        "speedup": round(serial_s / n2_s, 3),
+        "serial_cpu_s": round(serial_cpu, 2),
+        "n2_cpu_s": round(n2_cpu, 2),
+        # -n 2 cannot finish before its CPU seconds, spread over the cores it has, are spent.
+        "speedup_its_cpu_allows": round(serial_s / (n2_cpu / cores), 3) if n2_cpu else None,
     }
 
 
