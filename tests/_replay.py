@@ -399,7 +399,9 @@ def replays(impl: Any, transcript: Transcript, seed: str) -> bool:
                 if event[0] == "new":
                     _, number, where, shared, served = event
                     storage = storages[where] if where in storages else storages.setdefault(where, _storage())
-                    service = services.setdefault(shared, AgentServiceSim())
+                    if shared not in services:  # not setdefault: that would make a service per driver
+                        services[shared] = AgentServiceSim()
+                    service = services[shared]
                     if served:
                         watched[shared] = service
                     env = Environment(storage_dir=storage, clock=ManualClock(), agent_service=service)
