@@ -34,6 +34,11 @@ from conformance._values import apply_change, materialize
 from conformance.areas import BINDINGS
 from conformance.errors import ConformanceError, ImplementationError, ImplementationFault, KitError
 
+try:  # ``signal.signal`` converts to and from enums, most of the cost of a call's timer; this does not
+    from _signal import signal as _set_handler  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - an interpreter without the C module
+    _set_handler = signal.signal
+
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
@@ -106,7 +111,7 @@ class InProcessTransport:
         started = time.monotonic()
         self._fired = False
         pending, interval = 0.0, 0.0
-        previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        previous = _set_handler(signal.SIGALRM, self._on_alarm)
         try:
             try:
                 self._armed = True  # before the timer starts, and inside the handling of what it raises
@@ -123,7 +128,7 @@ class InProcessTransport:
             coro.close()  # in case the time ran out before the loop started it
             result = None
         finally:
-            signal.signal(signal.SIGALRM, previous)
+            _set_handler(signal.SIGALRM, previous)
             if pending:  # someone else's timer (pytest-timeout, say): give it back what is left of it
                 left = pending - (time.monotonic() - started)
                 signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)

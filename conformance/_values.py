@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance._traceback import kit_frame
+from conformance.errors import KitError
 
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
@@ -58,13 +59,42 @@ class NonJSON:
 
 
 def contains_non_json(value: Any) -> bool:
-    if isinstance(value, NonJSON):
-        return True
-    if isinstance(value, dict):
-        return any(contains_non_json(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_non_json(v) for v in value)
+    """Whether a :class:`NonJSON` stand-in is anywhere in ``value``.
+
+    Every call of the in-process transport asks it of the arguments, so it walks with a stack
+    rather than by recursion, and looks at the common types first.  A cyclic value (never one the
+    suite builds) is a kit error rather than a walk without end.
+    """
+    kind = type(value)
+    if kind in _ATOMS:
+        return False
+    stack = [value]
+    budget = _WALK_BUDGET
+    while stack:
+        budget -= 1
+        if not budget:
+            msg = f"a value of more than {_WALK_BUDGET} parts (or a cyclic one) to send"
+            raise KitError(msg)
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind in _ATOMS:
+            continue
+        elif isinstance(item, NonJSON):
+            return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+#: Parts a value to send may have: far beyond anything the suite sends, short of a hang.
+_WALK_BUDGET = 10_000_000
 
 
 def depth(value: Any) -> int:

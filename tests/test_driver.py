@@ -350,6 +350,21 @@ def test_materialize_keeps_identity_without_stand_ins_and_builds_values_with_the
     assert built["k"] == {1: "a map whose key is not a string"}
     with pytest.raises(ValueError, match="unknown non-JSON kind"):
         NonJSON("pickle")
+    deep: list = []
+    for _ in range(5000):  # deeper than the interpreter's recursion limit
+        deep = [deep]
+    assert materialize(deep) is deep
+    assert materialize([deep, {"x": NonJSON("bytes")}])[1]["x"] == b"\x00\xffbinary"
+
+
+def test_a_cyclic_value_to_send_is_a_kit_error_not_a_hang(monkeypatch):
+    import conformance._values
+
+    monkeypatch.setattr(conformance._values, "_WALK_BUDGET", 10_000)
+    cyclic: list = []
+    cyclic.append({"again": cyclic})
+    with pytest.raises(KitError, match="cyclic"):
+        materialize(cyclic)
 
 
 @pytest.mark.parametrize(
