@@ -189,23 +189,40 @@ def test_a_test_that_changed_what_it_exchanged_is_run_for_real():
 def test_a_replay_copies_what_it_sends_as_deepcopy_would():
     """Payloads are copied fresh for every replay: equal, unshared with the recording, shared where they shared."""
     import copy
+    import math
 
     shared = [1, 2.0, True]
     odd = {3, 4}  # not JSON: the general copy
     payload = ("hist.add_items", {"items": [{"a": shared}, {"b": shared}], "n": None, "odd": odd, "t": (shared,)})
-    got = replay._copy(payload)
-    assert got == copy.deepcopy(payload)
-    assert [type(v) for v in got[1]["items"][0]["a"]] == [int, float, bool]
-    args = got[1]
-    assert args["items"][0]["a"] is args["items"][1]["b"] is args["t"][0]  # shared, as in the original
-    assert args["items"][0]["a"] is not shared
-    assert args["odd"] == odd
-    assert args["odd"] is not odd
-    cyclic: list = []
-    cyclic.append(cyclic)
-    copied = replay._copy(cyclic)
-    assert copied[0] is copied
-    assert copied is not cyclic
+    unpicklable = ("x", {"f": lambda: 1, "items": [shared, shared]})  # kept by the general copy instead
+    exact = ("y", {"nan": math.nan, "neg": -0.0, "big": 2**80, "s": "\ud800", "f": 0.1 + 0.2})
+    for value in (payload, unpicklable, exact):
+        kept = replay._freeze(value)
+        value[1]["later"] = "changed"  # what the test does afterwards reaches no recording
+        for got in (replay._copy(value), replay._thaw(kept), replay._thaw(kept)):
+            got[1].pop("later", None)
+            args = got[1]
+            if value is exact:
+                assert [repr(args[k]) for k in ("nan", "neg", "big", "s", "f")] == [
+                    "nan",
+                    "-0.0",
+                    str(2**80),
+                    "'\\ud800'",
+                    "0.30000000000000004",
+                ]
+                continue
+            expected = copy.deepcopy(value)
+            expected[1].pop("later")
+            if value is unpicklable:
+                assert args["items"][0] is args["items"][1] and args["items"][0] == shared
+                continue
+            assert got == expected
+            assert [type(v) for v in args["items"][0]["a"]] == [int, float, bool]
+            assert args["items"][0]["a"] is args["items"][1]["b"] is args["t"][0]  # shared, as in the original
+            assert args["items"][0]["a"] is not shared
+        value[1].pop("later")
+    assert replay._thaw(replay._freeze(payload)) is not replay._thaw(replay._freeze(payload))
+    assert replay._freeze(payload) == replay._freeze(copy.deepcopy(payload)), "equal recordings compare equal"
 
 
 def test_a_storage_directory_is_used_again_only_if_left_as_it_was_made():
