@@ -91,8 +91,14 @@ def run_kit(pytester: pytest.Pytester):
 
 
 def served(target: str) -> str:
-    """The ``--impl`` value that runs ``target`` behind ``conformance.serve``, over the adapter protocol."""
-    return "exec:" + shlex.join([sys.executable, "-m", "conformance.serve", target])
+    """The ``--impl`` value that runs ``target`` behind ``conformance.serve``, over the adapter protocol.
+
+    A miniature or variant is served by a fork of a preloaded ``conformance.serve`` (tests/_forkserve.py).
+    """
+    from tests import _forkserve
+
+    forked = _forkserve.command(target)
+    return "exec:" + shlex.join(forked or [sys.executable, "-m", "conformance.serve", target])
 
 
 @pytest.fixture
