@@ -55,8 +55,38 @@ def test_a_forked_adapter_answers_and_ends_as_a_fresh_one(target):
     assert got[0].stderr.decode().splitlines()[-1:] == got[1].stderr.decode().splitlines()[-1:]
     if target == TARGET:
         assert b'"result"' in got[0].stdout and got[0].returncode == 0
+
     else:
         assert got[0].returncode == 2 and b"no_such_miniature" in got[0].stderr
+
+
+@pytest.mark.parametrize(("status", "ends"), [("exit 3", 3), ("signal 15", -15), ("", 70)])
+def test_the_launcher_hands_over_its_stdio_environment_and_directory_and_ends_as_told(tmp_path, status, ends):
+    import socket
+
+    path = tmp_path / "socket"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    env = {**os.environ, "CONFORMANCE_TEST_VALUE": "a=b=\u00e9", "EMPTY": ""}
+    argv = [sys.executable, "-I", "-S", "-c", _forkserve.LAUNCHER, str(path), "tests.miniatures.hist:x", ""]
+    launcher = subprocess.Popen(argv, cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603
+    conn, _ = listener.accept()
+    received = _forkserve._receive(conn)
+    assert received is not None
+    request, fds, watch = received
+    assert request == {"cwd": str(tmp_path), "args": ["tests.miniatures.hist:x", ""], "env": env}
+    assert len(fds) == 3
+    os.write(fds[1], b"through the launcher's stdout\n")
+    assert launcher.stdout.readline() == b"through the launcher's stdout\n"
+    for fd in (*fds, watch):
+        os.close(fd)
+    conn.sendall(status.encode())
+    conn.close()
+    assert launcher.wait(timeout=10) == ends
+    listener.close()
+    launcher.stdin.close()
+    launcher.stdout.close()
 
 
 def _children_of(pid: int) -> set[int]:
