@@ -202,3 +202,55 @@ def test_check_spec_fails_on_a_table_mismatch(repo, capsys):
     edit(repo, "hist.md", GET_ITEMS_LIMIT, "")
     assert check_spec.main([str(repo)]) == 1
     assert "hist.md hist.get_items argument `limit`: in schemas/hist/operations.schema.json" in capsys.readouterr().out
+
+
+RUN_ROW = (
+    "| `id.run` | `session_id` (string), `input` (string), `steps`? (integer from 1 to 100, or null: 1), "
+    "`reference_task_ids`? (array of strings, or null) | response |\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (
+            RUN_ROW.replace(", `steps`? (integer from 1 to 100, or null: 1)", ""),
+            "identity.md:{line} id.run argument `steps`: in the table, not in the summary in 'The abstract surface'",
+        ),
+        (
+            RUN_ROW.replace("`steps`?", "`steps`"),
+            (
+                "identity.md:{line} id.run argument `steps`: the table says optional, "
+                "the summary in 'The abstract surface' says required"
+            ),
+        ),
+        (
+            RUN_ROW.replace("| response |", "").rstrip("\n") + ", `budget`? | response |\n",
+            "identity.md:{line} id.run argument `budget`: in the summary in 'The abstract surface', missing from the table",
+        ),
+        (
+            RUN_ROW.replace("`input` (string)", "input (string)"),
+            "identity.md:{line} id.run: cannot read the argument 'input' (`name`, or `name`? if optional)",
+        ),
+        (
+            "",
+            "identity.md id.run: has an operation table, but the summary in 'The abstract surface' does not list it",
+        ),
+        (
+            RUN_ROW + "| `id.remote_calls` | — | integer |\n",
+            "identity.md:{next} id.remote_calls: the summary lists it, but it has no operation table",
+        ),
+    ],
+    ids=["missing", "optional-as-required", "extra", "unreadable", "row-missing", "row-extra"],
+)
+def test_the_summary_of_operations_is_held_to_their_tables(repo, new, message):
+    """identity.md sums up its operations in § The abstract surface; a summary that drifts is reported."""
+    line = (repo / "spec" / "identity.md").read_text(encoding="utf-8").splitlines().index(RUN_ROW.rstrip("\n")) + 1
+    edit(repo, "identity.md", RUN_ROW, new)
+    problems = check_optables(repo, ["id"])
+    assert message.format(line=line, next=line + 1) in problems, problems
+    assert len(problems) == 1, problems
+
+
+def test_the_summary_reads_arguments_outside_parentheses_only():
+    assert optables._without_parentheses("`a`? (x, `b` (nested, `c`)), `d`") == "`a`? , `d`"

@@ -11,7 +11,10 @@ tables and holds three things to them:
 * the Python protocols of ``conformance/areas/*.py``: every protocol method is the in-process
   call of one operation (:data:`IN_PROCESS`) or is called only at teardown (:data:`TEARDOWN`),
   and its parameters are the operation's arguments under the rule of spec/contract.md
-  § Operations: a required argument is a parameter without a default, an optional one has one.
+  § Operations: a required argument is a parameter without a default, an optional one has one;
+* a document's summary of its operations, where it has one (``## The abstract surface`` of
+  identity.md: one row per operation, its arguments listed with ``?`` after an optional one):
+  the same operations, and for each the same arguments, optional exactly where the table says.
 
 ``python -m conformance.tools.check_spec`` runs :func:`check_optables`; every problem names the
 document, the operation and, where it is one, the argument.
@@ -411,6 +414,69 @@ def _compare(where: str, what: str, table: dict[str, Argument], other: dict[str,
     return problems
 
 
+SUMMARY = "## The abstract surface"
+
+
+def _without_parentheses(text: str) -> str:
+    """``text`` without what its (possibly nested) parentheses enclose: there a cell explains."""
+    kept, depth = [], 0
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif not depth:
+            kept.append(char)
+    return "".join(kept)
+
+
+def summary_problems(path: Path, operations: dict[str, Operation]) -> list[str]:
+    """What a document's summary of its operations (``## The abstract surface``) says otherwise than its tables."""
+    doc, lines = path.name, path.read_text(encoding="utf-8").splitlines()
+    start = next((n for n, line in enumerate(lines) if line.strip() == SUMMARY), None)
+    if start is None:
+        return []
+    end = next((n for n in range(start + 1, len(lines)) if lines[n].startswith("## ")), len(lines))
+    problems: list[str] = []
+    summarised: set[str] = set()
+    header = False
+    for n in range(start + 1, end):
+        line = lines[n]
+        if not line.startswith("|"):
+            header = False
+            continue
+        cells = _cells(line)
+        if cells[0] == "operation":
+            header = True
+            continue
+        if not header or set(cells[0]) <= {"-", ":"}:
+            continue
+        where = f"{doc}:{n + 1}"
+        name = cells[0].strip("`")
+        if name not in operations:
+            problems.append(f"{where} {name}: the summary lists it, but it has no operation table")
+            continue
+        summarised.add(name)
+        listed: dict[str, bool] = {}
+        unread = len(problems)
+        items = [] if cells[1] in ("—", "-", "") else _without_parentheses(cells[1]).split(",")
+        for item in items:
+            found = re.fullmatch(r"\s*`([A-Za-z_][A-Za-z0-9_]*)`(\?)?\s*", item)
+            if found is None:
+                form = "`name`, or `name`? if optional"
+                problems.append(f"{where} {name}: cannot read the argument {item.strip()!r} ({form})")
+                continue
+            listed[found.group(1)] = found.group(2) is None
+        if len(problems) == unread:  # a row not read in full is not compared: one problem, said once
+            what = f"the summary in {SUMMARY[3:]!r}"
+            problems += _compare(f"{where} {name}", what, operations[name].arguments, listed)
+    problems += [
+        f"{doc} {name}: has an operation table, but the summary in {SUMMARY[3:]!r} does not list it"
+        for name in sorted(set(operations) - summarised)
+    ]
+    return problems
+
+
 def check_optables(root: Path, areas: list[str] | None = None) -> list[str]:
     """Every problem with the operation tables of ``root``'s spec, for the given areas (default: every area)."""
     from conformance.contract import ERROR_KINDS
@@ -422,6 +488,7 @@ def check_optables(root: Path, areas: list[str] | None = None) -> list[str]:
         operations, found = parse_doc(root / "spec" / doc, ERROR_KINDS)
         parsed[doc] = operations
         problems += found
+        problems += summary_problems(root / "spec" / doc, operations)
     for area in areas:
         doc = AREA_DOCS[area]
         mine = {n: op for n, op in parsed[doc].items() if n.split(".")[0] == area}
