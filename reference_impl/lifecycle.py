@@ -159,7 +159,8 @@ class LifecycleClient:
 
     def timeout(self, op: str) -> None:
         """The request's timer fired: fail it with ``unavailable`` (LIFE-027); a late reply is then ignored."""
-        self._check_op(op)
+        if self._check_op(op) not in self._results:
+            raise NotFound(f"no operation {op!r} was started on this client")  # LIFE-037
         for request_id, request in list(self._pending.items()):
             if request.op == op:
                 self._fail(request_id, "unavailable", "the server did not answer in time")

@@ -210,3 +210,11 @@ def test_the_result_of_an_operation_never_started_fails_with_not_found(life, pee
     never = f"{op}-never-returned"
     got = kind_of(lambda: life.result(never))
     assert got == "not_found", f"life.result of an op the client never returned failed with {got!r}, not 'not_found'"
+
+
+@requirement("LIFE-037")
+def test_a_timeout_of_an_operation_never_started_fails_with_not_found(life, peer):
+    op = life.create("a")
+    never = f"{op}-never-returned"
+    got = kind_of(lambda: life.timeout(never))
+    assert got == "not_found", f"life.timeout of an op the client never returned failed with {got!r}, not 'not_found'"

@@ -121,6 +121,7 @@ export class Life {
 
   timeout(args) {
     const op = checkOp(args.op);
+    if (!this.results.has(op)) throw notFound(`no operation ${describe(op)} was started on this client`); // LIFE-037
     for (const [id, request] of this.pending) {
       if (request.op === op) this.fail(id, "unavailable", "the server did not answer in time"); // LIFE-027
     }

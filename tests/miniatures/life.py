@@ -581,6 +581,21 @@ class PendingForAnyOp(LifecycleClient):
                 self._fail(request_id, "unavailable", "the server did not answer in time")
 
 
+@miniature("LIFE-037")
+class TimerOfAnyOp(LifecycleClient):
+    """Fires the timer of whatever request an op names and answers null when it names none.
+
+    A reference the client never returned reads as a request already finished.  This kit's
+    reference did this until LIFE-037 settled the case on 2026-11-29.
+    """
+
+    def timeout(self, op: str) -> None:
+        self._check_op(op)
+        for request_id, request in list(self._pending.items()):
+            if request.op == op:
+                self._fail(request_id, "unavailable", "the server did not answer in time")
+
+
 @miniature("LIFE-038")
 class EmptyIdAssigns(LifecycleServer):
     """Reads sessionId with `or`: an empty proposal counts as none, so create {"sessionId": ""} mints an id."""
