@@ -93,15 +93,24 @@ def _children_of(pid: int) -> set[int]:
     return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
-def test_a_killed_launcher_takes_its_adapter_and_the_pipes_with_it():
-    launcher = subprocess.Popen(_forkserve.command(TARGET), stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603
+def _launch() -> tuple[subprocess.Popen[bytes], int, int]:
+    """A launcher that has had its adapter answer ``kit.hello``; with the server's pid and the adapter's."""
+    command = _forkserve.command(TARGET)  # starts the server if it is not running
+    server = _forkserve._STARTED[0][0].pid
+    before = _children_of(server)
+    launcher = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603
     assert launcher.stdin is not None and launcher.stdout is not None
     launcher.stdin.write(HELLO.encode())
     launcher.stdin.flush()
     assert b'"result"' in launcher.stdout.readline()
-    server = _forkserve._STARTED[0][0].pid
-    adapters = _children_of(server)
-    assert adapters, "the adapter is a child of the fork server"
+    (adapter,) = _children_of(server) - before  # the adapter is a child of the fork server
+    return launcher, server, adapter
+
+
+def test_a_killed_launcher_takes_its_adapter_and_the_pipes_with_it():
+    launcher, server, adapter = _launch()
+    assert launcher.stdin is not None and launcher.stdout is not None
+    adapters = {adapter}
     launcher.kill()  # what the kit does to an adapter that hung
     launcher.wait()
     started = time.monotonic()
@@ -116,13 +125,8 @@ def test_a_killed_launcher_takes_its_adapter_and_the_pipes_with_it():
 
 
 def test_an_adapter_ended_by_a_signal_ends_its_launcher_by_the_same_signal():
-    launcher = subprocess.Popen(_forkserve.command(TARGET), stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603
+    launcher, _, adapter = _launch()
     assert launcher.stdin is not None and launcher.stdout is not None
-    launcher.stdin.write(HELLO.encode())
-    launcher.stdin.flush()
-    assert b'"result"' in launcher.stdout.readline()
-    before = _children_of(_forkserve._STARTED[0][0].pid)
-    (adapter,) = before
     os.kill(adapter, signal.SIGSEGV)  # as an implementation crashing in C would end
     assert launcher.wait(timeout=10) == -signal.SIGSEGV
     launcher.stdin.close()
