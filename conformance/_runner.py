@@ -213,7 +213,11 @@ class KitPlugin:
         seed = getattr(config.option, "hypothesis_seed", None)
         if seed is None:
             seed = str(random.randrange(2**32))
-            config.option.hypothesis_seed = seed
+            # An xdist controller runs no test: its workers take the seed from pytest_configure_node.
+            # Setting the option would make Hypothesis's plugin import Hypothesis here too, 0.2 s
+            # before any worker starts.
+            if not _distributes(config):
+                config.option.hypothesis_seed = seed
         return str(seed)
 
     # -- pytest-xdist ----------------------------------------------------------------
@@ -227,10 +231,12 @@ class KitPlugin:
         self.recorder.merge_collection(output.get(WORKER_KEY, {}))
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        without_local_constants()  # a seed replays the same examples, whatever else is loaded
-        # An xdist controller runs no test: its adapter process only answered the handshake.
-        if self.config.pluginmanager.has_plugin("dsession"):
+        if _distributes(self.config):
+            # An xdist controller runs no test: its adapter process only answered the handshake,
+            # and it draws no example (Hypothesis is not even imported here).
             self._close_adapter()
+            return
+        without_local_constants()  # a seed replays the same examples, whatever else is loaded
 
     # -- header --------------------------------------------------------------------
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -639,6 +645,13 @@ class KitPlugin:
             suppress_health_check=list(HealthCheck),
             phases=[p for p in Phase if p not in skipped],
         )
+
+
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this process is an xdist controller: it hands the tests to workers and runs none."""
+    if hasattr(config, "workerinput") or config.getoption("collectonly"):
+        return False
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
 def is_search(item: pytest.Item) -> bool:

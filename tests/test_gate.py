@@ -225,12 +225,27 @@ def test_parallel_workers_use_the_seed_the_controller_prints(pytester, monkeypat
             """
         )
     )
+    pytester.makepyfile(
+        controller_probe=textwrap.dedent(
+            """
+            import pathlib, sys
+
+            def pytest_xdist_setupnodes(config, specs):
+                pathlib.Path("controller-imported-hypothesis").write_text(str("hypothesis" in sys.modules))
+            """
+        )
+    )
     monkeypatch.setenv("PYTHONPATH", str(pytester.path) + os.pathsep + str(ROOT))
-    result = pytester.runpytest_subprocess(f"--impl={fakes}", "-n", "2", "test_seed.py", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        f"--impl={fakes}", "-n", "2", "test_seed.py", "-p", "no:cacheprovider", "-p", "controller_probe"
+    )
     printed = re.search(r"--hypothesis-seed=(\d+)", result.stdout.str())
     assert printed, result.stdout.str()
     seeds = {p.read_text() for p in pytester.path.glob("seed-gw*")}
     assert seeds == {printed.group(1)}
+    # The controller runs no test: it has no use for Hypothesis, whose import costs 0.2 s before any worker starts
+    # (Hypothesis's own plugin imports it for the terminal summary, after the workers are done).
+    assert (pytester.path / "controller-imported-hypothesis").read_text() == "False"
 
 
 # -- baseline ------------------------------------------------------------------------
