@@ -205,16 +205,10 @@ def test_result_and_timeout_of_a_malformed_operation_reference_fail_with_invalid
 
 
 @requirement("LIFE-037")
-def test_the_result_of_an_operation_never_started_fails_with_not_found(life, peer):
+@pytest.mark.parametrize("name", ["life.result", "life.timeout"])
+def test_an_operation_never_started_is_not_found(life, peer, name):
     op = life.create("a")
     never = f"{op}-never-returned"
-    got = kind_of(lambda: life.result(never))
-    assert got == "not_found", f"life.result of an op the client never returned failed with {got!r}, not 'not_found'"
-
-
-@requirement("LIFE-037")
-def test_a_timeout_of_an_operation_never_started_fails_with_not_found(life, peer):
-    op = life.create("a")
-    never = f"{op}-never-returned"
-    got = kind_of(lambda: life.timeout(never))
-    assert got == "not_found", f"life.timeout of an op the client never returned failed with {got!r}, not 'not_found'"
+    call = {"life.result": life.result, "life.timeout": life.timeout}[name]
+    got = kind_of(lambda: call(never))
+    assert got == "not_found", f"{name} of an op the client never returned failed with {got!r}, not 'not_found'"
