@@ -90,6 +90,11 @@ def run_kit(pytester: pytest.Pytester):
     return run
 
 
+def serve_command(target: str) -> list[str]:
+    """The command that serves ``target`` over the adapter protocol in a new interpreter."""
+    return [sys.executable, "-m", "conformance.serve", target]
+
+
 def served(target: str) -> str:
     """The ``--impl`` value that runs ``target`` behind ``conformance.serve``, over the adapter protocol.
 
@@ -98,7 +103,7 @@ def served(target: str) -> str:
     from tests import _forkserve
 
     forked = _forkserve.command(target)
-    return "exec:" + shlex.join(forked or [sys.executable, "-m", "conformance.serve", target])
+    return "exec:" + shlex.join(forked or serve_command(target))
 
 
 @pytest.fixture

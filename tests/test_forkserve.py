@@ -19,16 +19,12 @@ from pathlib import Path
 import pytest
 
 from tests import _forkserve
-from tests.conftest import failures, served
+from tests.conftest import failures, serve_command, served
 
 pytestmark = pytest.mark.skipif(not _forkserve._supported(), reason="no os.pidfd_open or socket.send_fds here")
 
 HELLO = json.dumps({"id": 1, "op": "kit.hello", "args": {"protocol": "1.3", "kit": "test"}}) + "\n"
 TARGET = "tests.miniatures.hist:limit_oldest"
-
-
-def exec_command(target: str) -> list[str]:
-    return [sys.executable, "-m", "conformance.serve", target]
 
 
 def test_only_this_repositorys_miniatures_and_variants_are_forked(monkeypatch):
@@ -39,7 +35,7 @@ def test_only_this_repositorys_miniatures_and_variants_are_forked(monkeypatch):
     assert _forkserve.command("fakes:prints") is None
     monkeypatch.setenv(_forkserve.EXEC, "1")
     assert _forkserve.command(TARGET) is None
-    assert served(TARGET) == "exec:" + shlex.join(exec_command(TARGET))
+    assert served(TARGET) == "exec:" + shlex.join(serve_command(TARGET))
 
 
 @pytest.mark.parametrize("target", [TARGET, "tests.miniatures.hist:no_such_miniature"])
@@ -48,7 +44,7 @@ def test_a_forked_adapter_answers_and_ends_as_a_fresh_one(target):
     assert forked is not None
     got = [
         subprocess.run(c, input=HELLO.encode(), capture_output=True, timeout=30, check=False)  # noqa: S603
-        for c in (forked, exec_command(target))
+        for c in (forked, serve_command(target))
     ]
     assert [p.returncode for p in got] == [got[1].returncode] * 2, got
     assert got[0].stdout == got[1].stdout

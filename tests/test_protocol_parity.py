@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import random
 import shlex
-import sys
 
 import pytest
 
-from tests.conftest import assert_passes_every_claimed_requirement
+from tests.conftest import assert_passes_every_claimed_requirement, serve_command
 
 
 def outcomes_by_requirement(run) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -35,7 +34,7 @@ def outcomes_by_test(run) -> dict[str, str]:
 def test_the_reference_has_the_same_outcome_for_every_requirement_through_the_protocol(run_kit, target, checked):
     seed = str(random.SystemRandom().randrange(10**9))
     in_process = run_kit(target, f"--hypothesis-seed={seed}")
-    command = shlex.join([sys.executable, "-m", "conformance.serve", target])
+    command = shlex.join(serve_command(target))
     over_protocol = run_kit(f"exec:{command}", f"--hypothesis-seed={seed}", *checked)
 
     rerun = f"rerun: python -m pytest --impl={target} --hypothesis-seed={seed}"
