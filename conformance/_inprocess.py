@@ -12,6 +12,8 @@ Threading model, stated in spec/contract.md:
 * A call that does not return within the timeout is an :class:`ImplementationFault`
   ("hung"); the transport is then unusable and says so on every later call.  On the main
   thread a ``SIGALRM`` timer interrupts the call; on a dedicated thread the call is abandoned.
+  An alarm that lands where Python ignores exceptions (a finalizer, a ``gc`` callback) never
+  reaches ``sys.unraisablehook``'s owner; the timer fires again until the call ends.
 * The first call into each area in a process may take ``startup_timeout`` (the plugin gives it
   three times the timeout): it is where an adapter imports its library and opens its backend,
   which on a loaded machine can take longer than any one operation should
@@ -24,6 +26,7 @@ import asyncio
 import concurrent.futures
 import json
 import signal
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -70,6 +73,8 @@ class InProcessTransport:
             self._thread.start()
         self._armed = False
         self._fired = False
+        self._shielded = False
+        self._outer_hook: Any = sys.unraisablehook
         #: The arguments the implementation received and the result it returned, for the most
         #: recent operation called alone: what ``mutate`` changes, as a caller would.
         self._last: dict[str, Any] = {}
@@ -112,6 +117,8 @@ class InProcessTransport:
         self._fired = False
         pending, interval = 0.0, 0.0
         previous = _set_handler(signal.SIGALRM, self._on_alarm)
+        self._outer_hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
         try:
             try:
                 self._armed = True  # before the timer starts, and inside the handling of what it raises
@@ -129,6 +136,7 @@ class InProcessTransport:
             result = None
         finally:
             _set_handler(signal.SIGALRM, previous)
+            sys.unraisablehook = self._outer_hook
             if pending:  # someone else's timer (pytest-timeout, say): give it back what is left of it
                 left = pending - (time.monotonic() - started)
                 signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
@@ -139,7 +147,24 @@ class InProcessTransport:
     def _on_alarm(self, signum: int, frame: object) -> None:
         if self._armed:
             self._fired = True
-            raise _Hung
+            if not self._shielded:
+                raise _Hung
+
+    def _unraisable(self, unraisable: Any) -> None:
+        """``sys.unraisablehook`` while a call is timed: the alarm is nobody else's business.
+
+        A ``_Hung`` raised where Python ignores exceptions (a ``__del__``, a weakref or ``gc``
+        callback) reaches this hook instead of the call; it is dropped, and the alarm's next
+        firing ends the call.  Anything else goes to the hook that was there before (pytest's,
+        say), shielded from the alarm: an alarm raised inside that hook would turn the
+        implementation's hang into a failure of the hook, reported against whichever test runs.
+        """
+        self._shielded = True
+        try:
+            if not isinstance(unraisable.exc_value, _Hung):
+                self._outer_hook(unraisable)
+        finally:
+            self._shielded = False
 
     def _hung(self, what: str, timeout: float) -> ImplementationFault:
         self._broken = f"{what} hung for more than {timeout:g} s"

@@ -276,6 +276,63 @@ def test_a_hang_that_swallows_the_first_alarm_is_still_ended(make):
     assert time.monotonic() - started < 3, "the hang outlived the first alarm"
 
 
+def _spin(seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+def test_an_alarm_that_lands_in_a_finalizer_stays_the_kits_business(make, monkeypatch):
+    """The alarm raised inside a ``__del__`` is not passed on as an unraisable exception (pytest's hook
+    would report it against the test), and the call is still ended by the next alarm."""
+    seen = []
+    monkeypatch.setattr("sys.unraisablehook", seen.append)
+
+    class Slow:
+        def __del__(self):
+            time.sleep(2)  # the first alarm, at 0.2 s, lands here
+
+    class DiesSlowly(SyncImpl):
+        def open_history(self, env):
+            Slow()
+            _spin(30)
+
+    driver = make(DiesSlowly(), timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(ImplementationFault, match=r"hung for more than 0\.2 s"):
+        driver.call("hist.open", {"session_id": "a"})
+    assert time.monotonic() - started < 3, "the hang outlived the alarm that landed in the finalizer"
+    assert seen == []
+
+
+def test_the_alarm_does_not_interrupt_the_hook_reporting_an_implementations_ignored_exception(make, monkeypatch):
+    """An implementation's own ignored exception still reaches the outer hook, which runs to its end
+    even when the call's time runs out meanwhile; the call is then ended as hung."""
+    seen = []
+
+    def slow_hook(unraisable):
+        time.sleep(0.5)  # the alarm, at 0.2 s, fires during this
+        seen.append(type(unraisable.exc_value).__name__)
+
+    monkeypatch.setattr("sys.unraisablehook", slow_hook)
+
+    class Broken:
+        def __del__(self):
+            raise ValueError
+
+    class Leaks(SyncImpl):
+        def open_history(self, env):
+            Broken()
+            _spin(30)
+
+    driver = make(Leaks(), timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(ImplementationFault, match=r"hung for more than 0\.2 s"):
+        driver.call("hist.open", {"session_id": "a"})
+    assert time.monotonic() - started < 3
+    assert seen == ["ValueError"]
+
+
 def test_the_first_call_into_an_area_may_take_the_startup_budget_and_later_calls_may_not(tmp_path):
     """A slow import in the factory is not a hang; the same delay on a warm area is (contract.md § Timeouts)."""
 
