@@ -8,7 +8,8 @@ Threading model, stated in spec/contract.md:
   (the usual case: a call then costs a few microseconds of kit work, not a thread hand-off);
   otherwise it is a dedicated kit thread.
 * Inside :meth:`InProcessTransport.concurrently`, synchronous methods run on a thread pool
-  (truly in parallel) and coroutines run interleaved on the loop.
+  (truly in parallel; daemon threads, so that a hung one cannot keep the process alive) and
+  coroutines run interleaved on the loop.
 * A call that does not return within the timeout is an :class:`ImplementationFault`
   ("hung"); the transport is then unusable and says so on every later call.  On the main
   thread a ``SIGALRM`` timer interrupts the call; on a dedicated thread the call is abandoned.
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
+import queue
 import signal
 import sys
 import threading
@@ -45,7 +48,7 @@ except ImportError:  # pragma: no cover - an interpreter without the C module
 __tracebackhide__ = kit_frame  # failures show the test and the implementation, not this module
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from conformance._binding import AreaBinding
     from conformance.contract import Environment
@@ -61,7 +64,7 @@ class InProcessTransport:
         self.env = env
         self.timeout = timeout
         self.startup_timeout = max(timeout, startup_timeout or 0.0)
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="impl")
+        self._pool = _DaemonPool(max_workers=16, name="impl")
         self._areas: dict[str, AreaBinding] = {}
         self._broken: str | None = None
         self._closed = False
@@ -261,6 +264,73 @@ class InProcessTransport:
                 self._loop.close()
             self._pool.shutdown(wait=not self._broken, cancel_futures=True)
             self._areas.clear()
+
+
+class _DaemonPool(concurrent.futures.Executor):
+    """The threads that run synchronous methods in :meth:`InProcessTransport.concurrently`.
+
+    A thread pool like :class:`concurrent.futures.ThreadPoolExecutor` (up to ``max_workers``
+    threads, started as needed, idle ones reused), except that its threads are daemons. The
+    standard pool's threads are joined when the interpreter exits, so a synchronous method that
+    never returns (a deadlock between two concurrent calls, say) kept the kit's process alive
+    forever after it had reported the hang. A daemon thread is left behind instead, as the hung
+    call already was.
+    """
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max = max_workers
+        self._name = name
+        self._work: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._shut = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._shut:
+                msg = "the implementation's thread pool is shut down"
+                raise RuntimeError(msg)
+            self._work.put((future, functools.partial(fn, *args, **kwargs)))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self._max:
+                thread = threading.Thread(target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        return future
+
+    def _serve(self) -> None:
+        while (work := self._work.get()) is not None:
+            future, call = work
+            del work
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = call()
+                except BaseException as exc:  # the caller's future carries whatever it was
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, call
+            self._idle.release()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:  # Executor's signature
+        with self._lock:
+            self._shut = True
+            if cancel_futures:
+                while True:
+                    try:
+                        work = self._work.get_nowait()
+                    except queue.Empty:
+                        break
+                    if work is not None:
+                        work[0].cancel()
+            for _ in self._threads:
+                self._work.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 class _Hung(BaseException):

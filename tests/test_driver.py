@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from conformance.contract import Environment, ManualClock, error_kind_of
 from conformance.driver import Driver, ImplementationInfo
 from conformance.errors import ImplementationError, ImplementationFault, KitError, NotTestable
 
+ROOT = Path(__file__).resolve().parents[1]
 INFO = ImplementationInfo("probe", "1", "0.2.0", frozenset({"hist"}), "tests:probe")
 
 
@@ -274,6 +279,45 @@ def test_a_hang_that_swallows_the_first_alarm_is_still_ended(make):
         driver.call("hist.open", {"session_id": "a"})
     driver.close()
     assert time.monotonic() - started < 3, "the hang outlived the first alarm"
+
+
+HUNG_CONCURRENT_CALL = """
+import time
+from pathlib import Path
+from conformance._inprocess import InProcessTransport
+from conformance.contract import Environment, ManualClock
+from conformance.driver import Driver
+from tests.test_driver import INFO, SyncImpl
+
+class Deadlocked(SyncImpl):
+    def open_history(self, env):
+        time.sleep(3600)  # two concurrent calls waiting on each other, say
+
+driver = Driver(INFO, InProcessTransport(Deadlocked(), Environment(Path("."), ManualClock()), timeout=0.3))
+try:
+    driver.concurrently([("hist.open", {"session_id": "a"}), ("hist.open", {"session_id": "b"})])
+except Exception as exc:
+    print(type(exc).__name__, exc)
+driver.close()
+"""
+
+
+def test_a_hung_concurrent_call_does_not_keep_the_process_alive(tmp_path):
+    """A synchronous method that never returns, run by ``concurrently`` on a pool thread, is reported
+    as hung, and the process still ends when its work is done (spec/contract.md § Timeouts and faults)."""
+    started = time.monotonic()
+    done = subprocess.run(  # noqa: S603 - this interpreter
+        [sys.executable, "-c", HUNG_CONCURRENT_CALL],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "ImplementationFault 2 concurrent operations hung for more than 0.3 s\n"
+    assert time.monotonic() - started < 15
 
 
 def _spin(seconds):
