@@ -176,6 +176,7 @@ def _summary(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith(("conformance: ", "  FAILED", "  NOT-TESTABLE"))]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("target", ["reference_impl:memory", "tests.miniatures.hist:limit_oldest"])
 def test_parallel_run_reports_what_the_serial_run_reports(pytester, monkeypatch, target):
     """Every outcome, the summary lines and the JSON, Markdown and JUnit reports, serial against ``-n 2``."""

@@ -13,9 +13,12 @@ tests/conftest.py, builds it once per session).
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import assert_passes_its_claims
 
 
+@pytest.mark.heavy
 def test_the_go_adapter_passes_every_hist_requirement(run_kit, go_adapter):
     run = run_kit(f"exec:{go_adapter}", "--conformance-debug-protocol")
     assert_passes_its_claims(run, ("hist",))

@@ -105,6 +105,7 @@ def test_kit_fails_the_miniature_on_its_requirement(run_kit, on_path, mini, requ
     )
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("target", REFERENCES)
 def test_reference_passes_every_claimed_requirement(run_kit, on_path, target, request):
     if target in POSTGRES_REFERENCES:

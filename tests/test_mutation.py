@@ -41,6 +41,7 @@ def test_list_prints_each_mutant_with_its_area_and_line(capsys: pytest.CaptureFi
     assert any(row.endswith(KILLED) for row in rows)
 
 
+@pytest.mark.heavy
 def test_only_a_killed_mutant_passes_with_two_jobs() -> None:
     run = tool("BCAST", "--only", KILLED, "--jobs", "2")
     assert run.returncode == 0, run.stdout + run.stderr

@@ -24,6 +24,7 @@ NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH; install Node.js 20 (CI has it)")
 
 
+@pytest.mark.heavy
 def test_the_node_adapter_passes_every_requirement_it_claims(run_kit):
     run = run_kit(f"exec:{NODE} {ADAPTER}", "--conformance-debug-protocol")
     assert_passes_its_claims(run, AREAS)

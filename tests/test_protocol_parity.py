@@ -28,6 +28,7 @@ def outcomes_by_test(run) -> dict[str, str]:
 
 # Every message is validated against schemas/protocol/ on one backend; once is enough to prove
 # conformance.serve speaks the schema, and validation doubles the run's time.
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     ("target", "checked"), [("reference_impl", ()), ("reference_impl:memory", ("--conformance-debug-protocol",))]
 )
