@@ -69,6 +69,7 @@ class InProcessTransport:
         self._broken: str | None = None
         self._closed = False
         self._loop = asyncio.new_event_loop()
+        self._loop.set_default_executor(_DaemonPool(max_workers=16, name="impl-default"))
         self._owner = threading.get_ident() if _can_run_here() else None
         self._thread: threading.Thread | None = None
         if self._owner is None:
@@ -266,24 +267,28 @@ class InProcessTransport:
             self._areas.clear()
 
 
-class _DaemonPool(concurrent.futures.Executor):
-    """The threads that run synchronous methods in :meth:`InProcessTransport.concurrently`.
+class _DaemonPool(concurrent.futures.ThreadPoolExecutor):
+    """The threads that run synchronous methods in :meth:`InProcessTransport.concurrently`, and the
+    loop's default executor (``asyncio.to_thread``, ``run_in_executor(None, …)``).
 
     A thread pool like :class:`concurrent.futures.ThreadPoolExecutor` (up to ``max_workers``
     threads, started as needed, idle ones reused), except that its threads are daemons. The
     standard pool's threads are joined when the interpreter exits, so a synchronous method that
-    never returns (a deadlock between two concurrent calls, say) kept the kit's process alive
-    forever after it had reported the hang. A daemon thread is left behind instead, as the hung
-    call already was.
+    never returns (a deadlock between two concurrent calls, a library's SQLite call handed to
+    ``asyncio.to_thread`` and waiting on a lock) kept the kit's process alive forever after it had
+    reported the hang. A daemon thread is left behind instead, as the hung call already was.
+
+    It derives from ``ThreadPoolExecutor`` only because asyncio accepts nothing else as a default
+    executor; none of that class's own machinery is used (``submit`` and ``shutdown`` are these).
     """
 
-    def __init__(self, max_workers: int, name: str) -> None:
+    def __init__(self, max_workers: int, name: str) -> None:  # no super().__init__(): see the class docstring
         self._max = max_workers
         self._name = name
         self._work: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None] = (
             queue.SimpleQueue()
         )
-        self._threads: list[threading.Thread] = []
+        self._pool_threads: list[threading.Thread] = []
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._shut = False
@@ -295,10 +300,11 @@ class _DaemonPool(concurrent.futures.Executor):
                 msg = "the implementation's thread pool is shut down"
                 raise RuntimeError(msg)
             self._work.put((future, functools.partial(fn, *args, **kwargs)))
-            if not self._idle.acquire(blocking=False) and len(self._threads) < self._max:
-                thread = threading.Thread(target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True)
+            if not self._idle.acquire(blocking=False) and len(self._pool_threads) < self._max:
+                name = f"{self._name}_{len(self._pool_threads)}"
+                thread = threading.Thread(target=self._serve, name=name, daemon=True)
                 thread.start()
-                self._threads.append(thread)
+                self._pool_threads.append(thread)
         return future
 
     def _serve(self) -> None:
@@ -326,10 +332,10 @@ class _DaemonPool(concurrent.futures.Executor):
                         break
                     if work is not None:
                         work[0].cancel()
-            for _ in self._threads:
+            for _ in self._pool_threads:
                 self._work.put(None)
         if wait:
-            for thread in self._threads:
+            for thread in self._pool_threads:
                 thread.join()
 
 

@@ -281,8 +281,8 @@ def test_a_hang_that_swallows_the_first_alarm_is_still_ended(make):
     assert time.monotonic() - started < 3, "the hang outlived the first alarm"
 
 
-HUNG_CONCURRENT_CALL = """
-import time
+HUNG_THREAD = """
+import asyncio, sys, time
 from pathlib import Path
 from conformance._inprocess import InProcessTransport
 from conformance.contract import Environment, ManualClock
@@ -293,21 +293,37 @@ class Deadlocked(SyncImpl):
     def open_history(self, env):
         time.sleep(3600)  # two concurrent calls waiting on each other, say
 
-driver = Driver(INFO, InProcessTransport(Deadlocked(), Environment(Path("."), ManualClock()), timeout=0.3))
+class WaitsOnALock(SyncImpl):
+    async def open_history(self, env):
+        await asyncio.to_thread(time.sleep, 3600)  # a library's SQLite call handed to a thread, say
+
+impl = Deadlocked() if sys.argv[1] == "concurrently" else WaitsOnALock()
+driver = Driver(INFO, InProcessTransport(impl, Environment(Path("."), ManualClock()), timeout=0.3))
 try:
-    driver.concurrently([("hist.open", {"session_id": "a"}), ("hist.open", {"session_id": "b"})])
+    if sys.argv[1] == "concurrently":
+        driver.concurrently([("hist.open", {"session_id": "a"}), ("hist.open", {"session_id": "b"})])
+    else:
+        driver.call("hist.open", {"session_id": "a"})
 except Exception as exc:
     print(type(exc).__name__, exc)
 driver.close()
 """
 
 
-def test_a_hung_concurrent_call_does_not_keep_the_process_alive(tmp_path):
-    """A synchronous method that never returns, run by ``concurrently`` on a pool thread, is reported
-    as hung, and the process still ends when its work is done (spec/contract.md § Timeouts and faults)."""
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("concurrently", "2 concurrent operations hung for more than 0.3 s"),
+        ("to_thread", "hist.open hung for more than 0.3 s"),
+    ],
+)
+def test_a_call_hung_on_a_thread_does_not_keep_the_process_alive(tmp_path, how, message):
+    """A synchronous method run by ``concurrently`` on a pool thread, or a call an async method hands
+    to ``asyncio.to_thread``, never returns: the call is reported as hung, and the process still ends
+    when its work is done (spec/contract.md § Timeouts and faults)."""
     started = time.monotonic()
     done = subprocess.run(  # noqa: S603 - this interpreter
-        [sys.executable, "-c", HUNG_CONCURRENT_CALL],
+        [sys.executable, "-c", HUNG_THREAD, how],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
         capture_output=True,
@@ -316,7 +332,7 @@ def test_a_hung_concurrent_call_does_not_keep_the_process_alive(tmp_path):
         check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == "ImplementationFault 2 concurrent operations hung for more than 0.3 s\n"
+    assert done.stdout == f"ImplementationFault {message}\n"
     assert time.monotonic() - started < 15
 
 
