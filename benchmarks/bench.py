@@ -28,6 +28,10 @@ Sections (each a key of the JSON):
     the totals, and the ratio.
 ``self_tests``
     The kit's own tests (``pytest tests -n auto --dist loadgroup``, as ``nox -s tests``), wall time.
+``readme_command``
+    The README's test command, ``python3 -m nox`` (every default session), from a warm
+    environment: ``nox --install-only`` runs first, untimed, so that what is timed is the command
+    a developer types again, not the installation.  Wall time, and each session's result.
 
 Not part of the pass/fail suite: timings depend on the machine, so ratios measured in one run
 are what to compare.
@@ -40,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,7 +62,7 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 import bench_protocol  # noqa: E402 - after the path that finds it
 
 SEED = "20261127"
-SECTIONS = ("protocol", "catch", "model_budget", "xdist", "judging", "self_tests")
+SECTIONS = ("protocol", "catch", "model_budget", "xdist", "judging", "self_tests", "readme_command")
 
 
 # -- catch -------------------------------------------------------------------------------------
@@ -243,6 +248,31 @@ def self_tests() -> dict[str, Any]:
     return {"wall_s": round(elapsed, 1), "exit_code": result.returncode, "summary": result.stdout.strip()[-200:]}
 
 
+def readme_command() -> dict[str, Any]:
+    nox = shutil.which("nox")
+    if nox is None:
+        return {"error": "nox is not installed where this runs (python3 -m pip install nox)"}
+    # Run from inside `nox -s benchmark`, the nested nox must not see this session's environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOX_") and k != "VIRTUAL_ENV"}
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    warm = subprocess.run([nox, "--install-only"], capture_output=True, text=True, check=False, cwd=ROOT, env=env)  # noqa: S603
+    if warm.returncode != 0:
+        return {"error": "nox --install-only failed", "output": (warm.stdout + warm.stderr)[-1000:]}
+    started = time.perf_counter()
+    result = subprocess.run([nox], capture_output=True, text=True, check=False, cwd=ROOT, env=env)  # noqa: S603
+    elapsed = time.perf_counter() - started
+    # nox's closing lines: "nox > * tests-3.11: success, took 5 minutes" (it rounds to minutes).
+    sessions: dict[str, str] = {}
+    for line in (result.stdout + result.stderr).splitlines():
+        head, _, rest = line.partition("nox > * ")
+        if rest and ": " in rest and not head.strip():
+            name, _, outcome = rest.partition(": ")
+            sessions[name] = outcome
+    wall = round(elapsed, 1)
+    return {"command": "python3 -m nox", "wall_s": wall, "exit_code": result.returncode, "sessions": sessions}
+
+
 def protocol(requests: int) -> dict[str, Any]:
     figures = bench_protocol.measure(requests=requests, target="reference_impl", runs=2)
     calls = figures.pop("calls_per_suite_run")
@@ -268,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "catch": catch_times,
         "judging": lambda: judging(options.judging_every),
         "self_tests": self_tests,
+        "readme_command": readme_command,
     }
     for name, measure in measures.items():
         if name in options.skip:
