@@ -254,8 +254,9 @@ def readme_command() -> dict[str, Any]:
         return {"error": "nox is not installed where this runs (python3 -m pip install nox)"}
     # Run from inside `nox -s benchmark`, the nested nox must not see this session's environment.
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOX_") and k != "VIRTUAL_ENV"}
-    venv_bin = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    if sys.prefix != sys.base_prefix:  # a virtual environment's bin directory, not the system's
+        venv_bin = str(Path(sys.executable).parent)
+        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
     warm = subprocess.run([nox, "--install-only"], capture_output=True, text=True, check=False, cwd=ROOT, env=env)  # noqa: S603
     if warm.returncode != 0:
         return {"error": "nox --install-only failed", "output": (warm.stdout + warm.stderr)[-1000:]}
