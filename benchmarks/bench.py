@@ -271,7 +271,8 @@ def readme_command() -> dict[str, Any]:
             name, _, outcome = rest.partition(": ")
             sessions[name] = outcome
     wall = round(elapsed, 1)
-    return {"command": "python3 -m nox", "wall_s": wall, "exit_code": result.returncode, "sessions": sessions}
+    # The `nox` script PATH finds is the one `python3 -m pip install nox` puts there: `python3 -m nox`.
+    return {"command": nox, "wall_s": wall, "exit_code": result.returncode, "sessions": sessions}
 
 
 def protocol(requests: int) -> dict[str, Any]:
